@@ -1,0 +1,44 @@
+use std::marker::PhantomData;
+
+/// A typed handle on one column of table `T` holding Rust values of type `V`, emitted by
+/// `#[derive(Table)]` as an associated constant named after the field (`Todo::user_id`).
+pub struct Col<T, V> {
+    pub schema: &'static str,
+    pub table: &'static str,
+    /// The column's SQL name.
+    pub name: &'static str,
+    /// The column alone is the primary key or unique: a foreign key may point at it.
+    pub unique: bool,
+    marker: PhantomData<fn() -> (T, V)>,
+}
+
+impl<T, V> Col<T, V> {
+    pub const fn new(
+        schema: &'static str,
+        table: &'static str,
+        name: &'static str,
+        unique: bool,
+    ) -> Self {
+        Col {
+            schema,
+            table,
+            name,
+            unique,
+            marker: PhantomData,
+        }
+    }
+}
+
+impl<T, V> Clone for Col<T, V> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T, V> Copy for Col<T, V> {}
+
+impl<T, V> std::fmt::Debug for Col<T, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.schema, self.table, self.name)
+    }
+}

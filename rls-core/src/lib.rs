@@ -1,0 +1,19 @@
+//! The schema model, the SQL renderer and the migration writer behind the `rls` crate.
+//!
+//! `rls-macros` turns model structs into [`model::TableDef`] constants; everything that knows
+//! SQL lives in [`sql`], so the derive and the generator can never disagree.
+
+pub mod check;
+pub mod cli;
+mod col;
+pub mod model;
+pub mod sql;
+
+pub use check::SchemaError;
+pub use col::Col;
+pub use model::{Auth, ColumnType, Role, Schema, TableDef};
+
+/// Implemented by `#[derive(Table)]`: the table a struct maps to.
+pub trait Table {
+    const TABLE: &'static TableDef;
+}

@@ -1,0 +1,27 @@
+//! The schema model: plain data that the derive builds as `const` items and that every renderer,
+//! checker and (later) differ reads. Nothing here knows SQL syntax.
+//!
+//! Strings and lists are `Cow<'static, _>` so that the derive can build a whole table as a
+//! `&'static` constant (no code runs at start-up) while snapshots and tests can still build
+//! owned values.
+
+mod expr;
+mod policy;
+mod schema;
+mod table;
+mod types;
+
+pub use expr::{CmpOp, Expr, ExprOp, Literal};
+pub use policy::{Command, Grant, Policy, PolicyKind, PolicyName, Privilege, Role, RoleKind};
+pub use schema::{Auth, Schema};
+pub use table::{
+    Check, ColumnDef, DefaultExpr, FkAction, ForeignKey, Identity, Index, TableDef, Unique,
+};
+pub use types::{ArrayElement, ColumnType, EnumType, SqlType, TypeName};
+
+use std::borrow::Cow;
+
+/// A string that is `&'static` when built by the derive and owned when built at run time.
+pub type Str = Cow<'static, str>;
+/// A list that is `&'static` when built by the derive and owned when built at run time.
+pub type List<T> = Cow<'static, [T]>;

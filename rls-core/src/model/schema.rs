@@ -1,0 +1,50 @@
+use super::TableDef;
+
+/// The tables a migration covers, listed once by the application:
+///
+/// ```ignore
+/// pub const SCHEMA: rls::Schema = rls::Schema::new(&[Todo::TABLE, Project::TABLE]);
+/// ```
+///
+/// One explicit list rather than link-time collection: it is deterministic, works on every
+/// target and linker, lets one crate hold several schemas, and the generator refuses a list
+/// that leaves out a table that a listed table references.
+#[derive(Debug, Clone, Copy)]
+pub struct Schema {
+    pub tables: &'static [&'static TableDef],
+    pub auth: Auth,
+}
+
+impl Schema {
+    pub const fn new(tables: &'static [&'static TableDef]) -> Schema {
+        Schema {
+            tables,
+            auth: Auth::Postgres,
+        }
+    }
+
+    /// Which provider of `auth.user_id()` the migration sets up.
+    pub const fn auth(self, auth: Auth) -> Schema {
+        Schema { auth, ..self }
+    }
+}
+
+/// Where `auth.user_id()` and `auth.session()` come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// Neon RLS / the pg_session_jwt extension: `CREATE EXTENSION IF NOT EXISTS pg_session_jwt`.
+    Neon,
+    /// Any PostgreSQL: SQL functions over `request.jwt.claims` (pg_session_jwt's fallback
+    /// semantics), created only when no `auth.user_id()` exists yet.
+    Postgres,
+}
+
+impl Auth {
+    pub fn parse(s: &str) -> Option<Auth> {
+        match s {
+            "neon" | "pg_session_jwt" => Some(Auth::Neon),
+            "postgres" | "postgresql" => Some(Auth::Postgres),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,100 @@
+use super::{Expr, Grant, List, Literal, Policy, SqlType, Str};
+
+/// One table: its columns, constraints, indexes, row-level security and grants.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TableDef {
+    pub schema: Str,
+    pub name: Str,
+    pub columns: List<ColumnDef>,
+    /// SQL names of the primary key's columns, in key order.
+    pub primary_key: List<Str>,
+    pub uniques: List<Unique>,
+    pub foreign_keys: List<ForeignKey>,
+    pub checks: List<Check>,
+    pub indexes: List<Index>,
+    pub policies: List<Policy>,
+    /// Explicit grants. For each role named here they replace the grants derived from the
+    /// policies.
+    pub grants: List<Grant>,
+    /// ENABLE ROW LEVEL SECURITY even without a policy (deny all).
+    pub enable_rls: bool,
+    /// FORCE ROW LEVEL SECURITY: the table's owner is subject to the policies too.
+    pub force_rls: bool,
+    /// Index the columns that policies compare with the user id (see `sql::policy_indexes`).
+    pub policy_indexes: bool,
+}
+
+impl TableDef {
+    pub fn column(&self, sql_name: &str) -> Option<&ColumnDef> {
+        self.columns.iter().find(|c| c.name == sql_name)
+    }
+
+    /// Row-level security is on when asked for or when any policy exists.
+    pub fn rls_enabled(&self) -> bool {
+        self.enable_rls || self.force_rls || !self.policies.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ColumnDef {
+    pub name: Str,
+    pub ty: SqlType,
+    pub nullable: bool,
+    pub default: Option<DefaultExpr>,
+    pub identity: Option<Identity>,
+    /// `false` when the developer opted this column out of the automatic policy index.
+    pub policy_index: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Identity {
+    ByDefault,
+    Always,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum DefaultExpr {
+    Literal(Literal),
+    Now,
+    AuthUserId,
+    Sql(Str),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Unique {
+    pub columns: List<Str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ForeignKey {
+    pub columns: List<Str>,
+    pub target_schema: Str,
+    pub target_table: Str,
+    pub target_columns: List<Str>,
+    pub on_delete: FkAction,
+    pub on_update: FkAction,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FkAction {
+    NoAction,
+    Restrict,
+    Cascade,
+    SetNull,
+    SetDefault,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Check {
+    /// `None`: named `<table>_check<n>` by position.
+    pub name: Option<Str>,
+    pub expr: Expr,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Index {
+    /// `None`: named `<table>_<columns>_idx`.
+    pub name: Option<Str>,
+    pub columns: List<Str>,
+    pub unique: bool,
+}

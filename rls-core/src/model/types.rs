@@ -1,0 +1,128 @@
+use super::{List, Str};
+
+/// A column's PostgreSQL type.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SqlType {
+    pub name: TypeName,
+    /// `name[]`
+    pub array: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TypeName {
+    /// A type spelled by PostgreSQL's grammar (`bigint`, `timestamp with time zone`,
+    /// `varchar(80)`): rendered as is, never quoted.
+    Builtin(Str),
+    /// A user-defined enum, created by the migration.
+    Enum(EnumType),
+}
+
+/// `CREATE TYPE "schema"."name" AS ENUM (...)`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EnumType {
+    pub schema: Str,
+    pub name: Str,
+    pub values: List<Str>,
+}
+
+impl SqlType {
+    pub const fn builtin(name: &'static str) -> Self {
+        SqlType {
+            name: TypeName::Builtin(Str::Borrowed(name)),
+            array: false,
+        }
+    }
+
+    pub const fn builtin_array(element: &'static str) -> Self {
+        SqlType {
+            name: TypeName::Builtin(Str::Borrowed(element)),
+            array: true,
+        }
+    }
+}
+
+/// Maps a Rust type to its PostgreSQL column type. Implemented for the standard types (and,
+/// behind features, for time, chrono, uuid, serde_json and rust_decimal); implement it for
+/// your own types, or write `#[column(sql_type = "...")]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no PostgreSQL column type",
+    label = "no `rls::ColumnType` for `{Self}`",
+    note = "write `#[column(sql_type = \"<postgres type>\")]` on the field, implement `rls::ColumnType` for the type, or enable the rls feature that maps it (time, chrono, uuid, json, decimal)"
+)]
+pub trait ColumnType {
+    const SQL_TYPE: SqlType;
+    const NULLABLE: bool = false;
+}
+
+/// Element types of `Vec<T>` columns. `Vec<u8>` is `bytea`, every other `Vec<T>` an array.
+#[diagnostic::on_unimplemented(
+    message = "`Vec<{Self}>` has no PostgreSQL column type",
+    note = "write `#[column(sql_type = \"<postgres type>\")]` on the field"
+)]
+pub trait ArrayElement {
+    const VEC_TYPE: SqlType;
+}
+
+impl<T: ColumnType> ColumnType for Option<T> {
+    const SQL_TYPE: SqlType = T::SQL_TYPE;
+    const NULLABLE: bool = true;
+}
+
+impl<T: ArrayElement> ColumnType for Vec<T> {
+    const SQL_TYPE: SqlType = T::VEC_TYPE;
+}
+
+impl ArrayElement for u8 {
+    const VEC_TYPE: SqlType = SqlType::builtin("bytea");
+}
+
+macro_rules! builtin {
+    ($($ty:ty => $sql:literal),* $(,)?) => {$(
+        impl ColumnType for $ty {
+            const SQL_TYPE: SqlType = SqlType::builtin($sql);
+        }
+        impl ArrayElement for $ty {
+            const VEC_TYPE: SqlType = SqlType::builtin_array($sql);
+        }
+    )*};
+}
+
+builtin! {
+    bool => "boolean",
+    i16 => "smallint",
+    i32 => "integer",
+    i64 => "bigint",
+    f32 => "real",
+    f64 => "double precision",
+    String => "text",
+}
+
+impl ColumnType for &str {
+    const SQL_TYPE: SqlType = SqlType::builtin("text");
+}
+
+#[cfg(feature = "time")]
+builtin! {
+    time::OffsetDateTime => "timestamp with time zone",
+    time::PrimitiveDateTime => "timestamp without time zone",
+    time::Date => "date",
+    time::Time => "time without time zone",
+}
+
+#[cfg(feature = "chrono")]
+builtin! {
+    chrono::DateTime<chrono::Utc> => "timestamp with time zone",
+    chrono::DateTime<chrono::FixedOffset> => "timestamp with time zone",
+    chrono::NaiveDateTime => "timestamp without time zone",
+    chrono::NaiveDate => "date",
+    chrono::NaiveTime => "time without time zone",
+}
+
+#[cfg(feature = "uuid")]
+builtin! { uuid::Uuid => "uuid" }
+
+#[cfg(feature = "json")]
+builtin! { serde_json::Value => "jsonb" }
+
+#[cfg(feature = "decimal")]
+builtin! { rust_decimal::Decimal => "numeric" }

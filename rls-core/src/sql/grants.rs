@@ -1,0 +1,57 @@
+//! Least-privilege grants derived from the policies.
+
+use super::{policy::role, quote, table::table_name};
+use crate::model::{Privilege, Role, RoleKind, TableDef};
+
+/// What each role may do on the table, in order of first mention: a role gets a command
+/// only where a policy gives it that command, unless an explicit `#[grant]` names the role.
+pub fn table_grants(table: &TableDef) -> Vec<(Role, Vec<Privilege>)> {
+    let mut out: Vec<(Role, Vec<Privilege>)> = Vec::new();
+    let mut add = |r: &Role, privileges: &[Privilege]| {
+        // The owner (CURRENT_USER) already holds every privilege.
+        if r.kind == RoleKind::Keyword && r.name == "current_user" {
+            return;
+        }
+        let entry = match out.iter().position(|(have, _)| have.name == r.name) {
+            Some(i) => &mut out[i].1,
+            None => {
+                out.push((r.clone(), Vec::new()));
+                &mut out.last_mut().expect("just pushed").1
+            }
+        };
+        entry.extend_from_slice(privileges);
+    };
+    let explicit = |r: &Role| table.grants.iter().any(|g| g.role.name == r.name);
+    for policy in table.policies.iter() {
+        for r in policy.roles.iter().filter(|r| !explicit(r)) {
+            add(r, policy.command.privileges());
+        }
+    }
+    for grant in table.grants.iter() {
+        add(&grant.role, &grant.privileges);
+    }
+    for (_, privileges) in &mut out {
+        privileges.sort();
+        privileges.dedup();
+    }
+    out.retain(|(_, privileges)| !privileges.is_empty());
+    out
+}
+
+pub fn grant(table: &TableDef, to: &Role, privileges: &[Privilege]) -> String {
+    let list: Vec<&str> = privileges.iter().map(|p| p.keyword()).collect();
+    format!(
+        "GRANT {} ON {} TO {};\n",
+        list.join(", "),
+        table_name(table),
+        role(to)
+    )
+}
+
+pub fn schema_usage(schema: &str, to: &Role) -> String {
+    format!(
+        "GRANT USAGE ON SCHEMA {} TO {};\n",
+        quote::ident(schema),
+        role(to)
+    )
+}

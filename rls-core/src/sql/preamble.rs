@@ -1,0 +1,60 @@
+//! What must exist before any table: the provider of `auth.user_id()`, the roles the policies
+//! name, and their access to schema `auth`.
+
+use super::{policy::role, quote};
+use crate::model::{Auth, Role, RoleKind};
+use std::fmt::Write;
+
+/// pg_session_jwt's fallback semantics over PostgREST's `request.jwt.claims`: the claims as
+/// jsonb (JSON `null` without a token) and their `sub` as text (SQL NULL without one).
+/// Created only when missing: `CREATE OR REPLACE` would silently replace the extension's
+/// functions on a database that has pg_session_jwt.
+const POSTGRES_AUTH: &str = "\
+    IF to_regprocedure('auth.session()') IS NULL THEN
+        CREATE FUNCTION auth.session() RETURNS jsonb LANGUAGE sql STABLE
+        AS $fn$ SELECT coalesce(nullif(current_setting('request.jwt.claims', true), '')::jsonb, 'null'::jsonb) $fn$;
+    END IF;
+    IF to_regprocedure('auth.user_id()') IS NULL THEN
+        CREATE FUNCTION auth.user_id() RETURNS text LANGUAGE sql STABLE
+        AS $fn$ SELECT nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub' $fn$;
+    END IF;
+";
+
+pub fn render(auth: Auth, roles: &[Role]) -> String {
+    let mut out = String::new();
+    match auth {
+        Auth::Neon => {
+            out.push_str("-- auth.user_id() and auth.session() from pg_session_jwt (Neon RLS).\n");
+            out.push_str("CREATE EXTENSION IF NOT EXISTS pg_session_jwt;\n");
+        }
+        Auth::Postgres => {
+            out.push_str("-- auth.user_id() and auth.session() over request.jwt.claims, unless a provider (pg_session_jwt) already defines them.\n");
+            out.push_str("CREATE SCHEMA IF NOT EXISTS auth;\n");
+            let _ = writeln!(out, "DO {};", quote::dollar(&format!("BEGIN\n{POSTGRES_AUTH}END\n")));
+        }
+    }
+    let created: Vec<&Role> = roles.iter().filter(|r| r.kind == RoleKind::Created).collect();
+    if !created.is_empty() {
+        out.push_str("\n-- Roles the policies name, created NOLOGIN when missing.\n");
+    }
+    for r in created {
+        // The exception handler covers a concurrent migration creating the same role
+        // between the check and the CREATE (roles are global to the cluster).
+        let body = format!(
+            "BEGIN\n    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {}) THEN\n        CREATE ROLE {} NOLOGIN;\n    END IF;\nEXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;\nEND\n",
+            quote::string(&r.name),
+            quote::ident(&r.name)
+        );
+        let _ = writeln!(out, "DO {};", quote::dollar(&body));
+    }
+    out.push_str("\n-- Policies call auth.user_id(): its schema must be usable by the roles they apply to.\n");
+    out.push_str("GRANT USAGE ON SCHEMA auth TO CURRENT_USER;\n");
+    for r in roles.iter().filter(|r| !is_current_user(r)) {
+        let _ = writeln!(out, "GRANT USAGE ON SCHEMA auth TO {};", role(r));
+    }
+    out
+}
+
+fn is_current_user(r: &Role) -> bool {
+    r.kind == RoleKind::Keyword && r.name == "current_user"
+}
