@@ -1,0 +1,65 @@
+//! PostgreSQL Row-Level Security from Rust model structs.
+//!
+//! `#[derive(Table)]` turns a struct and its `#[crud_policy]` / `#[policy]` attributes into the
+//! table's DDL, its policies and the grants they need; [`gen_migrations!`] writes them as a
+//! sqlx migration. See the README for the attribute reference.
+
+pub use rls_core::{
+    Auth, Col, ColumnType, Role, Schema, SchemaError, Table, TableDef, check, cli, model, sql,
+};
+pub use rls_macros::{PgEnum, Table};
+
+/// The body of a `gen-migrations` bin:
+///
+/// ```ignore
+/// fn main() -> std::process::ExitCode {
+///     rls::gen_migrations!(my_app::SCHEMA)
+/// }
+/// ```
+///
+/// Migrations go to the `migrations/` folder of the crate that holds the bin (where
+/// `sqlx::migrate!()` looks), unless `--dir` says otherwise; `--help` lists the options.
+#[macro_export]
+macro_rules! gen_migrations {
+    ($schema:expr) => {
+        $crate::cli::main(&$schema, env!("CARGO_MANIFEST_DIR"))
+    };
+}
+
+/// What the derives' expansions use. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use rls_core::model::*;
+    pub use std::borrow::Cow::Borrowed as B;
+
+    /// Stands in for the table of a struct whose attributes have errors, so that those errors
+    /// are the only ones reported.
+    pub const PLACEHOLDER: TableDef = TableDef {
+        schema: B(""),
+        name: B(""),
+        columns: B(&[]),
+        primary_key: B(&[]),
+        uniques: B(&[]),
+        foreign_keys: B(&[]),
+        checks: B(&[]),
+        indexes: B(&[]),
+        policies: B(&[]),
+        grants: B(&[]),
+        enable_rls: false,
+        force_rls: false,
+        policy_indexes: false,
+    };
+
+    /// Identity columns are generated from a sequence: integers only.
+    #[diagnostic::on_unimplemented(
+        message = "an identity column must be i16, i32 or i64, not `{Self}`",
+        label = "not an integer type",
+        note = "remove `identity`, or use `default = sql(\"gen_random_uuid()\")` for a uuid key"
+    )]
+    pub trait IdentityColumn {}
+    impl IdentityColumn for i16 {}
+    impl IdentityColumn for i32 {}
+    impl IdentityColumn for i64 {}
+
+    pub fn identity_column<T: IdentityColumn>() {}
+}

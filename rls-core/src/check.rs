@@ -62,11 +62,17 @@ pub fn check(schema: &Schema) -> Result<(), Vec<SchemaError>> {
             policy_names.push(name);
             for e in p.using.iter().chain(p.with_check.iter()) {
                 if expr::tree(e).is_err() {
-                    err(format!("policy \"{}\" has a malformed expression", names::policy(p)));
+                    err(format!(
+                        "policy \"{}\" has a malformed expression",
+                        names::policy(p)
+                    ));
                 }
             }
             if p.roles.is_empty() {
-                err(format!("policy \"{}\" applies to no role", names::policy(p)));
+                err(format!(
+                    "policy \"{}\" applies to no role",
+                    names::policy(p)
+                ));
             }
         }
         for fk in t.foreign_keys.iter() {
@@ -83,7 +89,10 @@ pub fn check(schema: &Schema) -> Result<(), Vec<SchemaError>> {
             let cols = &fk.target_columns;
             let unique = *target.primary_key == **cols
                 || target.uniques.iter().any(|u| *u.columns == **cols)
-                || target.indexes.iter().any(|x| x.unique && *x.columns == **cols);
+                || target
+                    .indexes
+                    .iter()
+                    .any(|x| x.unique && *x.columns == **cols);
             if !unique {
                 err(format!(
                     "references {}.{}({}), which is neither its primary key nor unique: mark the target #[column(unique)]",
@@ -140,8 +149,17 @@ fn identifiers(t: &TableDef) -> Vec<String> {
         out.push(names::primary_key(t));
     }
     out.extend(t.uniques.iter().map(|u| names::unique(t, &u.columns)));
-    out.extend(t.foreign_keys.iter().map(|fk| names::foreign_key(t, &fk.columns)));
-    out.extend(t.checks.iter().enumerate().map(|(i, c)| names::check(t, i, c)));
+    out.extend(
+        t.foreign_keys
+            .iter()
+            .map(|fk| names::foreign_key(t, &fk.columns)),
+    );
+    out.extend(
+        t.checks
+            .iter()
+            .enumerate()
+            .map(|(i, c)| names::check(t, i, c)),
+    );
     out.extend(crate::sql::indexes(t).iter().map(|x| names::index(t, x)));
     out.extend(t.policies.iter().map(names::policy));
     out

@@ -349,7 +349,9 @@ fn wait_for_tcp(port: u16) -> Result<(), String> {
         match TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
             Ok(_) => return Ok(()),
             Err(e) if Instant::now() > deadline => {
-                return Err(format!("the server does not accept connections on {addr}: {e}"));
+                return Err(format!(
+                    "the server does not accept connections on {addr}: {e}"
+                ));
             }
             Err(_) => std::thread::sleep(Duration::from_millis(50)),
         }

@@ -65,7 +65,10 @@ pub fn migration(schema: &Schema, auth: Auth) -> Result<String, Vec<SchemaError>
     }
     for &(i, k) in &order.deferred {
         out.push('\n');
-        out.push_str(&table::add_foreign_key(tables[i], &tables[i].foreign_keys[k]));
+        out.push_str(&table::add_foreign_key(
+            tables[i],
+            &tables[i].foreign_keys[k],
+        ));
     }
 
     // Policies before ENABLE ROW LEVEL SECURITY, grants last: no moment in which a table is
@@ -100,7 +103,11 @@ pub fn policy_roles(tables: &[&TableDef]) -> Vec<Role> {
             .flat_map(|p| p.roles.iter())
             .chain(t.grants.iter().map(|g| &g.role))
     });
-    distinct(roles.filter(|r| r.kind != RoleKind::Keyword || r.name == "public").cloned())
+    distinct(
+        roles
+            .filter(|r| r.kind != RoleKind::Keyword || r.name == "public")
+            .cloned(),
+    )
 }
 
 /// The enum types the tables' columns use, in order of first use.

@@ -35,11 +35,19 @@ pub fn order(tables: &[&TableDef]) -> Order {
     while out.len() < tables.len() {
         let ready = (0..tables.len()).find(|&i| !placed[i] && deps[i].iter().all(|&j| placed[j]));
         // No table is ready: a cycle. Break it at the first unplaced table.
-        let next = ready.unwrap_or_else(|| (0..tables.len()).find(|&i| !placed[i]).expect("unplaced table"));
+        let next = ready.unwrap_or_else(|| {
+            (0..tables.len())
+                .find(|&i| !placed[i])
+                .expect("unplaced table")
+        });
         placed[next] = true;
         out.push(next);
     }
-    let position = |i: usize| out.iter().position(|&t| t == i).expect("every table placed");
+    let position = |i: usize| {
+        out.iter()
+            .position(|&t| t == i)
+            .expect("every table placed")
+    };
     let mut deferred = Vec::new();
     for (i, t) in tables.iter().enumerate() {
         for (k, fk) in t.foreign_keys.iter().enumerate() {

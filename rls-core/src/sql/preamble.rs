@@ -9,8 +9,7 @@ use std::fmt::Write;
 /// jsonb (JSON `null` without a token) and their `sub` as text (SQL NULL without one).
 /// Created only when missing: `CREATE OR REPLACE` would silently replace the extension's
 /// functions on a database that has pg_session_jwt.
-const POSTGRES_AUTH: &str = "\
-    IF to_regprocedure('auth.session()') IS NULL THEN
+const POSTGRES_AUTH: &str = "    IF to_regprocedure('auth.session()') IS NULL THEN
         CREATE FUNCTION auth.session() RETURNS jsonb LANGUAGE sql STABLE
         AS $fn$ SELECT coalesce(nullif(current_setting('request.jwt.claims', true), '')::jsonb, 'null'::jsonb) $fn$;
     END IF;
@@ -30,10 +29,17 @@ pub fn render(auth: Auth, roles: &[Role]) -> String {
         Auth::Postgres => {
             out.push_str("-- auth.user_id() and auth.session() over request.jwt.claims, unless a provider (pg_session_jwt) already defines them.\n");
             out.push_str("CREATE SCHEMA IF NOT EXISTS auth;\n");
-            let _ = writeln!(out, "DO {};", quote::dollar(&format!("BEGIN\n{POSTGRES_AUTH}END\n")));
+            let _ = writeln!(
+                out,
+                "DO {};",
+                quote::dollar(&format!("BEGIN\n{POSTGRES_AUTH}END\n"))
+            );
         }
     }
-    let created: Vec<&Role> = roles.iter().filter(|r| r.kind == RoleKind::Created).collect();
+    let created: Vec<&Role> = roles
+        .iter()
+        .filter(|r| r.kind == RoleKind::Created)
+        .collect();
     if !created.is_empty() {
         out.push_str("\n-- Roles the policies name, created NOLOGIN when missing.\n");
     }

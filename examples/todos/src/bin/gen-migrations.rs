@@ -1,1 +1,3 @@
-fn main() {}
+fn main() -> std::process::ExitCode {
+    rls::gen_migrations!(todos_example::SCHEMA)
+}

@@ -1,0 +1,226 @@
+//! Code generation for `#[derive(Table)]`: one `&'static TableDef` constant and one typed
+//! column handle per field. Static data only, so a crate with many tables compiles fast.
+
+use crate::errors::Errors;
+use crate::table::{Field, Policy, Table, is_option, strip_option};
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+pub fn table(t: &Table, errors: Errors) -> TokenStream {
+    let ident = &t.ident;
+    let handles = column_handles(t);
+    if !errors.is_empty() {
+        // Still define the trait and the handles, so the user sees these errors and not a
+        // cascade of "not implemented" ones in every place that uses the table.
+        let errors = errors.into_compile_errors();
+        return quote! {
+            #errors
+            impl ::rls::Table for #ident {
+                const TABLE: &'static ::rls::TableDef = &::rls::__private::PLACEHOLDER;
+            }
+            #handles
+        };
+    }
+    let (schema, name) = (&t.schema, &t.name);
+    let columns = t.fields.iter().map(column);
+    let primary_key = &t.primary_key;
+    let uniques = t
+        .uniques
+        .iter()
+        .map(|cols| quote!(Unique { columns: B(&[#(B(#cols)),*]) }));
+    let foreign_keys = t.fields.iter().filter_map(foreign_key);
+    let checks = t.checks.iter().map(|(name, ops)| {
+        let name = option_str(name.as_deref());
+        quote!(Check { name: #name, expr: Expr::new(&[#(#ops),*]) })
+    });
+    let indexes = t.indexes.iter().map(|i| {
+        let (cols, unique) = (&i.columns, i.unique);
+        let name = option_str(i.name.as_deref());
+        quote!(Index { name: #name, columns: B(&[#(B(#cols)),*]), unique: #unique })
+    });
+    let policies = t.policies.iter().map(policy);
+    let grants = t.grants.iter().map(|(role, privileges)| {
+        let role = &role.tokens;
+        let privileges = privileges
+            .iter()
+            .map(|p| syn::Ident::new(p, proc_macro2::Span::call_site()));
+        quote!(Grant { role: #role, privileges: B(&[#(Privilege::#privileges),*]) })
+    });
+    let (enable_rls, force_rls, policy_indexes) = (t.enable_rls, t.force_rls, t.policy_indexes);
+    let checks_at_compile_time = compile_time_checks(t);
+    quote! {
+        impl ::rls::Table for #ident {
+            const TABLE: &'static ::rls::TableDef = &{
+                #[allow(unused_imports)]
+                use ::rls::__private::*;
+                TableDef {
+                    schema: B(#schema),
+                    name: B(#name),
+                    columns: B(&[#(#columns),*]),
+                    primary_key: B(&[#(B(#primary_key)),*]),
+                    uniques: B(&[#(#uniques),*]),
+                    foreign_keys: B(&[#(#foreign_keys),*]),
+                    checks: B(&[#(#checks),*]),
+                    indexes: B(&[#(#indexes),*]),
+                    policies: B(&[#(#policies),*]),
+                    grants: B(&[#(#grants),*]),
+                    enable_rls: #enable_rls,
+                    force_rls: #force_rls,
+                    policy_indexes: #policy_indexes,
+                }
+            };
+        }
+        #handles
+        #checks_at_compile_time
+    }
+}
+
+fn option_str(s: Option<&str>) -> TokenStream {
+    match s {
+        Some(s) => quote!(Some(B(#s))),
+        None => quote!(None),
+    }
+}
+
+fn column(f: &Field) -> TokenStream {
+    let (name, ty) = (&f.sql, &f.ty);
+    let (sql_type, nullable) = match &f.sql_type {
+        Some(s) => {
+            let nullable = is_option(ty);
+            (
+                quote!(SqlType { name: TypeName::Builtin(B(#s)), array: false }),
+                quote!(#nullable),
+            )
+        }
+        None => (
+            quote_spanned!(ty.span()=> <#ty as ColumnType>::SQL_TYPE),
+            quote_spanned!(ty.span()=> <#ty as ColumnType>::NULLABLE),
+        ),
+    };
+    let default = match &f.default {
+        Some(d) => quote!(Some(#d)),
+        None => quote!(None),
+    };
+    let identity = match f.identity {
+        Some(i) => {
+            let i = syn::Ident::new(i, proc_macro2::Span::call_site());
+            quote!(Some(Identity::#i))
+        }
+        None => quote!(None),
+    };
+    let policy_index = f.policy_index;
+    quote! {
+        ColumnDef {
+            name: B(#name),
+            ty: #sql_type,
+            nullable: #nullable,
+            default: #default,
+            identity: #identity,
+            policy_index: #policy_index,
+        }
+    }
+}
+
+fn foreign_key(f: &Field) -> Option<TokenStream> {
+    let r = f.references.as_ref()?;
+    let (name, path) = (&f.sql, &r.path);
+    let on_delete = syn::Ident::new(r.on_delete, proc_macro2::Span::call_site());
+    let on_update = syn::Ident::new(r.on_update, proc_macro2::Span::call_site());
+    Some(quote! {
+        ForeignKey {
+            columns: B(&[B(#name)]),
+            target_schema: B(#path.schema),
+            target_table: B(#path.table),
+            target_columns: B(&[B(#path.name)]),
+            on_delete: FkAction::#on_delete,
+            on_update: FkAction::#on_update,
+        }
+    })
+}
+
+fn policy(p: &Policy) -> TokenStream {
+    let name = match &p.name {
+        Some(n) => quote!(PolicyName::Named(B(#n))),
+        None => quote!(PolicyName::Crud),
+    };
+    let kind = if p.restrictive {
+        quote!(PolicyKind::Restrictive)
+    } else {
+        quote!(PolicyKind::Permissive)
+    };
+    let command = syn::Ident::new(
+        match p.command {
+            "select" => "Select",
+            "insert" => "Insert",
+            "update" => "Update",
+            "delete" => "Delete",
+            _ => "All",
+        },
+        proc_macro2::Span::call_site(),
+    );
+    let roles = p.roles.iter().map(|r| &r.tokens);
+    let clause = |ops: &Option<Vec<TokenStream>>| match ops {
+        Some(ops) => quote!(Some(Expr::new(&[#(#ops),*]))),
+        None => quote!(None),
+    };
+    let (using, with_check) = (clause(&p.using), clause(&p.with_check));
+    quote! {
+        Policy {
+            name: #name,
+            kind: #kind,
+            command: Command::#command,
+            roles: B(&[#(#roles),*]),
+            using: #using,
+            with_check: #with_check,
+        }
+    }
+}
+
+/// `Todo::user_id`: a typed handle per column, also the target of `references`.
+fn column_handles(t: &Table) -> TokenStream {
+    let ident = &t.ident;
+    let (schema, table) = (&t.schema, &t.name);
+    let handles = t.fields.iter().map(|f| {
+        let (field, sql, vis_ty) = (&f.ident, &f.sql, strip_option(&f.ty));
+        let unique = (t.primary_key.len() == 1 && t.primary_key[0] == f.sql)
+            || t.uniques.iter().any(|u| u.len() == 1 && u[0] == f.sql)
+            || t.indexes.iter().any(|i| i.unique && i.columns.len() == 1 && i.columns[0] == f.sql);
+        let doc = format!("The column `{sql}` of `{schema}.{table}`.");
+        quote! {
+            #[doc = #doc]
+            pub const #field: ::rls::Col<#ident, #vis_ty> = ::rls::Col::new(#schema, #table, #sql, #unique);
+        }
+    });
+    quote! {
+        #[allow(non_upper_case_globals)]
+        impl #ident {
+            #(#handles)*
+        }
+    }
+}
+
+/// Checks that need the type system: a foreign key's target exists, is unique and has the
+/// same type; identity columns are integers.
+fn compile_time_checks(t: &Table) -> TokenStream {
+    let mut out = TokenStream::new();
+    for f in &t.fields {
+        if let Some(r) = &f.references {
+            let (path, target) = (&r.path, &r.table);
+            let ty = strip_option(&f.ty);
+            out.extend(quote_spanned! {path.span()=>
+                const _: () = {
+                    let target: ::rls::Col<#target, #ty> = #path;
+                    assert!(target.unique, "`references` must name a primary key or unique column: mark the target #[column(unique)] or #[column(primary_key)]");
+                };
+            });
+        }
+        if f.identity.is_some() && f.sql_type.is_none() {
+            let ty = &f.ty;
+            out.extend(quote_spanned! {ty.span()=>
+                const _: fn() = ::rls::__private::identity_column::<#ty>;
+            });
+        }
+    }
+    out
+}
