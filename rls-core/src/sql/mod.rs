@@ -71,6 +71,20 @@ pub fn migration(schema: &Schema, auth: Auth) -> Result<String, Vec<SchemaError>
         ));
     }
 
+    // Access to the tables' schemas, once per schema and grantee.
+    let usage = distinct(order.tables.iter().flat_map(|&i| {
+        let t = tables[i];
+        table_grants(t)
+            .into_iter()
+            .map(move |(r, _)| (t.schema.to_string(), r))
+    }));
+    if !usage.is_empty() {
+        out.push_str("\n-- Schemas the granted tables live in.\n");
+    }
+    for (schema, r) in &usage {
+        out.push_str(&grants::schema_usage(schema, r));
+    }
+
     // Policies before ENABLE ROW LEVEL SECURITY, grants last: no moment in which a table is
     // open with fewer rules than intended.
     for &i in &order.tables {
@@ -83,12 +97,7 @@ pub fn migration(schema: &Schema, auth: Auth) -> Result<String, Vec<SchemaError>
             out.push_str(&policy::create(t, p));
         }
         out.push_str(&policy::enable(t));
-        let grants = table_grants(t);
-        let grantees = distinct(grants.iter().map(|(r, _)| r.clone()));
-        for r in &grantees {
-            out.push_str(&grants::schema_usage(&t.schema, r));
-        }
-        for (r, privileges) in &grants {
+        for (r, privileges) in &table_grants(t) {
             out.push_str(&grants::grant(t, r, privileges));
         }
     }

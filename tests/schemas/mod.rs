@@ -1,0 +1,4 @@
+//! Schemas shared by the integration tests.
+#![allow(dead_code)]
+
+pub mod projects;
