@@ -1,0 +1,476 @@
+//! The generated migrations applied to a real PostgreSQL, and the policies they create
+//! exercised as different users: the database, not the application, decides who sees what.
+
+mod schemas;
+mod support;
+
+use rls::{Auth, Table, sql};
+use serde_json::Value;
+use sqlx::{AssertSqlSafe, PgPool, Postgres, Row, Transaction};
+
+/// A transaction as `role`, with `sub` as the verified user (PostgREST's convention, which
+/// the generated `auth.user_id()` reads).
+async fn session(
+    pool: &PgPool,
+    role: &'static str,
+    sub: Option<&str>,
+) -> Transaction<'static, Postgres> {
+    let mut tx = pool.begin().await.unwrap();
+    if let Some(sub) = sub {
+        let claims = serde_json::json!({ "sub": sub }).to_string();
+        sqlx::query("select set_config('request.jwt.claims', $1, true)")
+            .bind(claims)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    let set_role = match role {
+        "authenticated" => "SET LOCAL ROLE authenticated",
+        "anonymous" => "SET LOCAL ROLE anonymous",
+        "editor" => "SET LOCAL ROLE editor",
+        other => panic!("no statement for role {other}"),
+    };
+    sqlx::query(set_role).execute(&mut *tx).await.unwrap();
+    tx
+}
+
+async fn count(tx: &mut Transaction<'static, Postgres>, query: &'static str) -> i64 {
+    sqlx::query_scalar(query)
+        .fetch_one(&mut **tx)
+        .await
+        .unwrap()
+}
+
+/// The SQLSTATE of a failed statement.
+fn sqlstate(result: Result<sqlx::postgres::PgQueryResult, sqlx::Error>) -> String {
+    match result {
+        Ok(r) => panic!(
+            "expected an error, the statement succeeded ({} rows)",
+            r.rows_affected()
+        ),
+        Err(sqlx::Error::Database(e)) => e.code().map(|c| c.to_string()).unwrap_or_default(),
+        Err(e) => panic!("expected a database error, got {e}"),
+    }
+}
+
+const INSUFFICIENT_PRIVILEGE: &str = "42501";
+
+async fn apply(pool: &PgPool, schema: &rls::Schema) {
+    let migration = sql::migration(schema, Auth::Postgres).unwrap();
+    sqlx::raw_sql(AssertSqlSafe(migration))
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
+/// The policies, RLS flags and policy count in the catalog match the model.
+async fn assert_catalog_matches(pool: &PgPool, schema: &rls::Schema) {
+    for t in schema.tables {
+        let (rls_on, forced): (bool, bool) = sqlx::query_as(
+            "select c.relrowsecurity, c.relforcerowsecurity from pg_class c \
+             join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = $2",
+        )
+        .bind(&*t.schema)
+        .bind(&*t.name)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        assert_eq!(rls_on, t.rls_enabled(), "relrowsecurity of {}", t.name);
+        assert_eq!(forced, t.force_rls, "relforcerowsecurity of {}", t.name);
+        let rows = sqlx::query(
+            "select policyname, permissive, cmd, roles::text[] as roles, qual, with_check \
+             from pg_policies where schemaname = $1 and tablename = $2 order by policyname",
+        )
+        .bind(&*t.schema)
+        .bind(&*t.name)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        assert_eq!(rows.len(), t.policies.len(), "policies on {}", t.name);
+        for p in t.policies.iter() {
+            let name = sql::names::policy(p);
+            let row = rows
+                .iter()
+                .find(|r| r.get::<String, _>("policyname") == name)
+                .unwrap_or_else(|| panic!("policy {name} missing on {}", t.name));
+            let permissive: String = row.get("permissive");
+            let expected_kind = match p.kind {
+                rls::model::PolicyKind::Permissive => "PERMISSIVE",
+                rls::model::PolicyKind::Restrictive => "RESTRICTIVE",
+            };
+            assert_eq!(permissive, expected_kind, "{name}");
+            assert_eq!(row.get::<String, _>("cmd"), p.command.keyword(), "{name}");
+            let roles: Vec<String> = row.get("roles");
+            let expected: Vec<String> = p.roles.iter().map(|r| r.name.to_string()).collect();
+            assert_eq!(roles, expected, "{name}");
+            assert_eq!(
+                row.get::<Option<String>, _>("qual").is_some(),
+                p.using.is_some(),
+                "{name}"
+            );
+            assert_eq!(
+                row.get::<Option<String>, _>("with_check").is_some(),
+                p.with_check.is_some(),
+                "{name}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn todos_users_see_and_change_only_their_own_rows() {
+    let db = support::pg::fresh_database().await;
+    let pool = &db.pool;
+    // The committed example migration, through sqlx's own migrator.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/todos/migrations");
+    sqlx::migrate::Migrator::new(dir)
+        .await
+        .unwrap()
+        .run(pool)
+        .await
+        .unwrap();
+    assert_catalog_matches(pool, &todos_example::SCHEMA).await;
+
+    for (user, tasks) in [
+        ("user_alice", ["buy milk", "write tests"].as_slice()),
+        ("user_bob", &["walk dog"]),
+    ] {
+        let mut tx = session(pool, "authenticated", Some(user)).await;
+        for task in tasks {
+            // No user_id: the column's default is the verified user.
+            sqlx::query("insert into todos (task) values ($1)")
+                .bind(task)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+
+    let mut alice = session(pool, "authenticated", Some("user_alice")).await;
+    let owners: Vec<String> = sqlx::query_scalar("select user_id from todos")
+        .fetch_all(&mut *alice)
+        .await
+        .unwrap();
+    assert_eq!(owners, ["user_alice", "user_alice"]);
+    let bob_id: i64 = sqlx::query_scalar("select id from todos where user_id = 'user_bob'")
+        .fetch_optional(&mut *alice)
+        .await
+        .unwrap()
+        .unwrap_or(3);
+    // Updates and deletes without a WHERE reach Alice's rows only.
+    let updated = sqlx::query("update todos set is_complete = true")
+        .execute(&mut *alice)
+        .await
+        .unwrap();
+    assert_eq!(updated.rows_affected(), 2);
+    let deleted = sqlx::query("delete from todos where id = $1")
+        .bind(bob_id)
+        .execute(&mut *alice)
+        .await
+        .unwrap();
+    assert_eq!(deleted.rows_affected(), 0, "Alice deleted Bob's row");
+    alice.commit().await.unwrap();
+
+    // Writing a row in another user's name is refused.
+    let mut alice = session(pool, "authenticated", Some("user_alice")).await;
+    let forged = sqlx::query("insert into todos (task, user_id) values ('x', 'user_bob')")
+        .execute(&mut *alice)
+        .await;
+    assert_eq!(sqlstate(forged), INSUFFICIENT_PRIVILEGE);
+    alice.rollback().await.unwrap();
+    let mut alice = session(pool, "authenticated", Some("user_alice")).await;
+    let moved = sqlx::query("update todos set user_id = 'user_bob'")
+        .execute(&mut *alice)
+        .await;
+    assert_eq!(sqlstate(moved), INSUFFICIENT_PRIVILEGE);
+    alice.rollback().await.unwrap();
+
+    let mut bob = session(pool, "authenticated", Some("user_bob")).await;
+    let rows = sqlx::query("select task, is_complete from todos")
+        .fetch_all(&mut *bob)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].get::<String, _>("task"), "walk dog");
+    assert!(
+        !rows[0].get::<bool, _>("is_complete"),
+        "Alice's update reached Bob's row"
+    );
+    assert_eq!(
+        sqlx::query("delete from todos")
+            .execute(&mut *bob)
+            .await
+            .unwrap()
+            .rows_affected(),
+        1
+    );
+    bob.rollback().await.unwrap();
+
+    // The application's login role with no verified user sees nothing through
+    // `authenticated`, and `anonymous` has no grant on todos at all.
+    sqlx::raw_sql(
+        "DO $$ BEGIN CREATE ROLE rls_test_login LOGIN NOINHERIT; \
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$; \
+         GRANT authenticated, anonymous TO rls_test_login",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("SET LOCAL SESSION AUTHORIZATION rls_test_login")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let denied = sqlx::query("select * from todos").execute(&mut *tx).await;
+    assert_eq!(
+        sqlstate(denied),
+        INSUFFICIENT_PRIVILEGE,
+        "the login role itself holds no table grants"
+    );
+    tx.rollback().await.unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("SET LOCAL SESSION AUTHORIZATION rls_test_login")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query("SET LOCAL ROLE authenticated")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(count(&mut tx, "select count(*) from todos").await, 0);
+    tx.rollback().await.unwrap();
+    let mut anon = session(pool, "anonymous", None).await;
+    assert_eq!(
+        sqlstate(sqlx::query("select * from todos").execute(&mut *anon).await),
+        INSUFFICIENT_PRIVILEGE
+    );
+    anon.rollback().await.unwrap();
+}
+
+#[tokio::test]
+async fn todos_policy_only_query_uses_the_index() {
+    let db = support::pg::fresh_database().await;
+    let pool = &db.pool;
+    apply(pool, &todos_example::SCHEMA).await;
+    // 100,000 rows: 1,000 users with 100 todos each.
+    sqlx::query(
+        "insert into todos (user_id, task) \
+         select 'user_' || (i % 1000), 'task ' || i from generate_series(1, 100000) i",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query("analyze todos").execute(pool).await.unwrap();
+
+    let mut tx = session(pool, "authenticated", Some("user_7")).await;
+    assert_eq!(count(&mut tx, "select count(*) from todos").await, 100);
+    let plan: Value = sqlx::query_scalar("explain (format json) select * from todos")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    let text = plan.to_string();
+    assert!(
+        text.contains("todos_user_id_idx"),
+        "the plan does not use the index: {plan:#}"
+    );
+    assert!(
+        !text.contains("Seq Scan"),
+        "the plan scans the table: {plan:#}"
+    );
+    // The user id is computed once (an InitPlan), never per row (a SubPlan).
+    assert!(
+        !text.contains("SubPlan"),
+        "the plan evaluates the policy per row: {plan:#}"
+    );
+    assert!(
+        text.contains("InitPlan"),
+        "expected the user id as an InitPlan: {plan:#}"
+    );
+}
+
+#[tokio::test]
+async fn projects_schema_enforces_its_policies() {
+    let db = support::pg::fresh_database().await;
+    let pool = &db.pool;
+    apply(pool, &schemas::projects::SCHEMA).await;
+    assert_catalog_matches(pool, &schemas::projects::SCHEMA).await;
+
+    let mut alice = session(pool, "authenticated", Some("user_alice")).await;
+    sqlx::query(
+        "insert into projects (slug, name, is_public) values ('a-open', 'Open', true), ('a-secret', 'Secret', false)",
+    )
+    .execute(&mut *alice)
+    .await
+    .unwrap();
+    alice.commit().await.unwrap();
+    let mut bob = session(pool, "authenticated", Some("user_bob")).await;
+    sqlx::query("insert into projects (slug, name) values ('b-secret', 'Bob')")
+        .execute(&mut *bob)
+        .await
+        .unwrap();
+    bob.commit().await.unwrap();
+
+    // Anonymous visitors read public projects only, and write nothing.
+    let mut anon = session(pool, "anonymous", None).await;
+    let slugs: Vec<String> = sqlx::query_scalar("select slug from projects")
+        .fetch_all(&mut *anon)
+        .await
+        .unwrap();
+    assert_eq!(slugs, ["a-open"]);
+    let write =
+        sqlx::query("insert into projects (slug, name, owner_id) values ('x', 'x', 'anon')")
+            .execute(&mut *anon)
+            .await;
+    assert_eq!(sqlstate(write), INSUFFICIENT_PRIVILEGE);
+    anon.rollback().await.unwrap();
+
+    // Bob sees his project and Alice's public one; he cannot change Alice's.
+    let mut bob = session(pool, "authenticated", Some("user_bob")).await;
+    let mut slugs: Vec<String> = sqlx::query_scalar("select slug from projects")
+        .fetch_all(&mut *bob)
+        .await
+        .unwrap();
+    slugs.sort();
+    assert_eq!(slugs, ["a-open", "b-secret"]);
+    let renamed = sqlx::query("update projects set name = 'mine' where slug = 'a-open'")
+        .execute(&mut *bob)
+        .await
+        .unwrap();
+    assert_eq!(renamed.rows_affected(), 0);
+    bob.rollback().await.unwrap();
+
+    // The restrictive policy: an archived project cannot be updated, even by its owner.
+    sqlx::query("update projects set archived = true where slug = 'a-secret'")
+        .execute(pool)
+        .await
+        .unwrap();
+    let mut alice = session(pool, "authenticated", Some("user_alice")).await;
+    let renamed = sqlx::query("update projects set name = 'renamed'")
+        .execute(&mut *alice)
+        .await
+        .unwrap();
+    assert_eq!(renamed.rows_affected(), 1, "only the non-archived project");
+    let secret_id: i64 = sqlx::query_scalar("select id from projects where slug = 'a-secret'")
+        .fetch_one(&mut *alice)
+        .await
+        .unwrap();
+    // Alice shares her archived project with Bob (owners manage members).
+    sqlx::query("insert into members (project_id, user_id) values ($1, 'user_bob')")
+        .bind(secret_id)
+        .execute(&mut *alice)
+        .await
+        .unwrap();
+    alice.commit().await.unwrap();
+
+    // Bob, now a member, adds and reads tasks there; Carol sees none and adds none.
+    let mut bob = session(pool, "authenticated", Some("user_bob")).await;
+    sqlx::query(
+        "insert into tasks (project_id, title, assignee_id) values ($1, 'ship it', 'user_bob')",
+    )
+    .bind(secret_id)
+    .execute(&mut *bob)
+    .await
+    .unwrap();
+    assert_eq!(count(&mut bob, "select count(*) from tasks").await, 1);
+    bob.commit().await.unwrap();
+    let mut bob = session(pool, "authenticated", Some("user_bob")).await;
+    let bad_status = sqlx::query("update tasks set status = 'done', assignee_id = 'user_carol'")
+        .execute(&mut *bob)
+        .await;
+    assert_eq!(
+        sqlstate(bad_status),
+        INSUFFICIENT_PRIVILEGE,
+        "assignee handed the task to someone else"
+    );
+    bob.rollback().await.unwrap();
+    let mut bob = session(pool, "authenticated", Some("user_bob")).await;
+    let done = sqlx::query("update tasks set status = 'done'")
+        .execute(&mut *bob)
+        .await
+        .unwrap();
+    assert_eq!(done.rows_affected(), 1);
+    bob.commit().await.unwrap();
+    let mut carol = session(pool, "authenticated", Some("user_carol")).await;
+    assert_eq!(count(&mut carol, "select count(*) from tasks").await, 0);
+    let intrude = sqlx::query("insert into tasks (project_id, title) values ($1, 'x')")
+        .bind(secret_id)
+        .execute(&mut *carol)
+        .await;
+    assert_eq!(sqlstate(intrude), INSUFFICIENT_PRIVILEGE);
+    carol.rollback().await.unwrap();
+
+    // The custom role reads every task, and nothing else.
+    let mut editor = session(pool, "editor", None).await;
+    assert_eq!(count(&mut editor, "select count(*) from tasks").await, 1);
+    let write = sqlx::query("delete from tasks").execute(&mut *editor).await;
+    assert_eq!(sqlstate(write), INSUFFICIENT_PRIVILEGE);
+    editor.rollback().await.unwrap();
+
+    // Quoted names: the "user" table, keyed by "userId".
+    let mut alice = session(pool, "authenticated", Some("user_alice")).await;
+    sqlx::query(
+        r#"insert into "user" ("userId", "display ""name""") values ('user_alice', 'Alice')"#,
+    )
+    .execute(&mut *alice)
+    .await
+    .unwrap();
+    let motto: String = sqlx::query_scalar(r#"select motto from "user""#)
+        .fetch_one(&mut *alice)
+        .await
+        .unwrap();
+    assert_eq!(motto, r"it's \ fine");
+    let forged = sqlx::query(
+        r#"insert into "user" ("userId", "display ""name""") values ('user_bob', 'B')"#,
+    )
+    .execute(&mut *alice)
+    .await;
+    assert_eq!(sqlstate(forged), INSUFFICIENT_PRIVILEGE);
+    alice.rollback().await.unwrap();
+
+    // Deny all: RLS on audit.events with no policy and no grant.
+    let mut alice = session(pool, "authenticated", Some("user_alice")).await;
+    let read = sqlx::query("select * from audit.events")
+        .execute(&mut *alice)
+        .await;
+    assert_eq!(sqlstate(read), INSUFFICIENT_PRIVILEGE);
+    alice.rollback().await.unwrap();
+
+    // Least privilege: each role holds exactly the privileges its policies use.
+    let grants: Vec<(String, String, String)> = sqlx::query_as(
+        "select table_name::text, grantee::text, string_agg(privilege_type, ',' order by privilege_type) \
+         from information_schema.role_table_grants \
+         where grantee in ('authenticated', 'anonymous', 'editor') group by 1, 2 order by 1, 2",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let expected = [
+        ("members", "authenticated", "DELETE,INSERT,SELECT,UPDATE"),
+        ("projects", "anonymous", "SELECT"),
+        ("projects", "authenticated", "DELETE,INSERT,SELECT,UPDATE"),
+        ("tasks", "authenticated", "INSERT,SELECT,UPDATE"),
+        ("tasks", "editor", "SELECT"),
+        ("user", "authenticated", "DELETE,INSERT,SELECT,UPDATE"),
+        ("user", "editor", "DELETE,INSERT,SELECT,UPDATE"),
+    ];
+    let expected: Vec<(String, String, String)> = expected
+        .iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect();
+    assert_eq!(grants, expected);
+    let _ = schemas::projects::Task::TABLE;
+}
+
+/// Applying the migration twice in a row (e.g. in two databases of one cluster, where the
+/// roles already exist) works: roles and the auth functions are created only when missing.
+#[tokio::test]
+async fn migrations_apply_where_roles_and_auth_exist() {
+    let db = support::pg::fresh_database().await;
+    apply(&db.pool, &todos_example::SCHEMA).await;
+    apply(&db.pool, &schemas::projects::SCHEMA).await;
+    let other = support::pg::fresh_database().await;
+    apply(&other.pool, &schemas::projects::SCHEMA).await;
+    apply(&other.pool, &todos_example::SCHEMA).await;
+}
