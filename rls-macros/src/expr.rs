@@ -76,7 +76,7 @@ fn walk(errors: &mut Errors, columns: Columns<'_>, expr: &Expr, ops: &mut Vec<To
                 BinOp::And(_) => quote!(ExprOp::And),
                 BinOp::Or(_) => quote!(ExprOp::Or),
                 _ => {
-                    errors.at(&b.op, format!("unsupported operator; {HELP}"));
+                    errors.at(b.op, format!("unsupported operator; {HELP}"));
                     return;
                 }
             };
