@@ -37,3 +37,6 @@ pub fn derive_table(input: TokenStream) -> TokenStream {
 pub fn derive_pg_enum(input: TokenStream) -> TokenStream {
     pg_enum::derive(input.into()).into()
 }
+
+#[cfg(test)]
+mod expansion_tests;

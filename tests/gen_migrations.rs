@@ -1,0 +1,151 @@
+//! The `gen-migrations` command: files, re-runs, flags and refusals.
+
+use rls::{Auth, Schema, Table, cli, sql};
+use std::path::{Path, PathBuf};
+
+fn run(schema: &Schema, dir: &Path, args: &[&str]) -> (u8, String, String) {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = cli::run(schema, dir, &args, &mut out, &mut err);
+    (
+        code,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rls-gen-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn writes_once_then_reports_no_changes() {
+    let dir = temp_dir("once");
+    let schema = &todos_example::SCHEMA;
+    let (code, out, err) = run(schema, &dir, &[]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    let file = dir.join("migrations/0001_init.sql");
+    assert!(
+        out.contains("wrote") && out.contains("0001_init.sql"),
+        "{out}"
+    );
+    let written = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(written, sql::migration(schema, Auth::Postgres).unwrap());
+
+    let (code, out, _) = run(schema, &dir, &[]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("no changes"), "{out}");
+
+    // A migration that differs is never rewritten.
+    std::fs::write(&file, "-- applied by hand\n").unwrap();
+    let (code, _, err) = run(schema, &dir, &[]);
+    assert_eq!(code, 1);
+    assert!(err.contains("already holds migrations"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "-- applied by hand\n"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn flags() {
+    let dir = temp_dir("flags");
+    let (code, out, _) = run(
+        &todos_example::SCHEMA,
+        &dir,
+        &["--stdout", "--auth", "neon"],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        sql::migration(&todos_example::SCHEMA, Auth::Neon).unwrap()
+    );
+    assert!(out.contains("CREATE EXTENSION IF NOT EXISTS pg_session_jwt;"));
+    assert!(!dir.join("migrations").exists(), "--stdout wrote a file");
+
+    let custom = dir.join("db");
+    let (code, _, _) = run(
+        &todos_example::SCHEMA,
+        &dir,
+        &["--dir", custom.to_str().unwrap(), "--name", "todos"],
+    );
+    assert_eq!(code, 0);
+    assert!(custom.join("0001_todos.sql").exists());
+
+    for bad in [
+        &["--auth", "mysql"][..],
+        &["--frobnicate"],
+        &["--name", "a b"],
+        &["--dir"],
+    ] {
+        let (code, _, err) = run(&todos_example::SCHEMA, &dir, bad);
+        assert_eq!(code, 2, "{bad:?}: {err}");
+        assert!(err.starts_with("gen-migrations: usage"), "{err}");
+    }
+    let (code, out, _) = run(&todos_example::SCHEMA, &dir, &["--help"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("Usage: gen-migrations"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[derive(Table)]
+#[table(name = "owners")]
+pub struct Owner {
+    #[column(primary_key)]
+    pub id: i64,
+}
+
+#[derive(Table)]
+#[table(name = "pets")]
+#[crud_policy(role = DOG_PEOPLE, read = true)]
+#[crud_policy(role = CAT_PEOPLE, read = true)]
+pub struct Pet {
+    #[column(primary_key)]
+    pub id: i64,
+    #[column(references = Owner::id)]
+    pub owner_id: i64,
+}
+
+/// Two constants naming one role: the derive cannot see that, the generator can.
+pub const DOG_PEOPLE: rls::Role = rls::Role::create("people");
+pub const CAT_PEOPLE: rls::Role = rls::Role::create("people");
+
+#[derive(Table)]
+#[table(name = "a_table_name_that_goes_on_and_on_well_past_what_postgres_keeps_of_it")]
+pub struct Long {
+    #[column(primary_key)]
+    pub id: i64,
+}
+
+#[test]
+fn refuses_a_faulty_schema_with_every_reason() {
+    let schema = Schema::new(&[Pet::TABLE, Long::TABLE, Long::TABLE]);
+    let errors = sql::migration(&schema, Auth::Postgres).unwrap_err();
+    let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    let all = messages.join("\n");
+    assert!(
+        all.contains("references public.owners, which is not in the schema"),
+        "{all}"
+    );
+    assert!(
+        all.contains("two policies are named \"crud-people-policy-select\""),
+        "{all}"
+    );
+    assert!(all.contains("is listed twice"), "{all}");
+    assert!(all.contains("PostgreSQL would cut it to 63"), "{all}");
+
+    let dir = temp_dir("faulty");
+    let (code, _, err) = run(&schema, &dir, &[]);
+    assert_eq!(code, 1);
+    assert!(err.contains("the schema has errors"), "{err}");
+    assert!(!dir.join("migrations").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let fixed = Schema::new(&[Pet::TABLE, Owner::TABLE]);
+    let errors = sql::migration(&fixed, Auth::Postgres).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+}
