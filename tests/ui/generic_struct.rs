@@ -1,0 +1,10 @@
+use rls::Table;
+
+#[derive(Table)]
+pub struct Todo<T> {
+    #[column(primary_key)]
+    pub id: i64,
+    pub payload: T,
+}
+
+fn main() {}

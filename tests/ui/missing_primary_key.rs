@@ -1,0 +1,9 @@
+use rls::Table;
+
+#[derive(Table)]
+pub struct Todo {
+    pub id: i64,
+    pub task: String,
+}
+
+fn main() {}

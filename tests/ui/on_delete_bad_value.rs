@@ -1,0 +1,17 @@
+use rls::Table;
+
+#[derive(Table)]
+pub struct Project {
+    #[column(primary_key)]
+    pub id: i64,
+}
+
+#[derive(Table)]
+pub struct Task {
+    #[column(primary_key)]
+    pub id: i64,
+    #[column(references = Project::id, on_delete = cascde)]
+    pub project_id: i64,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use rls::PgEnum;
+
+#[derive(PgEnum)]
+pub enum Status {
+    Open,
+    Done(String),
+}
+
+fn main() {}

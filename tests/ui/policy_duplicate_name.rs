@@ -1,0 +1,12 @@
+use rls::Table;
+
+#[derive(Table)]
+#[policy(name = "same", for = select, to = authenticated, using = auth_uid(user_id))]
+#[policy(name = "same", for = update, to = authenticated, using = auth_uid(user_id))]
+pub struct Todo {
+    #[column(primary_key)]
+    pub id: i64,
+    pub user_id: String,
+}
+
+fn main() {}

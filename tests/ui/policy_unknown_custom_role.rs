@@ -1,0 +1,13 @@
+use rls::Table;
+
+pub const EDITOR: rls::Role = rls::Role::create("editor");
+
+#[derive(Table)]
+#[policy(name = "editors read", for = select, to = EDITR, using = true)]
+pub struct Todo {
+    #[column(primary_key)]
+    pub id: i64,
+    pub user_id: String,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use rls::Table;
+
+#[derive(Table)]
+pub enum Status {
+    Open,
+    Done,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use rls::Table;
+
+#[derive(Table)]
+pub struct Todo(i64, String);
+
+fn main() {}

@@ -1,0 +1,11 @@
+use rls::Table;
+
+#[derive(Table)]
+pub struct Todo {
+    #[column(primary_key)]
+    pub id: i64,
+    #[column(rename = "id")]
+    pub legacy_id: i64,
+}
+
+fn main() {}
