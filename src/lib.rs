@@ -62,4 +62,24 @@ pub mod __private {
     impl IdentityColumn for i64 {}
 
     pub fn identity_column<T: IdentityColumn>() {}
+
+    /// A foreign key column holds the same values as its target.
+    #[diagnostic::on_unimplemented(
+        message = "a foreign key column must have its target's type: this field is `{Self}`, the referenced column `{T}`",
+        label = "the referenced column's type differs",
+        note = "change the field's type to the target's (wrapped in Option<...> when the key is optional)"
+    )]
+    pub trait SameType<T> {}
+    impl<T> SameType<T> for T {}
+
+    /// The target of a `references`, checked against the referencing field's type.
+    pub struct FkTarget<Table, Target>(pub crate::Col<Table, Target>);
+
+    impl<Table, Target> FkTarget<Table, Target> {
+        /// Checks the types (at compile time, through the bound) and tells whether the
+        /// target may be referenced.
+        pub const fn from_field_of_type<Field: SameType<Target>>(self) -> bool {
+            self.0.unique
+        }
+    }
 }

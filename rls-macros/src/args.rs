@@ -74,6 +74,19 @@ pub fn parse(attr: &Attribute, errors: &mut Errors) -> Vec<Arg> {
 /// Reports an argument whose key is not one of `known`, suggesting the closest.
 pub fn unknown(errors: &mut Errors, attr: &str, arg: &Arg, known: &[&str]) {
     match arg.key() {
+        Some(key) if known.contains(&key.unraw().to_string().as_str()) => {
+            let word = key.unraw().to_string();
+            match arg {
+                Arg::Pair(..) => errors.at(
+                    key,
+                    format!("`{word}` takes no value: write #[{attr}({word})]"),
+                ),
+                Arg::Bare(_) => errors.at(
+                    key,
+                    format!("`{word}` needs a value: write #[{attr}({word} = ...)]"),
+                ),
+            }
+        }
         Some(key) => {
             let word = key.unraw().to_string();
             errors.at(

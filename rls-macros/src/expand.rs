@@ -10,6 +10,10 @@ use syn::spanned::Spanned;
 pub fn table(t: &Table, errors: Errors) -> TokenStream {
     let ident = &t.ident;
     let handles = column_handles(t);
+    if !errors.is_empty() && t.generic {
+        // Impls without the struct's generics would only add errors.
+        return errors.into_compile_errors();
+    }
     if !errors.is_empty() {
         // Still define the trait and the handles, so the user sees these errors and not a
         // cascade of "not implemented" ones in every place that uses the table.
@@ -206,13 +210,13 @@ fn compile_time_checks(t: &Table) -> TokenStream {
     let mut out = TokenStream::new();
     for f in &t.fields {
         if let Some(r) = &f.references {
-            let (path, target) = (&r.path, &r.table);
+            let path = &r.path;
             let ty = strip_option(&f.ty);
             out.extend(quote_spanned! {path.span()=>
-                const _: () = {
-                    let target: ::rls::Col<#target, #ty> = #path;
-                    assert!(target.unique, "`references` must name a primary key or unique column: mark the target #[column(unique)] or #[column(primary_key)]");
-                };
+                const _: () = assert!(
+                    ::rls::__private::FkTarget(#path).from_field_of_type::<#ty>(),
+                    "`references` must name a primary key or unique column: mark the target #[column(unique)] or #[column(primary_key)]"
+                );
             });
         }
         if f.identity.is_some() && f.sql_type.is_none() {

@@ -75,8 +75,9 @@ fn walk(errors: &mut Errors, columns: Columns<'_>, expr: &Expr, ops: &mut Vec<To
                 BinOp::Ge(_) => quote!(ExprOp::Cmp(CmpOp::Ge)),
                 BinOp::And(_) => quote!(ExprOp::And),
                 BinOp::Or(_) => quote!(ExprOp::Or),
-                _ => {
-                    errors.at(b.op, format!("unsupported operator; {HELP}"));
+                other => {
+                    let op = quote::ToTokens::to_token_stream(&other).to_string();
+                    errors.at(b.op, format!("unsupported operator `{op}`\n{HELP}"));
                     return;
                 }
             };
@@ -126,9 +127,9 @@ fn walk(errors: &mut Errors, columns: Columns<'_>, expr: &Expr, ops: &mut Vec<To
                 (Some(f), _) => {
                     let known = ["auth_uid", "auth_user_id", "is_null", "is_not_null", "sql"];
                     let hint = similar::hint(f, known);
-                    errors.at(&call.func, format!("unknown function `{f}`{hint}; {HELP}"));
+                    errors.at(&call.func, format!("unknown function `{f}`{hint}\n{HELP}"));
                 }
-                (None, _) => errors.at(&call.func, format!("unsupported call; {HELP}")),
+                (None, _) => errors.at(&call.func, format!("unsupported call\n{HELP}")),
             }
         }
         Expr::MethodCall(m) => {
@@ -163,10 +164,10 @@ fn walk(errors: &mut Errors, columns: Columns<'_>, expr: &Expr, ops: &mut Vec<To
                         quote!(ExprOp::IsNotNull)
                     });
                 }
-                _ => errors.at(&m.method, format!("unknown method `{method}`; {HELP}")),
+                _ => errors.at(&m.method, format!("unknown method `{method}`\n{HELP}")),
             }
         }
-        other => errors.at(other, format!("unsupported expression; {HELP}")),
+        other => errors.at(other, format!("unsupported expression\n{HELP}")),
     }
 }
 

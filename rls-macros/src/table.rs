@@ -12,6 +12,8 @@ use syn::{Data, DeriveInput, Expr, Fields, Ident, Type};
 
 pub struct Table {
     pub ident: Ident,
+    /// Generic parameters were refused: emit nothing beyond the errors.
+    pub generic: bool,
     pub name: String,
     pub schema: String,
     pub force_rls: bool,
@@ -38,13 +40,14 @@ pub struct Field {
     pub policy_index: bool,
     pub references: Option<Reference>,
     pub sql_type: Option<syn::LitStr>,
+    /// Where `primary_key` and `default` were written, for errors.
+    pub primary_key_span: Option<Span>,
+    pub default_span: Option<Span>,
 }
 
 pub struct Reference {
     /// `Project::id`
     pub path: syn::ExprPath,
-    /// `Project`
-    pub table: syn::Path,
     pub on_delete: &'static str,
     pub on_update: &'static str,
 }
@@ -63,8 +66,10 @@ pub struct Policy {
     pub roles: Vec<RoleRef>,
     pub using: Option<Vec<TokenStream>>,
     pub with_check: Option<Vec<TokenStream>>,
-    /// The attribute that declared it, for errors.
+    /// The name or roles as written, for errors.
     pub span: Span,
+    /// Which attribute of the struct declared it (a crud_policy declares up to four).
+    pub attr: usize,
 }
 
 const TABLE_KEYS: &[&str] = &[
@@ -113,6 +118,7 @@ pub fn derive(input: TokenStream) -> TokenStream {
 fn parse(input: &DeriveInput, errors: &mut Errors) -> Table {
     let mut table = Table {
         ident: input.ident.clone(),
+        generic: !input.generics.params.is_empty(),
         name: snake_case(&input.ident.unraw().to_string()),
         schema: "public".into(),
         force_rls: false,
@@ -156,15 +162,16 @@ fn parse(input: &DeriveInput, errors: &mut Errors) -> Table {
             errors.at(&f.ident, format!("two fields map to the column \"{}\": give one another #[column(rename = \"...\")]", f.sql));
         }
     }
-
-    for attr in &input.attrs {
+    let mut primary_key_attr = false;
+    for (attr_index, attr) in input.attrs.iter().enumerate() {
         let Some(kind) = attr.path().get_ident().map(ToString::to_string) else {
             continue;
         };
+        let before = errors.count();
         match kind.as_str() {
             "table" => table_attr(&mut table, attr, errors),
-            "crud_policy" => crud_policy(&mut table, attr, &columns, errors),
-            "policy" => policy(&mut table, attr, &columns, errors),
+            "crud_policy" => crud_policy(&mut table, attr, attr_index, &columns, errors),
+            "policy" => policy(&mut table, attr, attr_index, &columns, errors),
             "grant" => grant(&mut table, attr, errors),
             "index" => index(&mut table, attr, &columns, errors),
             "unique" | "primary_key" => {
@@ -179,16 +186,22 @@ fn parse(input: &DeriveInput, errors: &mut Errors) -> Table {
                     })
                     .collect();
                 if cols.is_empty() {
-                    errors.at(
-                        attr,
-                        format!("#[{kind}] needs at least one column: #[{kind}(a, b)]"),
-                    );
+                    if errors.count() == before {
+                        errors.at(
+                            attr,
+                            format!("#[{kind}] needs at least one column: #[{kind}(a, b)]"),
+                        );
+                    }
                 } else if kind == "unique" {
                     table.uniques.push(cols);
-                } else if !table.primary_key.is_empty() {
-                    errors.at(attr, "the primary key is declared twice: keep one #[primary_key(...)] or the #[column(primary_key)] fields");
+                } else if primary_key_attr {
+                    errors.at(
+                        attr,
+                        "the primary key is declared twice: keep one #[primary_key(...)]",
+                    );
                 } else {
                     table.primary_key = cols;
+                    primary_key_attr = true;
                 }
             }
             "check" => check(&mut table, attr, &columns, errors),
@@ -196,21 +209,18 @@ fn parse(input: &DeriveInput, errors: &mut Errors) -> Table {
         }
     }
 
-    let field_pk: Vec<String> = table
-        .fields
-        .iter()
-        .filter(|f| f.primary_key)
-        .map(|f| f.sql.clone())
-        .collect();
-    if !field_pk.is_empty() && !table.primary_key.is_empty() {
-        errors.at(&input.ident, "the primary key is declared twice: use #[column(primary_key)] on one field or #[primary_key(a, b)] on the struct, not both");
-    } else if !field_pk.is_empty() {
-        if field_pk.len() > 1 {
-            errors.at(&input.ident, "several fields are marked #[column(primary_key)]: for a composite key write #[primary_key(a, b)] on the struct");
+    let pk_fields: Vec<&Field> = table.fields.iter().filter(|f| f.primary_key).collect();
+    let pk_span = |f: &Field| f.primary_key_span.unwrap_or_else(|| f.ident.span());
+    if let (Some(first), true) = (pk_fields.first(), primary_key_attr) {
+        errors.span(pk_span(first), "the primary key is declared twice: use #[column(primary_key)] on one field or #[primary_key(a, b)] on the struct, not both");
+    } else if !pk_fields.is_empty() {
+        if let Some(second) = pk_fields.get(1) {
+            errors.span(pk_span(second), "several fields are marked #[column(primary_key)]: for a composite key write #[primary_key(a, b)] on the struct");
         }
-        table.primary_key = field_pk;
+        table.primary_key = pk_fields.iter().map(|f| f.sql.clone()).collect();
     }
-    if table.primary_key.is_empty() && !table.fields.is_empty() {
+    // After another error (a misspelt `primary_key`, say) this would only repeat it.
+    if table.primary_key.is_empty() && !table.fields.is_empty() && errors.is_empty() {
         errors.span(
             input.ident.span(),
             format!("table `{}` has no primary key: mark its key field #[column(primary_key)], or write #[primary_key(a, b)] on the struct for a composite key", table.name),
@@ -227,10 +237,24 @@ fn parse(input: &DeriveInput, errors: &mut Errors) -> Table {
         });
     }
     let mut names: Vec<String> = Vec::new();
+    let mut reported: Vec<usize> = Vec::new();
     for p in &table.policies {
         let name = policy_name(p);
-        if names.contains(&name) {
-            errors.span(p.span, format!("two policies on table `{}` are named \"{name}\": rename one (#[policy(name = \"...\")]) or merge the two #[crud_policy] attributes", table.name));
+        // One error per attribute, though a crud_policy declares up to four policies.
+        if names.contains(&name) && !reported.contains(&p.attr) {
+            reported.push(p.attr);
+            let fix = if p.name.is_some() {
+                "give one of them another name"
+            } else {
+                "merge the #[crud_policy] attributes for these roles into one"
+            };
+            errors.span(
+                p.span,
+                format!(
+                    "two policies on table `{}` are named \"{name}\": {fix}",
+                    table.name
+                ),
+            );
         }
         names.push(name);
     }
@@ -262,6 +286,8 @@ fn field(f: &syn::Field, errors: &mut Errors) -> Field {
         policy_index: true,
         references: None,
         sql_type: None,
+        primary_key_span: None,
+        default_span: None,
     };
     let mut on_delete = None;
     let mut on_update = None;
@@ -269,7 +295,10 @@ fn field(f: &syn::Field, errors: &mut Errors) -> Field {
         for arg in args::parse(attr, errors) {
             let key = arg.key().map(|k| k.unraw().to_string()).unwrap_or_default();
             match (key.as_str(), &arg) {
-                ("primary_key", Arg::Bare(_)) => out.primary_key = true,
+                ("primary_key", Arg::Bare(e)) => {
+                    out.primary_key = true;
+                    out.primary_key_span = Some(e.span());
+                }
                 ("unique", Arg::Bare(_)) => out.unique = true,
                 ("index", Arg::Bare(_)) => out.index = true,
                 ("identity", Arg::Bare(_)) => out.identity = Some("ByDefault"),
@@ -297,7 +326,10 @@ fn field(f: &syn::Field, errors: &mut Errors) -> Field {
                 ("policy_index", Arg::Pair(k, v)) => {
                     out.policy_index = args::boolean(errors, k, v).unwrap_or(true)
                 }
-                ("default", Arg::Pair(_, v)) => out.default = default(errors, v),
+                ("default", Arg::Pair(k, v)) => {
+                    out.default = default(errors, v);
+                    out.default_span = Some(k.span());
+                }
                 ("references", Arg::Pair(_, v)) => out.references = reference(errors, v),
                 ("on_delete", Arg::Pair(k, v)) => {
                     on_delete = args::choice(errors, k, v, FK_ACTIONS).map(|a| (a, k.clone()))
@@ -332,9 +364,9 @@ fn field(f: &syn::Field, errors: &mut Errors) -> Field {
             }
         }
     }
-    if out.identity.is_some() && out.default.is_some() {
-        errors.at(
-            &out.ident,
+    if let (Some(_), Some(span)) = (out.identity, out.default_span) {
+        errors.span(
+            span,
             "an identity column cannot also have a default: keep `identity` or `default`",
         );
     }
@@ -384,12 +416,8 @@ fn reference(errors: &mut Errors, value: &Expr) -> Option<Reference> {
         errors.at(value, help);
         return None;
     }
-    let mut table = path.path.clone();
-    table.segments.pop();
-    table.segments.pop_punct();
     Some(Reference {
         path: path.clone(),
-        table,
         on_delete: "NoAction",
         on_update: "NoAction",
     })
@@ -422,18 +450,28 @@ fn table_attr(table: &mut Table, attr: &syn::Attribute, errors: &mut Errors) {
 fn crud_policy(
     table: &mut Table,
     attr: &syn::Attribute,
+    attr_index: usize,
     columns: expr::Columns<'_>,
     errors: &mut Errors,
 ) {
+    let before = errors.count();
     let (mut roles, mut read, mut modify) = (None, None, None);
+    let mut span = attr.span();
     for arg in args::parse(attr, errors) {
         let key = arg.key().map(|k| k.unraw().to_string()).unwrap_or_default();
         match (key.as_str(), &arg) {
-            ("role", Arg::Pair(_, v)) => roles = Some(roles::parse(errors, v)),
+            ("role", Arg::Pair(_, v)) => {
+                roles = Some(roles::parse(errors, v));
+                span = v.span();
+            }
             ("read", Arg::Pair(_, v)) => read = Some(expr::parse(errors, columns, v)),
             ("modify", Arg::Pair(_, v)) => modify = Some(expr::parse(errors, columns, v)),
             _ => args::unknown(errors, "crud_policy", &arg, CRUD_KEYS),
         }
+    }
+    // A misspelt key was reported: "needs `read`" would only repeat it.
+    if errors.count() > before {
+        return;
     }
     let Some(roles) = roles else {
         errors.at(attr, "#[crud_policy] needs `role`: #[crud_policy(role = authenticated, read = auth_uid(user_id), modify = auth_uid(user_id))]");
@@ -456,7 +494,8 @@ fn crud_policy(
                 .collect(),
             using: using.cloned(),
             with_check: with_check.cloned(),
-            span: attr.span(),
+            span,
+            attr: attr_index,
         };
     if let Some(read) = &read {
         table.policies.push(crud("select", Some(read), None));
@@ -471,9 +510,11 @@ fn crud_policy(
 fn policy(
     table: &mut Table,
     attr: &syn::Attribute,
+    attr_index: usize,
     columns: expr::Columns<'_>,
     errors: &mut Errors,
 ) {
+    let before = errors.count();
     let mut p = Policy {
         name: None,
         restrictive: false,
@@ -482,12 +523,16 @@ fn policy(
         using: None,
         with_check: None,
         span: attr.span(),
+        attr: attr_index,
     };
     let (mut using_key, mut check_key, mut has_to) = (None, None, false);
     for arg in args::parse(attr, errors) {
         let key = arg.key().map(|k| k.unraw().to_string()).unwrap_or_default();
         match (key.as_str(), &arg) {
-            ("name", Arg::Pair(k, v)) => p.name = args::string(errors, k, v).map(|s| s.value()),
+            ("name", Arg::Pair(k, v)) => {
+                p.name = args::string(errors, k, v).map(|s| s.value());
+                p.span = v.span();
+            }
             ("as", Arg::Pair(k, v)) => {
                 p.restrictive = args::choice(errors, k, v, &["permissive", "restrictive"])
                     == Some("restrictive")
@@ -509,6 +554,9 @@ fn policy(
             }
             _ => args::unknown(errors, "policy", &arg, POLICY_KEYS),
         }
+    }
+    if errors.count() > before {
+        return;
     }
     if p.name.is_none() {
         errors.at(
@@ -596,7 +644,9 @@ fn index(
         }
     }
     if index.columns.is_empty() {
-        errors.at(attr, "#[index] needs columns: #[index(columns = [a, b])]");
+        if errors.is_empty() {
+            errors.at(attr, "#[index] needs columns: #[index(columns = [a, b])]");
+        }
     } else {
         table.indexes.push(index);
     }
