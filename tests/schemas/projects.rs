@@ -48,6 +48,8 @@ pub struct Project {
     using = sql("exists (select 1 from projects p where p.id = project_id and p.owner_id = (select auth.user_id()))"),
     with_check = sql("exists (select 1 from projects p where p.id = project_id and p.owner_id = (select auth.user_id()))")
 )]
+// Memberships are added and removed, never edited: no UPDATE, whatever the policies allow.
+#[grant(to = authenticated, privileges = [select, insert, delete])]
 pub struct Member {
     #[column(references = Project::id, on_delete = cascade)]
     pub project_id: i64,
