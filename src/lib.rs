@@ -5,7 +5,8 @@
 //! sqlx migration. See the README for the attribute reference.
 
 pub use rls_core::{
-    Auth, Col, ColumnType, Role, Schema, SchemaError, Table, TableDef, check, cli, model, sql,
+    Auth, Claims, Col, ColumnType, Conn, Database, Error, Filter, Model, Order, Role, Schema,
+    SchemaError, Session, Table, TableDef, check, cli, model, query, session, sql, sqlx,
 };
 pub use rls_macros::{PgEnum, Table};
 
@@ -30,6 +31,8 @@ macro_rules! gen_migrations {
 #[doc(hidden)]
 pub mod __private {
     pub use rls_core::model::*;
+    pub use rls_core::sqlx;
+    pub use rls_core::sqlx::postgres::PgRow;
     pub use std::borrow::Cow::Borrowed as B;
 
     /// Stands in for the table of a struct whose attributes have errors, so that those errors
@@ -62,6 +65,29 @@ pub mod __private {
     impl IdentityColumn for i64 {}
 
     pub fn identity_column<T: IdentityColumn>() {}
+
+    /// The run-time uses of a field's type go through this one function, so that a type
+    /// without a `ColumnType` is reported once for them (rustc merges identical errors), not
+    /// once per use. The fields carry no bounds of their own, so using them adds no error.
+    pub const fn column<T: crate::ColumnType>() -> Column<T> {
+        Column {
+            decode: decode::<T>,
+            bind: bind::<T>,
+        }
+    }
+
+    pub struct Column<T> {
+        pub decode: fn(&PgRow, usize) -> Result<T, sqlx::Error>,
+        pub bind: fn(T) -> T,
+    }
+
+    fn decode<T: crate::ColumnType>(row: &PgRow, index: usize) -> Result<T, sqlx::Error> {
+        sqlx::Row::try_get(row, index)
+    }
+
+    fn bind<T: crate::ColumnType>(value: T) -> T {
+        value
+    }
 
     /// A foreign key column holds the same values as its target.
     #[diagnostic::on_unimplemented(

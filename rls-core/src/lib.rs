@@ -7,11 +7,17 @@ pub mod check;
 pub mod cli;
 mod col;
 pub mod model;
+pub mod query;
+pub mod session;
 pub mod sql;
 
 pub use check::SchemaError;
 pub use col::Col;
 pub use model::{Auth, ColumnType, Role, Schema, TableDef};
+pub use query::{Conn, Error, Filter, Model, Order};
+pub use session::{Claims, Database, Session};
+/// The sqlx this crate is built on, for decoding and for the pool.
+pub use sqlx;
 
 /// Implemented by `#[derive(Table)]`: the table a struct maps to.
 pub trait Table {

@@ -53,6 +53,7 @@ pub fn table(t: &Table, errors: Errors) -> TokenStream {
     });
     let (enable_rls, force_rls, policy_indexes) = (t.enable_rls, t.force_rls, t.policy_indexes);
     let checks_at_compile_time = compile_time_checks(t);
+    let model = model(t);
     quote! {
         impl ::rls::Table for #ident {
             const TABLE: &'static ::rls::TableDef = &{
@@ -77,6 +78,82 @@ pub fn table(t: &Table, errors: Errors) -> TokenStream {
         }
         #handles
         #checks_at_compile_time
+        #model
+    }
+}
+
+/// Decoding rows into the struct, and the insert struct (`NewTodo` for `Todo`): what the
+/// query builders need. Columns are read by position, in field order, which is the order
+/// rls-core selects them in.
+fn model(t: &Table) -> TokenStream {
+    let ident = &t.ident;
+    let vis = &t.vis;
+    let new_ident = syn::Ident::new(&format!("New{}", ident), ident.span());
+    let reads = t.fields.iter().enumerate().map(|(i, f)| {
+        let (field, ty) = (&f.ident, &f.ty);
+        if f.sql_type.is_some() {
+            quote!(#field: ::rls::__private::sqlx::Row::try_get(row, #i)?)
+        } else {
+            quote_spanned!(ty.span()=> #field: (::rls::__private::column::<#ty>().decode)(row, #i)?)
+        }
+    });
+    let insertable: Vec<&Field> = t
+        .fields
+        .iter()
+        .filter(|f| f.identity != Some("Always"))
+        .collect();
+    let new_fields = insertable.iter().map(|f| {
+        let (field, ty, vis) = (&f.ident, &f.ty, &f.vis);
+        let doc = if f.default.is_some() || f.identity.is_some() {
+            format!("`None` takes the column's default.")
+        } else {
+            String::new()
+        };
+        if f.default.is_some() || f.identity.is_some() {
+            quote!(#[doc = #doc] #vis #field: ::core::option::Option<#ty>)
+        } else {
+            quote!(#vis #field: #ty)
+        }
+    });
+    let writes = insertable.iter().map(|f| {
+        let (field, sql, ty) = (&f.ident, &f.sql, &f.ty);
+        let value = if f.sql_type.is_some() {
+            quote!(self.#field)
+        } else {
+            quote_spanned!(ty.span()=> self.#field.map(::rls::__private::column::<#ty>().bind))
+        };
+        if f.default.is_some() || f.identity.is_some() {
+            quote!(row.value_or_default(#sql, #value);)
+        } else if f.sql_type.is_some() {
+            quote!(row.value(#sql, self.#field);)
+        } else {
+            let value =
+                quote_spanned!(ty.span()=> (::rls::__private::column::<#ty>().bind)(self.#field));
+            quote!(row.value(#sql, #value);)
+        }
+    });
+    let doc = format!(
+        "A new row of `{}.{}` for `{ident}::insert`.",
+        t.schema, t.name
+    );
+    quote! {
+        impl<'r> ::rls::__private::sqlx::FromRow<'r, ::rls::__private::PgRow> for #ident {
+            fn from_row(row: &'r ::rls::__private::PgRow) -> ::core::result::Result<Self, ::rls::__private::sqlx::Error> {
+                ::core::result::Result::Ok(#ident { #(#reads),* })
+            }
+        }
+        #[doc = #doc]
+        #vis struct #new_ident {
+            #(#new_fields),*
+        }
+        impl ::rls::query::NewRow<#ident> for #new_ident {
+            fn write(self, row: &mut ::rls::query::RowWriter) {
+                #(#writes)*
+            }
+        }
+        impl ::rls::Model for #ident {
+            type New = #new_ident;
+        }
     }
 }
 
@@ -186,7 +263,7 @@ fn column_handles(t: &Table) -> TokenStream {
     let ident = &t.ident;
     let (schema, table) = (&t.schema, &t.name);
     let handles = t.fields.iter().map(|f| {
-        let (field, sql, vis_ty) = (&f.ident, &f.sql, strip_option(&f.ty));
+        let (field, sql, vis_ty) = (&f.ident, &f.sql, &f.ty);
         let unique = (t.primary_key.len() == 1 && t.primary_key[0] == f.sql)
             || t.uniques.iter().any(|u| u.len() == 1 && u[0] == f.sql)
             || t.indexes.iter().any(|i| i.unique && i.columns.len() == 1 && i.columns[0] == f.sql);

@@ -68,7 +68,54 @@ pub fn derive(input: TokenStream) -> TokenStream {
     if !errors.is_empty() {
         return errors.into_compile_errors();
     }
+    // sqlx resolves the type by name; `schema.name` for types outside `public`.
+    let type_name = if schema == "public" {
+        name.clone()
+    } else {
+        format!("{schema}.{name}")
+    };
+    let variants: Vec<&syn::Ident> = match &input.data {
+        Data::Enum(e) => e.variants.iter().map(|v| &v.ident).collect(),
+        _ => Vec::new(),
+    };
+    let enum_name = format!("{schema}.{name}");
     quote! {
+        impl #ident {
+            /// The PostgreSQL label of this value.
+            pub const fn label(&self) -> &'static str {
+                match self {
+                    #(Self::#variants => #values,)*
+                }
+            }
+        }
+        impl ::rls::__private::sqlx::Type<::rls::__private::sqlx::Postgres> for #ident {
+            fn type_info() -> ::rls::__private::sqlx::postgres::PgTypeInfo {
+                ::rls::__private::sqlx::postgres::PgTypeInfo::with_name(#type_name)
+            }
+        }
+        impl ::rls::__private::sqlx::postgres::PgHasArrayType for #ident {
+            fn array_type_info() -> ::rls::__private::sqlx::postgres::PgTypeInfo {
+                ::rls::__private::sqlx::postgres::PgTypeInfo::array_of(#type_name)
+            }
+        }
+        impl<'q> ::rls::__private::sqlx::Encode<'q, ::rls::__private::sqlx::Postgres> for #ident {
+            fn encode_by_ref(
+                &self,
+                buf: &mut ::rls::__private::sqlx::postgres::PgArgumentBuffer,
+            ) -> ::core::result::Result<::rls::__private::sqlx::encode::IsNull, ::rls::__private::sqlx::error::BoxDynError> {
+                <&str as ::rls::__private::sqlx::Encode<'q, ::rls::__private::sqlx::Postgres>>::encode(self.label(), buf)
+            }
+        }
+        impl<'r> ::rls::__private::sqlx::Decode<'r, ::rls::__private::sqlx::Postgres> for #ident {
+            fn decode(
+                value: ::rls::__private::sqlx::postgres::PgValueRef<'r>,
+            ) -> ::core::result::Result<Self, ::rls::__private::sqlx::error::BoxDynError> {
+                match <&str as ::rls::__private::sqlx::Decode<'r, ::rls::__private::sqlx::Postgres>>::decode(value)? {
+                    #(#values => ::core::result::Result::Ok(Self::#variants),)*
+                    other => ::core::result::Result::Err(::std::format!("{other:?} is not a label of the enum {}", #enum_name).into()),
+                }
+            }
+        }
         impl ::rls::ColumnType for #ident {
             const SQL_TYPE: ::rls::model::SqlType = ::rls::model::SqlType {
                 name: ::rls::model::TypeName::Enum(Self::__RLS_ENUM_TYPE),

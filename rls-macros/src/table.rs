@@ -12,6 +12,7 @@ use syn::{Data, DeriveInput, Expr, Fields, Ident, Type};
 
 pub struct Table {
     pub ident: Ident,
+    pub vis: syn::Visibility,
     /// Generic parameters were refused: emit nothing beyond the errors.
     pub generic: bool,
     pub name: String,
@@ -30,6 +31,7 @@ pub struct Table {
 
 pub struct Field {
     pub ident: Ident,
+    pub vis: syn::Visibility,
     pub ty: Type,
     pub sql: String,
     pub primary_key: bool,
@@ -118,6 +120,7 @@ pub fn derive(input: TokenStream) -> TokenStream {
 fn parse(input: &DeriveInput, errors: &mut Errors) -> Table {
     let mut table = Table {
         ident: input.ident.clone(),
+        vis: input.vis.clone(),
         generic: !input.generics.params.is_empty(),
         name: snake_case(&input.ident.unraw().to_string()),
         schema: "public".into(),
@@ -275,6 +278,7 @@ fn policy_name(p: &Policy) -> String {
 fn field(f: &syn::Field, errors: &mut Errors) -> Field {
     let ident = f.ident.clone().expect("named field");
     let mut out = Field {
+        vis: f.vis.clone(),
         sql: ident.unraw().to_string(),
         ident,
         ty: f.ty.clone(),

@@ -633,3 +633,38 @@ fn is_transient(error: &sqlx::Error) -> bool {
         _ => false,
     }
 }
+
+/// A pool on `db` that logs in as `rls_app`, an application login role as it should be:
+/// LOGIN NOINHERIT, owning nothing, holding no grants, member of the session roles
+/// `authenticated` and `anonymous`. Call it after a migration created those roles.
+pub async fn app_pool(db: &TestDb, max_connections: u32) -> PgPool {
+    let mut admin = connect_admin(&admin_url()).await;
+    // Roles are global to the cluster and tests run in parallel (also in other test
+    // processes): one at a time sets this one up, under a lock in the shared database.
+    sqlx::query("select pg_advisory_lock(7262001)")
+        .execute(&mut admin)
+        .await
+        .expect("advisory lock");
+    sqlx::raw_sql(
+        "DO $$ BEGIN
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'rls_app') THEN
+                CREATE ROLE rls_app LOGIN NOINHERIT PASSWORD 'rls_app';
+            END IF;
+        END $$;
+        GRANT authenticated, anonymous TO rls_app",
+    )
+    .execute(&mut admin)
+    .await
+    .expect("creating the login role rls_app");
+    sqlx::query("select pg_advisory_unlock(7262001)")
+        .execute(&mut admin)
+        .await
+        .expect("advisory unlock");
+    let _ = admin.close().await;
+    let options: sqlx::postgres::PgConnectOptions = db.url.parse().expect("test database URL");
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .connect_with(options.username("rls_app").password("rls_app"))
+        .await
+        .unwrap_or_else(|e| panic!("could not connect as rls_app: {e}"))
+}

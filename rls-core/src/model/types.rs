@@ -49,7 +49,14 @@ impl SqlType {
     label = "no `rls::ColumnType` for `{Self}`",
     note = "write `#[column(sql_type = \"<postgres type>\")]` on the field, implement `rls::ColumnType` for the type, or enable the rls feature that maps it (time, chrono, uuid, json, decimal)"
 )]
-pub trait ColumnType {
+pub trait ColumnType:
+    sqlx::Type<sqlx::Postgres>
+    + for<'r> sqlx::Decode<'r, sqlx::Postgres>
+    + for<'q> sqlx::Encode<'q, sqlx::Postgres>
+    + Send
+    + Sized
+    + 'static
+{
     const SQL_TYPE: SqlType;
     const NULLABLE: bool = false;
 }
@@ -63,12 +70,20 @@ pub trait ArrayElement {
     const VEC_TYPE: SqlType;
 }
 
-impl<T: ColumnType> ColumnType for Option<T> {
+impl<T: ColumnType> ColumnType for Option<T>
+where
+    Option<T>: for<'q> sqlx::Encode<'q, sqlx::Postgres>,
+{
     const SQL_TYPE: SqlType = T::SQL_TYPE;
     const NULLABLE: bool = true;
 }
 
-impl<T: ArrayElement> ColumnType for Vec<T> {
+impl<T: ArrayElement + Send + 'static> ColumnType for Vec<T>
+where
+    Vec<T>: sqlx::Type<sqlx::Postgres>
+        + for<'r> sqlx::Decode<'r, sqlx::Postgres>
+        + for<'q> sqlx::Encode<'q, sqlx::Postgres>,
+{
     const SQL_TYPE: SqlType = T::VEC_TYPE;
 }
 
@@ -95,10 +110,6 @@ builtin! {
     f32 => "real",
     f64 => "double precision",
     String => "text",
-}
-
-impl ColumnType for &str {
-    const SQL_TYPE: SqlType = SqlType::builtin("text");
 }
 
 #[cfg(feature = "time")]

@@ -10,7 +10,7 @@ pub mod quote;
 mod table;
 
 pub use grants::table_grants;
-pub use table::{indexes, sql_type};
+pub use table::{indexes, sql_type, table_name};
 
 use crate::check::{SchemaError, check};
 use crate::model::{Auth, EnumType, Role, RoleKind, Schema, TableDef, TypeName};

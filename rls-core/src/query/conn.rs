@@ -1,0 +1,28 @@
+use sqlx::PgConnection;
+use sqlx::Postgres;
+use sqlx::pool::PoolConnection;
+
+/// What a query runs on: a [`Session`](crate::Session) (the verified user's identity), or a
+/// connection or transaction the caller manages. Never a pool: a pool gives no guarantee
+/// that two statements share the connection that carries the identity.
+pub trait Conn: Send {
+    fn connection(&mut self) -> &mut PgConnection;
+}
+
+impl Conn for PgConnection {
+    fn connection(&mut self) -> &mut PgConnection {
+        self
+    }
+}
+
+impl Conn for PoolConnection<Postgres> {
+    fn connection(&mut self) -> &mut PgConnection {
+        self
+    }
+}
+
+impl Conn for sqlx::Transaction<'_, Postgres> {
+    fn connection(&mut self) -> &mut PgConnection {
+        self
+    }
+}

@@ -1,0 +1,67 @@
+use std::fmt;
+
+/// Why a query or a session failed.
+#[derive(Debug)]
+pub enum Error {
+    /// The row-level security policies refused a row the statement would write (SQLSTATE
+    /// 42501 "new row violates row-level security policy"): an insert or update into another
+    /// user's name, for example.
+    PolicyViolation(sqlx::Error),
+    /// The session's role holds no privilege for the statement (SQLSTATE 42501): no policy
+    /// gives it that command on the table.
+    PermissionDenied(sqlx::Error),
+    /// `fetch_one` found no row the session may see.
+    NotFound,
+    /// The builder was used in a way that yields no valid statement.
+    Usage(&'static str),
+    /// The claims given to a session are unusable (no string `sub`, not an object...).
+    Claims(String),
+    /// The login role can defeat the policies (see [`crate::session::LoginRoleProblem`]).
+    LoginRole(Vec<crate::session::LoginRoleProblem>),
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => Error::NotFound,
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("42501") => {
+                if db.message().contains("row-level security") {
+                    Error::PolicyViolation(e)
+                } else {
+                    Error::PermissionDenied(e)
+                }
+            }
+            _ => Error::Database(e),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::PolicyViolation(e) => write!(f, "refused by a row-level security policy: {e}"),
+            Error::PermissionDenied(e) => write!(f, "permission denied: {e}"),
+            Error::NotFound => f.write_str("no row found"),
+            Error::Usage(m) => f.write_str(m),
+            Error::Claims(m) => write!(f, "unusable claims: {m}"),
+            Error::LoginRole(problems) => {
+                f.write_str("the login role can bypass row-level security:")?;
+                for p in problems {
+                    write!(f, "\n  - {p}")?;
+                }
+                Ok(())
+            }
+            Error::Database(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::PolicyViolation(e) | Error::PermissionDenied(e) | Error::Database(e) => Some(e),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! Typed conditions: `Todo::is_complete.eq(false).and(Todo::task.ne("x"))`.
+
+use super::value::{Bind, SqlValue};
+use crate::Col;
+use crate::sql::quote;
+use std::marker::PhantomData;
+
+/// A piece of a condition or clause: SQL written by this crate, a column, or a bound value.
+pub(crate) enum Part {
+    Sql(&'static str),
+    Column(&'static str),
+    Value(Box<dyn Bind>),
+}
+
+/// A condition on rows of table `T`. Conditions on another table's columns do not fit
+/// `Select<T>::filter` and fail to compile.
+pub struct Filter<T> {
+    pub(crate) parts: Vec<Part>,
+    marker: PhantomData<fn() -> T>,
+}
+
+impl<T> Filter<T> {
+    fn new(parts: Vec<Part>) -> Self {
+        Filter {
+            parts,
+            marker: PhantomData,
+        }
+    }
+
+    pub fn and(self, other: Filter<T>) -> Filter<T> {
+        self.join(" AND ", other)
+    }
+
+    pub fn or(self, other: Filter<T>) -> Filter<T> {
+        self.join(" OR ", other)
+    }
+
+    fn join(mut self, op: &'static str, other: Filter<T>) -> Filter<T> {
+        self.parts.insert(0, Part::Sql("("));
+        self.parts.push(Part::Sql(")"));
+        self.parts.push(Part::Sql(op));
+        self.parts.push(Part::Sql("("));
+        self.parts.extend(other.parts);
+        self.parts.push(Part::Sql(")"));
+        self
+    }
+}
+
+impl<T> std::ops::Not for Filter<T> {
+    type Output = Filter<T>;
+
+    fn not(mut self) -> Filter<T> {
+        self.parts.insert(0, Part::Sql("NOT ("));
+        self.parts.push(Part::Sql(")"));
+        self
+    }
+}
+
+/// `ORDER BY` item.
+pub struct Order<T> {
+    pub(crate) column: &'static str,
+    pub(crate) descending: bool,
+    marker: PhantomData<fn() -> T>,
+}
+
+impl<T, V> Col<T, V> {
+    fn compare(self, op: &'static str, value: impl SqlValue<V>) -> Filter<T> {
+        Filter::new(vec![
+            Part::Column(self.name),
+            Part::Sql(op),
+            Part::Value(value.into_bind()),
+        ])
+    }
+
+    pub fn eq(self, value: impl SqlValue<V>) -> Filter<T> {
+        self.compare(" = ", value)
+    }
+
+    pub fn ne(self, value: impl SqlValue<V>) -> Filter<T> {
+        self.compare(" <> ", value)
+    }
+
+    pub fn lt(self, value: impl SqlValue<V>) -> Filter<T> {
+        self.compare(" < ", value)
+    }
+
+    pub fn le(self, value: impl SqlValue<V>) -> Filter<T> {
+        self.compare(" <= ", value)
+    }
+
+    pub fn gt(self, value: impl SqlValue<V>) -> Filter<T> {
+        self.compare(" > ", value)
+    }
+
+    pub fn ge(self, value: impl SqlValue<V>) -> Filter<T> {
+        self.compare(" >= ", value)
+    }
+
+    /// `col IN (...)`; an empty list matches no row.
+    pub fn is_in<I>(self, values: I) -> Filter<T>
+    where
+        I: IntoIterator,
+        I::Item: SqlValue<V>,
+    {
+        let mut parts = vec![Part::Column(self.name), Part::Sql(" IN (")];
+        let mut empty = true;
+        for v in values {
+            if !empty {
+                parts.push(Part::Sql(", "));
+            }
+            parts.push(Part::Value(v.into_bind()));
+            empty = false;
+        }
+        if empty {
+            return Filter::new(vec![Part::Sql("false")]);
+        }
+        parts.push(Part::Sql(")"));
+        Filter::new(parts)
+    }
+
+    pub fn asc(self) -> Order<T> {
+        Order {
+            column: self.name,
+            descending: false,
+            marker: PhantomData,
+        }
+    }
+
+    pub fn desc(self) -> Order<T> {
+        Order {
+            column: self.name,
+            descending: true,
+            marker: PhantomData,
+        }
+    }
+}
+
+impl<T, V> Col<T, Option<V>> {
+    pub fn is_null(self) -> Filter<T> {
+        Filter::new(vec![Part::Column(self.name), Part::Sql(" IS NULL")])
+    }
+
+    pub fn is_not_null(self) -> Filter<T> {
+        Filter::new(vec![Part::Column(self.name), Part::Sql(" IS NOT NULL")])
+    }
+}
+
+/// Writes parts as SQL, numbering parameters from `args`' current length and binding the
+/// values in the same order.
+pub(crate) fn render(parts: Vec<Part>, sql: &mut String, binds: &mut Vec<Box<dyn Bind>>) {
+    for part in parts {
+        match part {
+            Part::Sql(s) => sql.push_str(s),
+            Part::Column(c) => sql.push_str(&quote::ident(c)),
+            Part::Value(v) => {
+                binds.push(v);
+                sql.push('$');
+                sql.push_str(&binds.len().to_string());
+            }
+        }
+    }
+}

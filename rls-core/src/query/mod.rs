@@ -1,0 +1,53 @@
+//! Typed query builders over the tables `#[derive(Table)]` describes. Every value is a bound
+//! parameter; every identifier comes from the static model and is quoted; the SQL of a query
+//! without clauses is built once and reused as a `&'static str`.
+
+mod cache;
+mod conn;
+mod error;
+mod filter;
+mod read;
+mod value;
+mod write;
+
+pub use conn::Conn;
+pub use error::Error;
+pub use filter::{Filter, Order};
+pub use read::{Columns, Projection, Select};
+pub use value::{Bind, SqlValue};
+pub use write::{Delete, Insert, NewRow, RowWriter, Update};
+
+use crate::Table;
+use sqlx::FromRow;
+use sqlx::postgres::PgRow;
+
+/// Implemented by `#[derive(Table)]`: a table whose rows decode into `Self`, with
+/// `Self::New` (`NewTodo` for `Todo`) the values of a row to insert.
+pub trait Model: Table + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static {
+    type New: NewRow<Self>;
+
+    /// `SELECT` of whole rows; add `.filter(..)`, `.order_by(..)`, `.limit(..)`.
+    fn select() -> Select<Self> {
+        Select::new()
+    }
+
+    /// `INSERT` of one row; columns left `None` in the insert struct take their default.
+    fn insert(row: Self::New) -> Insert<Self> {
+        Insert::new(vec![row])
+    }
+
+    /// `INSERT` of many rows in one statement.
+    fn insert_many(rows: impl IntoIterator<Item = Self::New>) -> Insert<Self> {
+        Insert::new(rows.into_iter().collect())
+    }
+
+    /// `UPDATE`; `.set(column, value)` for each column to change.
+    fn update() -> Update<Self> {
+        Update::new()
+    }
+
+    /// `DELETE`; without a filter it deletes every row the policies let the session delete.
+    fn delete() -> Delete<Self> {
+        Delete::new()
+    }
+}

@@ -1,0 +1,223 @@
+//! `INSERT`, `UPDATE`, `DELETE`.
+
+use super::read::{arguments, row_list, where_clause};
+use super::value::{Bind, SqlValue};
+use super::{Conn, Error, Filter, Model};
+use crate::Col;
+use crate::sql::{quote, table_name};
+use sqlx::AssertSqlSafe;
+
+/// The values of one row to insert; implemented by the insert struct the derive generates
+/// (`NewTodo` for `Todo`).
+pub trait NewRow<T>: Send + 'static {
+    fn write(self, row: &mut RowWriter);
+}
+
+/// Collects one row's values, column by column.
+#[derive(Default)]
+pub struct RowWriter {
+    slots: Vec<(&'static str, Option<Box<dyn Bind>>)>,
+}
+
+impl RowWriter {
+    /// A value for `column`.
+    pub fn value<V: Bind>(&mut self, column: &'static str, value: V) {
+        self.slots.push((column, Some(Box::new(value))));
+    }
+
+    /// A value for `column`, or its default (`DEFAULT`) when `None`.
+    pub fn value_or_default<V: Bind>(&mut self, column: &'static str, value: Option<V>) {
+        self.slots
+            .push((column, value.map(|v| Box::new(v) as Box<dyn Bind>)));
+    }
+}
+
+/// An `INSERT` of one or more rows, built with `T::insert(..)` or `T::insert_many(..)`.
+pub struct Insert<T: Model> {
+    rows: Vec<T::New>,
+}
+
+impl<T: Model> Insert<T> {
+    pub(crate) fn new(rows: Vec<T::New>) -> Self {
+        Insert { rows }
+    }
+
+    /// Inserts and returns the number of rows.
+    pub async fn execute(self, conn: &mut impl Conn) -> Result<u64, Error> {
+        let Some((sql, binds)) = self.build(false) else {
+            return Ok(0);
+        };
+        let done = sqlx::query_with(AssertSqlSafe(sql), arguments(binds)?)
+            .execute(conn.connection())
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Inserts and returns the rows as stored (ids and defaults filled in).
+    pub async fn returning(self, conn: &mut impl Conn) -> Result<Vec<T>, Error> {
+        let Some((sql, binds)) = self.build(true) else {
+            return Ok(Vec::new());
+        };
+        Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(binds)?)
+            .fetch_all(conn.connection())
+            .await?)
+    }
+
+    /// Inserts one row and returns it as stored.
+    pub async fn returning_one(self, conn: &mut impl Conn) -> Result<T, Error> {
+        if self.rows.len() != 1 {
+            return Err(Error::Usage(
+                "returning_one() needs exactly one row to insert",
+            ));
+        }
+        self.returning(conn).await?.pop().ok_or(Error::NotFound)
+    }
+
+    fn build(self, returning: bool) -> Option<(String, Vec<Box<dyn Bind>>)> {
+        let mut rows = self.rows.into_iter().map(|r| {
+            let mut w = RowWriter::default();
+            r.write(&mut w);
+            w.slots
+        });
+        let first = rows.next()?;
+        let columns: Vec<String> = first.iter().map(|(c, _)| quote::ident(c)).collect();
+        let mut sql = format!(
+            "INSERT INTO {} ({}) VALUES ",
+            table_name(T::TABLE),
+            columns.join(", ")
+        );
+        let mut binds = Vec::new();
+        for (i, row) in std::iter::once(first).chain(rows).enumerate() {
+            sql.push_str(if i == 0 { "(" } else { ", (" });
+            for (j, (_, value)) in row.into_iter().enumerate() {
+                if j > 0 {
+                    sql.push_str(", ");
+                }
+                match value {
+                    Some(v) => {
+                        binds.push(v);
+                        sql.push('$');
+                        sql.push_str(&binds.len().to_string());
+                    }
+                    None => sql.push_str("DEFAULT"),
+                }
+            }
+            sql.push(')');
+        }
+        if returning {
+            sql.push_str(" RETURNING ");
+            sql.push_str(row_list(T::TABLE));
+        }
+        Some((sql, binds))
+    }
+}
+
+/// An `UPDATE`, built with `T::update()`.
+pub struct Update<T> {
+    sets: Vec<(&'static str, Box<dyn Bind>)>,
+    filters: Vec<Filter<T>>,
+}
+
+impl<T: Model> Update<T> {
+    pub(crate) fn new() -> Self {
+        Update {
+            sets: Vec::new(),
+            filters: Vec::new(),
+        }
+    }
+
+    /// `SET column = value`; the value must fit the column's type.
+    pub fn set<V>(mut self, column: Col<T, V>, value: impl SqlValue<V>) -> Self {
+        self.sets.push((column.name, value.into_bind()));
+        self
+    }
+
+    pub fn filter(mut self, condition: Filter<T>) -> Self {
+        self.filters.push(condition);
+        self
+    }
+
+    pub async fn execute(self, conn: &mut impl Conn) -> Result<u64, Error> {
+        let (sql, binds) = self.build(false)?;
+        let done = sqlx::query_with(AssertSqlSafe(sql), arguments(binds)?)
+            .execute(conn.connection())
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Updates and returns the changed rows.
+    pub async fn returning(self, conn: &mut impl Conn) -> Result<Vec<T>, Error> {
+        let (sql, binds) = self.build(true)?;
+        Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(binds)?)
+            .fetch_all(conn.connection())
+            .await?)
+    }
+
+    fn build(self, returning: bool) -> Result<(String, Vec<Box<dyn Bind>>), Error> {
+        if self.sets.is_empty() {
+            return Err(Error::Usage(
+                "update() needs at least one .set(column, value)",
+            ));
+        }
+        let mut sql = format!("UPDATE {} SET ", table_name(T::TABLE));
+        let mut binds = Vec::new();
+        for (i, (column, value)) in self.sets.into_iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            binds.push(value);
+            sql.push_str(&format!("{} = ${}", quote::ident(column), binds.len()));
+        }
+        where_clause(self.filters, &mut sql, &mut binds);
+        if returning {
+            sql.push_str(" RETURNING ");
+            sql.push_str(row_list(T::TABLE));
+        }
+        Ok((sql, binds))
+    }
+}
+
+/// A `DELETE`, built with `T::delete()`.
+pub struct Delete<T> {
+    filters: Vec<Filter<T>>,
+}
+
+impl<T: Model> Delete<T> {
+    pub(crate) fn new() -> Self {
+        Delete {
+            filters: Vec::new(),
+        }
+    }
+
+    pub fn filter(mut self, condition: Filter<T>) -> Self {
+        self.filters.push(condition);
+        self
+    }
+
+    pub async fn execute(self, conn: &mut impl Conn) -> Result<u64, Error> {
+        let (sql, binds) = self.build(false);
+        let done = sqlx::query_with(AssertSqlSafe(sql), arguments(binds)?)
+            .execute(conn.connection())
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Deletes and returns the deleted rows.
+    pub async fn returning(self, conn: &mut impl Conn) -> Result<Vec<T>, Error> {
+        let (sql, binds) = self.build(true);
+        Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(binds)?)
+            .fetch_all(conn.connection())
+            .await?)
+    }
+
+    fn build(self, returning: bool) -> (String, Vec<Box<dyn Bind>>) {
+        let mut sql = format!("DELETE FROM {}", table_name(T::TABLE));
+        let mut binds = Vec::new();
+        where_clause(self.filters, &mut sql, &mut binds);
+        if returning {
+            sql.push_str(" RETURNING ");
+            sql.push_str(row_list(T::TABLE));
+        }
+        (sql, binds)
+    }
+}
