@@ -100,16 +100,17 @@ fn model(t: &Table) -> TokenStream {
     let insertable: Vec<&Field> = t
         .fields
         .iter()
-        .filter(|f| f.identity != Some("Always"))
+        // Identity columns are numbered by the database.
+        .filter(|f| f.identity.is_none())
         .collect();
     let new_fields = insertable.iter().map(|f| {
         let (field, ty, vis) = (&f.ident, &f.ty, &f.vis);
-        let doc = if f.default.is_some() || f.identity.is_some() {
-            format!("`None` takes the column's default.")
+        let doc = if f.default.is_some() {
+            "`None` takes the column's default.".to_string()
         } else {
             String::new()
         };
-        if f.default.is_some() || f.identity.is_some() {
+        if f.default.is_some() {
             quote!(#[doc = #doc] #vis #field: ::core::option::Option<#ty>)
         } else {
             quote!(#vis #field: #ty)
@@ -122,7 +123,7 @@ fn model(t: &Table) -> TokenStream {
         } else {
             quote_spanned!(ty.span()=> self.#field.map(::rls::__private::column::<#ty>().bind))
         };
-        if f.default.is_some() || f.identity.is_some() {
+        if f.default.is_some() {
             quote!(row.value_or_default(#sql, #value);)
         } else if f.sql_type.is_some() {
             quote!(row.value(#sql, self.#field);)

@@ -19,7 +19,7 @@ pub fn statement(
         return sql;
     }
     let sql: &'static str = Box::leak(build().into_boxed_str());
-    *cache
+    cache
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .entry(key)

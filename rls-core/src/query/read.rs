@@ -6,7 +6,7 @@ use super::{Conn, Error, Model, value::Bind};
 use crate::Col;
 use crate::sql::{quote, table_name};
 use sqlx::postgres::{PgArguments, PgRow};
-use sqlx::{Arguments, AssertSqlSafe, FromRow};
+use sqlx::{AssertSqlSafe, FromRow};
 use std::borrow::Cow;
 
 /// A `SELECT` on table `T`, built with `T::select()`.
@@ -58,14 +58,14 @@ impl<T: Model> Select<T> {
     }
 
     pub async fn fetch_all(self, conn: &mut impl Conn) -> Result<Vec<T>, Error> {
-        let (sql, args) = self.build(Some(&row_list(T::TABLE)), "select");
+        let (sql, args) = self.build(Some(row_list(T::TABLE)), "select");
         Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(args)?)
             .fetch_all(conn.connection())
             .await?)
     }
 
     pub async fn fetch_optional(self, conn: &mut impl Conn) -> Result<Option<T>, Error> {
-        let (sql, args) = self.build(Some(&row_list(T::TABLE)), "select");
+        let (sql, args) = self.build(Some(row_list(T::TABLE)), "select");
         Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(args)?)
             .fetch_optional(conn.connection())
             .await?)
@@ -154,10 +154,10 @@ impl<T: Model, C: Columns<T>> Projection<T, C> {
     pub async fn fetch_one(self, conn: &mut impl Conn) -> Result<C::Row, Error> {
         let list = self.columns.list();
         let (sql, args) = self.select.build(Some(&list), "columns");
-        Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(args)?)
+        sqlx::query_as_with(AssertSqlSafe(sql), arguments(args)?)
             .fetch_optional(conn.connection())
             .await?
-            .ok_or(Error::NotFound)?)
+            .ok_or(Error::NotFound)
     }
 }
 
