@@ -646,12 +646,15 @@ pub async fn app_pool(db: &TestDb, max_connections: u32) -> PgPool {
         .await
         .expect("advisory lock");
     sqlx::raw_sql(
-        "DO $$ BEGIN
+        "DO $$ DECLARE r record; BEGIN
             IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'rls_app') THEN
                 CREATE ROLE rls_app LOGIN NOINHERIT PASSWORD 'rls_app';
             END IF;
-        END $$;
-        GRANT authenticated, anonymous TO rls_app",
+            -- The session roles the migration created (todos has no anonymous policy).
+            FOR r IN SELECT rolname FROM pg_roles WHERE rolname IN ('authenticated', 'anonymous') LOOP
+                EXECUTE format('GRANT %I TO rls_app', r.rolname);
+            END LOOP;
+        END $$",
     )
     .execute(&mut admin)
     .await

@@ -122,13 +122,18 @@ impl Database {
 
     /// A unit of work as an anonymous visitor: no claims, the anonymous role.
     pub async fn anonymous(&self) -> Result<Session, Error> {
-        let sql = match &self.mode {
-            Mode::Claims => SET_CLAIMS,
-            // An empty token: `auth.user_id()` is NULL.
+        match &self.mode {
+            // Empty claims: `auth.user_id()` is NULL even if the connection carried a
+            // session-level setting.
+            Mode::Claims => {
+                self.begin(SET_CLAIMS, String::new(), &self.anonymous, None)
+                    .await
+            }
+            // No token at all: key mode has no "empty token", and nothing is inherited
+            // since tokens are only ever set transaction-locally.
             #[cfg(feature = "pg-session-jwt")]
-            Mode::SessionKey(_) => SET_JWT,
-        };
-        self.begin(sql, String::new(), &self.anonymous, None).await
+            Mode::SessionKey(_) => self.begin_role_only(&self.anonymous).await,
+        }
     }
 
     async fn begin(
@@ -147,6 +152,16 @@ impl Database {
             .execute(&mut *tx)
             .await?;
         Ok(Session { tx, user_id })
+    }
+
+    #[cfg(feature = "pg-session-jwt")]
+    async fn begin_role_only(&self, role: &str) -> Result<Session, Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("select set_config('role', $1, true)")
+            .bind(role)
+            .execute(&mut *tx)
+            .await?;
+        Ok(Session { tx, user_id: None })
     }
 }
 
