@@ -5,6 +5,11 @@ use sqlx::pool::PoolConnection;
 /// What a query runs on: a [`Session`](crate::Session) (the verified user's identity), or a
 /// connection or transaction the caller manages. Never a pool: a pool gives no guarantee
 /// that two statements share the connection that carries the identity.
+#[diagnostic::on_unimplemented(
+    message = "queries run on a `rls::Session`, not on `{Self}`",
+    label = "not a session or a connection",
+    note = "a pool gives no guarantee that a statement lands on the connection that carries the user's identity: start a session with `db.as_user(&claims).await?` (or `db.anonymous()`) and pass `&mut session`"
+)]
 pub trait Conn: Send {
     fn connection(&mut self) -> &mut PgConnection;
 }

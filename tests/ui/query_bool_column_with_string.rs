@@ -1,0 +1,6 @@
+use rls::Model;
+use todos_example::Todo;
+
+fn main() {
+    let _ = Todo::select().filter(Todo::is_complete.eq("yes"));
+}
