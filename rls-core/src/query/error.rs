@@ -16,6 +16,8 @@ pub enum Error {
     Usage(&'static str),
     /// The claims given to a session are unusable (no string `sub`, not an object...).
     Claims(String),
+    /// The database is not set up for what was asked (a missing extension or privilege).
+    Setup(String),
     /// The login role can defeat the policies (see [`crate::session::LoginRoleProblem`]).
     LoginRole(Vec<crate::session::LoginRoleProblem>),
     Database(sqlx::Error),
@@ -45,6 +47,7 @@ impl fmt::Display for Error {
             Error::NotFound => f.write_str("no row found"),
             Error::Usage(m) => f.write_str(m),
             Error::Claims(m) => write!(f, "unusable claims: {m}"),
+            Error::Setup(m) => f.write_str(m),
             Error::LoginRole(problems) => {
                 f.write_str("the login role can bypass row-level security:")?;
                 for p in problems {

@@ -76,8 +76,25 @@ impl Database {
         options: sqlx::postgres::PgConnectOptions,
         pool: sqlx::postgres::PgPoolOptions,
     ) -> Result<Database, Error> {
+        use sqlx::Connection;
         let key = Arc::new(SessionKey::generate());
         let options = options.options([("pg_session_jwt.jwk", key.public_jwk())]);
+        // One connection first, so that a missing extension or privilege is reported as
+        // itself rather than as a pool timeout.
+        let mut probe = sqlx::PgConnection::connect_with(&options).await?;
+        sqlx::query("select auth.init()")
+            .execute(&mut probe)
+            .await
+            .map_err(|e| match Error::from(e) {
+                Error::PermissionDenied(e) => Error::Setup(format!(
+                    "the login role cannot call auth.init(): GRANT USAGE ON SCHEMA auth TO it ({e})"
+                )),
+                Error::Database(e) => Error::Setup(format!(
+                    "auth.init() failed; is pg_session_jwt installed (CREATE EXTENSION pg_session_jwt)? ({e})"
+                )),
+                other => other,
+            })?;
+        probe.close().await?;
         let pool = pool
             .after_connect(|conn, _| {
                 Box::pin(async move {
@@ -106,10 +123,17 @@ impl Database {
 
     /// A unit of work as the user whose verified claims these are.
     pub async fn as_user(&self, claims: &Claims) -> Result<Session, Error> {
-        let (sql, token) = match &self.mode {
-            Mode::Claims => (SET_CLAIMS, claims.to_json()),
+        let sql = match &self.mode {
+            Mode::Claims => SET_CLAIMS,
             #[cfg(feature = "pg-session-jwt")]
-            Mode::SessionKey(key) => (SET_JWT, key.sign(claims.as_map())),
+            Mode::SessionKey(_) => SET_JWT,
+        };
+        let token = || match &self.mode {
+            Mode::Claims => claims.to_json(),
+            // Signed only once the connection is ours: its `jti` is then larger than that of
+            // any token this connection has seen, as pg_session_jwt requires.
+            #[cfg(feature = "pg-session-jwt")]
+            Mode::SessionKey(key) => key.sign(claims.as_map()),
         };
         self.begin(
             sql,
@@ -120,13 +144,22 @@ impl Database {
         .await
     }
 
+    /// The public JWK the connections were opened with, in pg_session_jwt key mode.
+    pub fn session_key_jwk(&self) -> Option<String> {
+        match &self.mode {
+            Mode::Claims => None,
+            #[cfg(feature = "pg-session-jwt")]
+            Mode::SessionKey(key) => Some(key.public_jwk()),
+        }
+    }
+
     /// A unit of work as an anonymous visitor: no claims, the anonymous role.
     pub async fn anonymous(&self) -> Result<Session, Error> {
         match &self.mode {
             // Empty claims: `auth.user_id()` is NULL even if the connection carried a
             // session-level setting.
             Mode::Claims => {
-                self.begin(SET_CLAIMS, String::new(), &self.anonymous, None)
+                self.begin(SET_CLAIMS, String::new, &self.anonymous, None)
                     .await
             }
             // No token at all: key mode has no "empty token", and nothing is inherited
@@ -139,7 +172,7 @@ impl Database {
     async fn begin(
         &self,
         sql: &'static str,
-        token: String,
+        token: impl FnOnce() -> String,
         role: &str,
         user_id: Option<String>,
     ) -> Result<Session, Error> {
@@ -147,7 +180,7 @@ impl Database {
         // (see the README's benchmark section).
         let mut tx = self.pool.begin().await?;
         sqlx::query(sql)
-            .bind(token)
+            .bind(token())
             .bind(role)
             .execute(&mut *tx)
             .await?;
