@@ -68,6 +68,9 @@ fn new_todo(task: String, user_id: Option<String>) -> NewTodo {
 /// What each user should see: id -> (owner, task, complete).
 type Expected = BTreeMap<i64, (usize, String, bool)>;
 
+/// What a committed operation changes in the expected state.
+type Change = Box<dyn FnOnce(&mut Expected)>;
+
 #[tokio::test]
 async fn random_operations_never_cross_users() {
     let (_db, app) = setup().await;
@@ -90,7 +93,7 @@ async fn random_operations_never_cross_users() {
         };
         let owns = model.get(&target).is_some_and(|(o, _, _)| *o == user);
         let commit = rng.below(10) != 0;
-        let mut pending: Option<Box<dyn FnOnce(&mut Expected)>> = None;
+        let mut pending: Option<Change> = None;
         match rng.below(6) {
             0 | 1 => {
                 let task = format!("task {step}");
