@@ -51,6 +51,8 @@ pub mod __private {
         enable_rls: false,
         force_rls: false,
         policy_indexes: false,
+        disable_rls: false,
+        renamed_from: None,
     };
 
     /// Identity columns are generated from a sequence: integers only.

@@ -52,6 +52,8 @@ pub fn table(t: &Table, errors: Errors) -> TokenStream {
         quote!(Grant { role: #role, privileges: B(&[#(Privilege::#privileges),*]) })
     });
     let (enable_rls, force_rls, policy_indexes) = (t.enable_rls, t.force_rls, t.policy_indexes);
+    let disable_rls = t.disable_rls;
+    let renamed_from = option_str(t.renamed_from.as_deref());
     let checks_at_compile_time = compile_time_checks(t);
     let model = model(t);
     quote! {
@@ -73,6 +75,8 @@ pub fn table(t: &Table, errors: Errors) -> TokenStream {
                     enable_rls: #enable_rls,
                     force_rls: #force_rls,
                     policy_indexes: #policy_indexes,
+                    disable_rls: #disable_rls,
+                    renamed_from: #renamed_from,
                 }
             };
         }
@@ -192,6 +196,7 @@ fn column(f: &Field) -> TokenStream {
         None => quote!(None),
     };
     let policy_index = f.policy_index;
+    let renamed_from = option_str(f.renamed_from.as_deref());
     quote! {
         ColumnDef {
             name: B(#name),
@@ -200,6 +205,7 @@ fn column(f: &Field) -> TokenStream {
             default: #default,
             identity: #identity,
             policy_index: #policy_index,
+            renamed_from: #renamed_from,
         }
     }
 }

@@ -19,6 +19,8 @@ pub struct Table {
     pub schema: String,
     pub force_rls: bool,
     pub enable_rls: bool,
+    pub disable_rls: bool,
+    pub renamed_from: Option<String>,
     pub policy_indexes: bool,
     pub fields: Vec<Field>,
     pub primary_key: Vec<String>,
@@ -42,6 +44,7 @@ pub struct Field {
     pub policy_index: bool,
     pub references: Option<Reference>,
     pub sql_type: Option<syn::LitStr>,
+    pub renamed_from: Option<String>,
     /// Where `primary_key` and `default` were written, for errors.
     pub primary_key_span: Option<Span>,
     pub default_span: Option<Span>,
@@ -79,7 +82,9 @@ const TABLE_KEYS: &[&str] = &[
     "schema",
     "force_rls",
     "enable_rls",
+    "disable_rls",
     "policy_indexes",
+    "renamed_from",
 ];
 const COLUMN_KEYS: &[&str] = &[
     "rename",
@@ -89,6 +94,7 @@ const COLUMN_KEYS: &[&str] = &[
     "unique",
     "index",
     "policy_index",
+    "renamed_from",
     "references",
     "on_delete",
     "on_update",
@@ -126,6 +132,8 @@ fn parse(input: &DeriveInput, errors: &mut Errors) -> Table {
         schema: "public".into(),
         force_rls: false,
         enable_rls: false,
+        disable_rls: false,
+        renamed_from: None,
         policy_indexes: true,
         fields: Vec::new(),
         primary_key: Vec::new(),
@@ -239,6 +247,12 @@ fn parse(input: &DeriveInput, errors: &mut Errors) -> Table {
             unique: false,
         });
     }
+    if table.disable_rls && !table.policies.is_empty() {
+        errors.span(
+            table.policies[0].span,
+            "policies need row-level security, and the table says #[table(disable_rls)]: remove `disable_rls` or the policies",
+        );
+    }
     let mut names: Vec<String> = Vec::new();
     let mut reported: Vec<usize> = Vec::new();
     for p in &table.policies {
@@ -290,6 +304,7 @@ fn field(f: &syn::Field, errors: &mut Errors) -> Field {
         policy_index: true,
         references: None,
         sql_type: None,
+        renamed_from: None,
         primary_key_span: None,
         default_span: None,
     };
@@ -326,6 +341,9 @@ fn field(f: &syn::Field, errors: &mut Errors) -> Field {
                         }
                         ok
                     });
+                }
+                ("renamed_from", Arg::Pair(k, v)) => {
+                    out.renamed_from = args::string(errors, k, v).map(|s| s.value());
                 }
                 ("policy_index", Arg::Pair(k, v)) => {
                     out.policy_index = args::boolean(errors, k, v).unwrap_or(true)
@@ -428,6 +446,7 @@ fn reference(errors: &mut Errors, value: &Expr) -> Option<Reference> {
 }
 
 fn table_attr(table: &mut Table, attr: &syn::Attribute, errors: &mut Errors) {
+    let mut disable_span = None;
     for arg in args::parse(attr, errors) {
         let key = arg.key().map(|k| k.unraw().to_string()).unwrap_or_default();
         match (key.as_str(), &arg) {
@@ -443,11 +462,24 @@ fn table_attr(table: &mut Table, attr: &syn::Attribute, errors: &mut Errors) {
             }
             ("force_rls", Arg::Bare(_)) => table.force_rls = true,
             ("enable_rls", Arg::Bare(_)) => table.enable_rls = true,
+            ("disable_rls", Arg::Bare(k)) => {
+                table.disable_rls = true;
+                disable_span = Some(k.span());
+            }
+            ("renamed_from", Arg::Pair(k, v)) => {
+                table.renamed_from = args::string(errors, k, v).map(|s| s.value());
+            }
             ("policy_indexes", Arg::Pair(k, v)) => {
                 table.policy_indexes = args::boolean(errors, k, v).unwrap_or(true)
             }
             _ => args::unknown(errors, "table", &arg, TABLE_KEYS),
         }
+    }
+    if let (Some(span), true) = (disable_span, table.enable_rls || table.force_rls) {
+        errors.span(
+            span,
+            "`disable_rls` contradicts `enable_rls` / `force_rls`: keep one",
+        );
     }
 }
 

@@ -20,8 +20,14 @@ pub struct TableDef {
     pub enable_rls: bool,
     /// FORCE ROW LEVEL SECURITY: the table's owner is subject to the policies too.
     pub force_rls: bool,
-    /// Index the columns that policies compare with the user id (see `sql::policy_indexes`).
+    /// Index the columns that policies compare with the user id (see `sql::indexes`).
     pub policy_indexes: bool,
+    /// DISABLE ROW LEVEL SECURITY, said in so many words: without it, a table that loses its
+    /// last policy keeps RLS on (deny all) rather than opening to every role with a grant.
+    pub disable_rls: bool,
+    /// The table's previous name (`#[table(renamed_from = "...")]`): the migration renames
+    /// it instead of dropping one table and creating another.
+    pub renamed_from: Option<Str>,
 }
 
 impl TableDef {
@@ -31,7 +37,7 @@ impl TableDef {
 
     /// Row-level security is on when asked for or when any policy exists.
     pub fn rls_enabled(&self) -> bool {
-        self.enable_rls || self.force_rls || !self.policies.is_empty()
+        !self.disable_rls && (self.enable_rls || self.force_rls || !self.policies.is_empty())
     }
 }
 
@@ -44,6 +50,8 @@ pub struct ColumnDef {
     pub identity: Option<Identity>,
     /// `false` when the developer opted this column out of the automatic policy index.
     pub policy_index: bool,
+    /// The column's previous name (`#[column(renamed_from = "...")]`).
+    pub renamed_from: Option<Str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
