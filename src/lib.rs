@@ -6,7 +6,8 @@
 
 pub use rls_core::{
     Auth, Claims, Col, ColumnType, Conn, Database, Error, Filter, Model, Order, Role, Schema,
-    SchemaError, Session, Table, TableDef, check, cli, model, query, session, sql, sqlx,
+    SchemaError, Session, Table, TableDef, check, cli, diff, model, query, session, snapshot, sql,
+    sqlx,
 };
 pub use rls_macros::{PgEnum, Table};
 

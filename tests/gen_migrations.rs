@@ -1,3 +1,4 @@
+#![allow(dead_code)] // model structs that only describe tables
 //! The `gen-migrations` command: files, re-runs, flags and refusals.
 
 use rls::{Auth, Schema, Table, cli, sql};
@@ -39,15 +40,16 @@ fn writes_once_then_reports_no_changes() {
     assert_eq!(code, 0);
     assert!(out.starts_with("no changes"), "{out}");
 
-    // A migration that differs is never rewritten.
+    // Written migrations are never rewritten: the snapshot, not the SQL, is what the next
+    // run compares with.
     std::fs::write(&file, "-- applied by hand\n").unwrap();
-    let (code, _, err) = run(schema, &dir, &[]);
-    assert_eq!(code, 1);
-    assert!(err.contains("already holds migrations"), "{err}");
+    let (code, out, _) = run(schema, &dir, &[]);
+    assert_eq!((code, out.as_str()), (0, "no changes\n"));
     assert_eq!(
         std::fs::read_to_string(&file).unwrap(),
         "-- applied by hand\n"
     );
+    assert!(dir.join("migrations/snapshots/0001_init.json").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -148,4 +150,122 @@ fn refuses_a_faulty_schema_with_every_reason() {
     let fixed = Schema::new(&[Pet::TABLE, Owner::TABLE]);
     let errors = sql::migration(&fixed, Auth::Postgres).unwrap_err();
     assert_eq!(errors.len(), 1, "{errors:?}");
+}
+
+mod v1 {
+    use rls::Table;
+
+    #[derive(Table)]
+    #[table(name = "items")]
+    #[crud_policy(role = authenticated, read = auth_uid(owner), modify = auth_uid(owner))]
+    pub struct Item {
+        #[column(primary_key, identity)]
+        pub id: i64,
+        #[column(default = auth_user_id())]
+        pub owner: String,
+        pub title: String,
+        pub notes: Option<String>,
+    }
+
+    pub const SCHEMA: rls::Schema = rls::Schema::new(&[Item::TABLE]);
+}
+
+mod v2 {
+    use rls::Table;
+
+    /// `title` renamed, `done` added, `notes` kept.
+    #[derive(Table)]
+    #[table(name = "items")]
+    #[crud_policy(role = authenticated, read = auth_uid(owner), modify = auth_uid(owner))]
+    pub struct Item {
+        #[column(primary_key, identity)]
+        pub id: i64,
+        #[column(default = auth_user_id())]
+        pub owner: String,
+        #[column(renamed_from = "title")]
+        pub name: String,
+        pub notes: Option<String>,
+        #[column(default = false)]
+        pub done: bool,
+    }
+
+    pub const SCHEMA: rls::Schema = rls::Schema::new(&[Item::TABLE]);
+}
+
+mod v3 {
+    use rls::Table;
+
+    /// `notes` dropped: destructive.
+    #[derive(Table)]
+    #[table(name = "items")]
+    #[crud_policy(role = authenticated, read = auth_uid(owner), modify = auth_uid(owner))]
+    pub struct Item {
+        #[column(primary_key, identity)]
+        pub id: i64,
+        #[column(default = auth_user_id())]
+        pub owner: String,
+        pub name: String,
+        #[column(default = false)]
+        pub done: bool,
+    }
+
+    pub const SCHEMA: rls::Schema = rls::Schema::new(&[Item::TABLE]);
+}
+
+#[test]
+fn incremental_migrations_from_snapshots() {
+    let dir = temp_dir("incremental");
+    let migrations = dir.join("migrations");
+    assert_eq!(run(&v1::SCHEMA, &dir, &[]).0, 0);
+    assert_eq!(
+        run(&v1::SCHEMA, &dir, &["check"]),
+        (0, "no changes\n".into(), String::new())
+    );
+
+    // check: differences are printed, exit 1, nothing written.
+    let (code, out, _) = run(&v2::SCHEMA, &dir, &["check"]);
+    assert_eq!(code, 1);
+    assert!(out.contains(r#"RENAME COLUMN "title" TO "name""#), "{out}");
+    assert!(!migrations.join("0002_change.sql").exists());
+
+    let (code, out, err) = run(&v2::SCHEMA, &dir, &[]);
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    let second = std::fs::read_to_string(migrations.join("0002_change.sql")).unwrap();
+    assert!(
+        second.contains(
+            r#"ALTER TABLE "public"."items" ADD COLUMN "done" boolean DEFAULT false NOT NULL;"#
+        ),
+        "{second}"
+    );
+    assert!(migrations.join("snapshots/0002_change.json").exists());
+    assert_eq!(run(&v2::SCHEMA, &dir, &[]).1, "no changes\n");
+
+    // Destructive: refused with the reason, nothing written; then allowed and marked.
+    let (code, _, err) = run(&v3::SCHEMA, &dir, &[]);
+    assert_eq!(code, 1);
+    assert!(err.contains("drops column public.items.notes"), "{err}");
+    assert!(err.contains("--allow-destructive"), "{err}");
+    assert!(!migrations.join("0003_change.sql").exists());
+    let (code, _, _) = run(
+        &v3::SCHEMA,
+        &dir,
+        &["--allow-destructive", "--name", "drop_notes"],
+    );
+    assert_eq!(code, 0);
+    let third = std::fs::read_to_string(migrations.join("0003_drop_notes.sql")).unwrap();
+    assert!(
+        third.contains("-- DESTRUCTIVE (--allow-destructive): drops column public.items.notes"),
+        "{third}"
+    );
+    assert!(
+        third.contains(r#"ALTER TABLE "public"."items" DROP COLUMN "notes";"#),
+        "{third}"
+    );
+
+    // A missing snapshot is an error that says what to do.
+    std::fs::remove_file(migrations.join("snapshots/0003_drop_notes.json")).unwrap();
+    let (code, _, err) = run(&v3::SCHEMA, &dir, &[]);
+    assert_eq!(code, 1);
+    assert!(err.contains("has no snapshot"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -25,8 +25,12 @@ impl fmt::Display for SchemaError {
 impl std::error::Error for SchemaError {}
 
 pub fn check(schema: &Schema) -> Result<(), Vec<SchemaError>> {
+    check_tables(schema.tables)
+}
+
+/// [`check`] for any list of tables (a schema's, or a snapshot's).
+pub fn check_tables(tables: &[&TableDef]) -> Result<(), Vec<SchemaError>> {
     let mut errors = Vec::new();
-    let tables = schema.tables;
     for (i, t) in tables.iter().enumerate() {
         let mut err = |message: String| {
             errors.push(SchemaError {

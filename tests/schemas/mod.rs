@@ -1,4 +1,5 @@
 //! Schemas shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod changes;
 pub mod projects;

@@ -1,8 +1,9 @@
 use super::{List, Str};
+use serde::{Deserialize, Serialize};
 
 /// A boolean SQL expression (a policy's USING / WITH CHECK, a table check), kept in postfix
 /// order so that the derive can emit it as one flat `&'static` slice.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Expr {
     pub ops: List<ExprOp>,
 }
@@ -16,7 +17,8 @@ impl Expr {
 }
 
 /// One step of a postfix expression. Operands push a value; operators pop theirs.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ExprOp {
     /// A column of the table the expression belongs to (its SQL name).
     Column(Str),
@@ -41,7 +43,8 @@ pub enum ExprOp {
     In(u16),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CmpOp {
     Eq,
     Ne,
@@ -53,7 +56,8 @@ pub enum CmpOp {
 
 /// A constant written in Rust source. Numbers keep the source text so that nothing is
 /// rounded on the way to SQL.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Literal {
     Bool(bool),
     /// An integer or decimal number, as written (`-12`, `3.5`).

@@ -1,7 +1,8 @@
 use super::{Expr, List, Str};
+use serde::{Deserialize, Serialize};
 
 /// `CREATE POLICY name ON table AS kind FOR command TO roles USING (..) WITH CHECK (..)`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Policy {
     pub name: PolicyName,
     pub kind: PolicyKind,
@@ -11,7 +12,8 @@ pub struct Policy {
     pub with_check: Option<Expr>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum PolicyName {
     Named(Str),
     /// A policy of `#[crud_policy]`, named like Drizzle's `crudPolicy`:
@@ -20,13 +22,15 @@ pub enum PolicyName {
     Crud,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum PolicyKind {
     Permissive,
     Restrictive,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Command {
     All,
     Select,
@@ -72,13 +76,14 @@ impl Command {
 }
 
 /// A database role that policies and grants name.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Role {
     pub name: Str,
     pub kind: RoleKind,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum RoleKind {
     /// A role the auth preamble creates (NOLOGIN) when it is missing: Neon's `authenticated`
     /// and `anonymous`, Supabase's `anon` and `service_role`, and custom roles declared
@@ -121,7 +126,8 @@ impl Role {
     };
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Privilege {
     Select,
     Insert,
@@ -142,7 +148,7 @@ impl Privilege {
 
 /// `#[grant(to = role, privileges = [...])]`: what `role` gets on the table instead of what
 /// the policies would give it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Grant {
     pub role: Role,
     pub privileges: List<Privilege>,

@@ -30,7 +30,8 @@ impl Schema {
 }
 
 /// Where `auth.user_id()` and `auth.session()` come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Auth {
     /// Neon RLS / the pg_session_jwt extension: `CREATE EXTENSION IF NOT EXISTS pg_session_jwt`.
     Neon,

@@ -1,7 +1,8 @@
 use super::{Expr, Grant, List, Literal, Policy, SqlType, Str};
+use serde::{Deserialize, Serialize};
 
 /// One table: its columns, constraints, indexes, row-level security and grants.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TableDef {
     pub schema: Str,
     pub name: Str,
@@ -26,7 +27,9 @@ pub struct TableDef {
     /// last policy keeps RLS on (deny all) rather than opening to every role with a grant.
     pub disable_rls: bool,
     /// The table's previous name (`#[table(renamed_from = "...")]`): the migration renames
-    /// it instead of dropping one table and creating another.
+    /// it instead of dropping one table and creating another. An instruction, not state:
+    /// snapshots leave it out.
+    #[serde(skip)]
     pub renamed_from: Option<Str>,
 }
 
@@ -41,7 +44,7 @@ impl TableDef {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ColumnDef {
     pub name: Str,
     pub ty: SqlType,
@@ -51,16 +54,19 @@ pub struct ColumnDef {
     /// `false` when the developer opted this column out of the automatic policy index.
     pub policy_index: bool,
     /// The column's previous name (`#[column(renamed_from = "...")]`).
+    #[serde(skip)]
     pub renamed_from: Option<Str>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Identity {
     ByDefault,
     Always,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum DefaultExpr {
     Literal(Literal),
     Now,
@@ -68,12 +74,12 @@ pub enum DefaultExpr {
     Sql(Str),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Unique {
     pub columns: List<Str>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ForeignKey {
     pub columns: List<Str>,
     pub target_schema: Str,
@@ -83,7 +89,8 @@ pub struct ForeignKey {
     pub on_update: FkAction,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum FkAction {
     NoAction,
     Restrict,
@@ -92,14 +99,14 @@ pub enum FkAction {
     SetDefault,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Check {
     /// `None`: named `<table>_check<n>` by position.
     pub name: Option<Str>,
     pub expr: Expr,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Index {
     /// `None`: named `<table>_<columns>_idx`.
     pub name: Option<Str>,

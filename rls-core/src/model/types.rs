@@ -1,14 +1,16 @@
 use super::{List, Str};
+use serde::{Deserialize, Serialize};
 
 /// A column's PostgreSQL type.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SqlType {
     pub name: TypeName,
     /// `name[]`
     pub array: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TypeName {
     /// A type spelled by PostgreSQL's grammar (`bigint`, `timestamp with time zone`,
     /// `varchar(80)`): rendered as is, never quoted.
@@ -18,7 +20,7 @@ pub enum TypeName {
 }
 
 /// `CREATE TYPE "schema"."name" AS ENUM (...)`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct EnumType {
     pub schema: Str,
     pub name: Str,

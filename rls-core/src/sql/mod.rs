@@ -1,26 +1,30 @@
 //! The one SQL renderer: every statement the project emits is written here, from the model.
 
 pub mod expr;
-mod grants;
+pub(crate) mod grants;
 pub mod names;
-mod order;
-mod policy;
-mod preamble;
+pub(crate) mod order;
+pub(crate) mod policy;
+pub(crate) mod preamble;
 pub mod quote;
-mod table;
+pub(crate) mod table;
 
 pub use grants::table_grants;
 pub use table::{indexes, sql_type, table_name};
 
-use crate::check::{SchemaError, check};
+use crate::check::{SchemaError, check_tables};
 use crate::model::{Auth, EnumType, Role, RoleKind, Schema, TableDef, TypeName};
 use std::fmt::Write;
 
 /// The full first migration for `schema`: everything from an empty database, in dependency
 /// order. Refuses a schema that `check` finds fault with.
 pub fn migration(schema: &Schema, auth: Auth) -> Result<String, Vec<SchemaError>> {
-    check(schema)?;
-    let tables = schema.tables;
+    full_migration(schema.tables, auth)
+}
+
+/// [`migration`] for any list of tables.
+pub fn full_migration(tables: &[&TableDef], auth: Auth) -> Result<String, Vec<SchemaError>> {
+    check_tables(tables)?;
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -39,13 +43,7 @@ pub fn migration(schema: &Schema, auth: Auth) -> Result<String, Vec<SchemaError>
     }
 
     for e in enums(tables) {
-        let values: Vec<String> = e.values.iter().map(|v| quote::string(v)).collect();
-        let _ = writeln!(
-            out,
-            "\nCREATE TYPE {} AS ENUM ({});",
-            quote::qualified(&e.schema, &e.name),
-            values.join(", ")
-        );
+        let _ = writeln!(out, "\n{}", create_enum(&e));
     }
 
     let order = order::order(tables);
@@ -104,6 +102,16 @@ pub fn migration(schema: &Schema, auth: Auth) -> Result<String, Vec<SchemaError>
     Ok(out)
 }
 
+/// `CREATE TYPE ... AS ENUM (...)`.
+pub fn create_enum(e: &EnumType) -> String {
+    let values: Vec<String> = e.values.iter().map(|v| quote::string(v)).collect();
+    format!(
+        "CREATE TYPE {} AS ENUM ({});",
+        quote::qualified(&e.schema, &e.name),
+        values.join(", ")
+    )
+}
+
 /// Every role a policy or grant names, in order of first mention.
 pub fn policy_roles(tables: &[&TableDef]) -> Vec<Role> {
     let roles = tables.iter().flat_map(|t| {
@@ -129,7 +137,7 @@ pub fn enums(tables: &[&TableDef]) -> Vec<EnumType> {
     }))
 }
 
-fn distinct<T: PartialEq>(items: impl Iterator<Item = T>) -> Vec<T> {
+pub(crate) fn distinct<T: PartialEq>(items: impl Iterator<Item = T>) -> Vec<T> {
     let mut out = Vec::new();
     for item in items {
         if !out.contains(&item) {

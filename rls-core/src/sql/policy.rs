@@ -38,7 +38,7 @@ pub fn create(table: &TableDef, policy: &Policy) -> String {
     out
 }
 
-fn clause(table: &TableDef, e: &Expr) -> String {
+pub(crate) fn clause(table: &TableDef, e: &Expr) -> String {
     // `check` has already refused malformed expressions.
     expr::tree(e)
         .map(|node| expr::render(&node, &table.name))

@@ -44,23 +44,32 @@ pub fn render(auth: Auth, roles: &[Role]) -> String {
         out.push_str("\n-- Roles the policies name, created NOLOGIN when missing.\n");
     }
     for r in created {
-        // The exception handler covers a concurrent migration creating the same role
-        // between the check and the CREATE (roles are global to the cluster).
-        let body = format!(
-            "BEGIN\n    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {}) THEN\n        CREATE ROLE {} NOLOGIN;\n    END IF;\nEXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;\nEND\n",
-            quote::string(&r.name),
-            quote::ident(&r.name)
-        );
-        let _ = writeln!(out, "DO {};", quote::dollar(&body));
+        out.push_str(&create_role(r));
     }
     out.push_str("\n-- Policies call auth.user_id(): its schema must be usable by the roles they apply to.\n");
     out.push_str("GRANT USAGE ON SCHEMA auth TO CURRENT_USER;\n");
     for r in roles.iter().filter(|r| !is_current_user(r)) {
-        let _ = writeln!(out, "GRANT USAGE ON SCHEMA auth TO {};", role(r));
+        out.push_str(&auth_usage(r));
     }
     out
 }
 
-fn is_current_user(r: &Role) -> bool {
+/// `CREATE ROLE ... NOLOGIN` unless the role exists.
+pub fn create_role(r: &Role) -> String {
+    // The exception handler covers a concurrent migration creating the same role between
+    // the check and the CREATE (roles are global to the cluster).
+    let body = format!(
+        "BEGIN\n    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {}) THEN\n        CREATE ROLE {} NOLOGIN;\n    END IF;\nEXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;\nEND\n",
+        quote::string(&r.name),
+        quote::ident(&r.name)
+    );
+    format!("DO {};\n", quote::dollar(&body))
+}
+
+pub fn auth_usage(r: &Role) -> String {
+    format!("GRANT USAGE ON SCHEMA auth TO {};\n", role(r))
+}
+
+pub fn is_current_user(r: &Role) -> bool {
     r.kind == RoleKind::Keyword && r.name == "current_user"
 }

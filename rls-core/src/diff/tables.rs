@@ -1,0 +1,451 @@
+//! Tables: creation of new ones, and column, key, index, RLS and grant changes of kept ones.
+
+use super::{Phase, Plan, policies};
+use crate::model::{ColumnDef, EnumType, Identity, TableDef, TypeName};
+use crate::sql::{grants, names, order, policy, quote, table, table_grants};
+
+/// New tables, in foreign-key order, with everything they carry.
+pub fn create(plan: &mut Plan, tables: &[&TableDef]) {
+    let order = order::order(tables);
+    for &i in &order.tables {
+        let t = tables[i];
+        let deferred: Vec<usize> = order
+            .deferred
+            .iter()
+            .filter(|(ti, _)| *ti == i)
+            .map(|&(_, k)| k)
+            .collect();
+        let mut sql = table::create(t, &deferred);
+        for index in table::indexes(t) {
+            sql.push_str(&table::create_index(t, &index));
+        }
+        plan.push(Phase::CreateTables, sql);
+        for &k in &deferred {
+            plan.push(
+                Phase::AddForeignKeys,
+                table::add_foreign_key(t, &t.foreign_keys[k]),
+            );
+        }
+        for p in t.policies.iter() {
+            plan.push(Phase::Policies, policy::create(t, p));
+        }
+        plan.push(Phase::EnableRls, policy::enable(t));
+        for (r, privileges) in table_grants(t) {
+            plan.push(Phase::Grant, grants::grant(t, &r, &privileges));
+        }
+    }
+}
+
+/// A kept table: `old` as it was, `mapped` the same under the new names, `new` as wanted.
+pub fn diff(
+    plan: &mut Plan,
+    old: &TableDef,
+    mapped: &TableDef,
+    new: &TableDef,
+    rebuilt_enums: &[EnumType],
+) {
+    let name = table::table_name(new);
+    let alter = |clause: String| format!("ALTER TABLE {name} {clause};");
+
+    // Column renames (the table itself was renamed before).
+    for (o, m) in old.columns.iter().zip(mapped.columns.iter()) {
+        if o.name != m.name {
+            plan.push(
+                Phase::Renames,
+                alter(format!(
+                    "RENAME COLUMN {} TO {}",
+                    quote::ident(&o.name),
+                    quote::ident(&m.name)
+                )),
+            );
+        }
+    }
+
+    let mut retyped = Vec::new();
+    for n in new.columns.iter() {
+        let Some(m) = mapped.column(&n.name) else {
+            plan.push(
+                Phase::Columns,
+                alter(format!("ADD COLUMN {}", table::column(n))),
+            );
+            continue;
+        };
+        if column(plan, &alter, m, n, rebuilt_enums) {
+            retyped.push(n.name.to_string());
+        }
+    }
+    for m in mapped.columns.iter() {
+        if new.column(&m.name).is_none() {
+            plan.push_destructive(
+                Phase::DropColumns,
+                alter(format!("DROP COLUMN {}", quote::ident(&m.name))),
+                format!(
+                    "drops column {}.{}.{} and its data",
+                    new.schema, new.name, m.name
+                ),
+            );
+        }
+    }
+
+    keys(plan, &alter, old, mapped, new);
+    indexes(plan, old, mapped, new);
+
+    // RLS off only when said in so many words (see `keep_rls_on`); before policies go.
+    let (was, is) = (mapped.rls_enabled(), new.rls_enabled());
+    if was && !is {
+        plan.push(
+            Phase::DisableRls,
+            alter("DISABLE ROW LEVEL SECURITY".into()),
+        );
+    }
+    if mapped.force_rls && !new.force_rls {
+        plan.push(
+            Phase::DisableRls,
+            alter("NO FORCE ROW LEVEL SECURITY".into()),
+        );
+    }
+    // A column whose type changes cannot be in a policy: such tables get their policies
+    // dropped and created again, inside the migration's one transaction.
+    let rebuild = [mapped, new]
+        .iter()
+        .any(|t| t.policies.iter().any(|p| policies::may_read(p, &retyped)));
+    policies::diff(plan, mapped, new, rebuild);
+    if !was && is {
+        plan.push(Phase::EnableRls, alter("ENABLE ROW LEVEL SECURITY".into()));
+    }
+    if !mapped.force_rls && new.force_rls {
+        plan.push(Phase::EnableRls, alter("FORCE ROW LEVEL SECURITY".into()));
+    }
+
+    grants_diff(plan, mapped, new);
+}
+
+/// One column's changes; returns whether its type changes.
+fn column(
+    plan: &mut Plan,
+    alter: &impl Fn(String) -> String,
+    old: &ColumnDef,
+    new: &ColumnDef,
+    rebuilt_enums: &[EnumType],
+) -> bool {
+    let col = quote::ident(&new.name);
+    let rebuilt = match &new.ty.name {
+        TypeName::Enum(e) => rebuilt_enums
+            .iter()
+            .any(|r| r.schema == e.schema && r.name == e.name),
+        TypeName::Builtin(_) => false,
+    };
+    // Enum columns compare by the type's name: its values are the enum's own diff.
+    let retype = table::sql_type(&old.ty) != table::sql_type(&new.ty) || rebuilt;
+    let default_changes = old.default != new.default;
+    if old.default.is_some() && (default_changes || retype) {
+        plan.push(
+            Phase::Columns,
+            alter(format!("ALTER COLUMN {col} DROP DEFAULT")),
+        );
+    }
+    if retype {
+        let ty = table::sql_type(&new.ty);
+        let via_text =
+            matches!(old.ty.name, TypeName::Enum(_)) || matches!(new.ty.name, TypeName::Enum(_));
+        let using = match (via_text, new.ty.array) {
+            (true, true) => format!("{col}::text[]::{ty}"),
+            (true, false) => format!("{col}::text::{ty}"),
+            (false, _) => format!("{col}::{ty}"),
+        };
+        let sql = alter(format!("ALTER COLUMN {col} TYPE {ty} USING {using}"));
+        if widens(old, new) || rebuilt {
+            plan.push(Phase::Columns, sql);
+        } else {
+            plan.push_destructive(
+                Phase::Columns,
+                sql,
+                format!(
+                    "changes column {} from {} to {}, which can lose or reject values",
+                    new.name,
+                    table::sql_type(&old.ty),
+                    ty
+                ),
+            );
+        }
+    }
+    if let Some(d) = &new.default
+        && (default_changes || retype)
+    {
+        plan.push(
+            Phase::Columns,
+            alter(format!(
+                "ALTER COLUMN {col} SET DEFAULT {}",
+                table::default_expr(d)
+            )),
+        );
+    }
+    if old.nullable != new.nullable {
+        let clause = if new.nullable {
+            "DROP NOT NULL"
+        } else {
+            "SET NOT NULL"
+        };
+        plan.push(
+            Phase::Columns,
+            alter(format!("ALTER COLUMN {col} {clause}")),
+        );
+    }
+    let kind = |i: Identity| match i {
+        Identity::Always => "ALWAYS",
+        Identity::ByDefault => "BY DEFAULT",
+    };
+    match (old.identity, new.identity) {
+        (None, Some(i)) => plan.push(
+            Phase::Columns,
+            alter(format!(
+                "ALTER COLUMN {col} ADD GENERATED {} AS IDENTITY",
+                kind(i)
+            )),
+        ),
+        (Some(_), None) => plan.push(
+            Phase::Columns,
+            alter(format!("ALTER COLUMN {col} DROP IDENTITY")),
+        ),
+        (Some(a), Some(b)) if a != b => plan.push(
+            Phase::Columns,
+            alter(format!("ALTER COLUMN {col} SET GENERATED {}", kind(b))),
+        ),
+        _ => {}
+    }
+    retype
+}
+
+/// Type changes that keep every value: wider integers, more precision, longer text.
+fn widens(old: &ColumnDef, new: &ColumnDef) -> bool {
+    let (TypeName::Builtin(a), TypeName::Builtin(b)) = (&old.ty.name, &new.ty.name) else {
+        // enum -> text keeps the labels
+        return matches!(new.ty.name, TypeName::Builtin(ref b) if b == "text")
+            && old.ty.array == new.ty.array;
+    };
+    if old.ty.array != new.ty.array {
+        return false;
+    }
+    let (a, b) = (a.to_ascii_lowercase(), b.to_ascii_lowercase());
+    let rank = |t: &str| match t {
+        "smallint" => Some(1),
+        "integer" => Some(2),
+        "bigint" => Some(3),
+        "numeric" => Some(4),
+        _ => None,
+    };
+    let varchar = |t: &str| {
+        t.strip_prefix("varchar(")
+            .or_else(|| t.strip_prefix("character varying("))
+            .and_then(|r| r.strip_suffix(')'))
+            .and_then(|n| n.trim().parse::<u32>().ok())
+    };
+    match (a.as_str(), b.as_str()) {
+        (_, "text") => true,
+        ("real", "double precision") => true,
+        ("timestamp without time zone", "timestamp with time zone") => false,
+        _ => match (rank(&a), rank(&b), varchar(&a), varchar(&b)) {
+            (Some(x), Some(y), _, _) => x < y,
+            (_, _, Some(x), Some(y)) => x < y,
+            _ => false,
+        },
+    }
+}
+
+/// Primary key, unique constraints, foreign keys, checks: dropped (by their old name) and
+/// added when their content changes; renamed when only the names they derive from do.
+fn keys(
+    plan: &mut Plan,
+    alter: &impl Fn(String) -> String,
+    old: &TableDef,
+    mapped: &TableDef,
+    new: &TableDef,
+) {
+    let drop = |name: &str| alter(format!("DROP CONSTRAINT {}", quote::ident(name)));
+    let rename = |from: &str, to: &str| {
+        alter(format!(
+            "RENAME CONSTRAINT {} TO {}",
+            quote::ident(from),
+            quote::ident(to)
+        ))
+    };
+
+    // Primary key.
+    if mapped.primary_key != new.primary_key {
+        if !old.primary_key.is_empty() {
+            plan.push(Phase::DropConstraints, drop(&names::primary_key(old)));
+        }
+        if !new.primary_key.is_empty() {
+            plan.push(
+                Phase::AddKeys,
+                alter(format!(
+                    "ADD CONSTRAINT {} PRIMARY KEY ({})",
+                    quote::ident(&names::primary_key(new)),
+                    table::column_list(&new.primary_key)
+                )),
+            );
+        }
+    } else if !new.primary_key.is_empty() && names::primary_key(old) != names::primary_key(new) {
+        plan.push(
+            Phase::Renames,
+            rename(&names::primary_key(old), &names::primary_key(new)),
+        );
+    }
+
+    // Unique constraints, by their columns.
+    for (o, m) in old.uniques.iter().zip(mapped.uniques.iter()) {
+        let (from, to) = (
+            names::unique(old, &o.columns),
+            names::unique(new, &m.columns),
+        );
+        if new.uniques.contains(m) {
+            if from != to {
+                plan.push(Phase::Renames, rename(&from, &to));
+            }
+        } else {
+            plan.push(Phase::DropConstraints, drop(&from));
+        }
+    }
+    for u in new.uniques.iter().filter(|u| !mapped.uniques.contains(u)) {
+        plan.push(
+            Phase::AddKeys,
+            alter(format!(
+                "ADD CONSTRAINT {} UNIQUE ({})",
+                quote::ident(&names::unique(new, &u.columns)),
+                table::column_list(&u.columns)
+            )),
+        );
+    }
+
+    // Foreign keys, by their whole definition.
+    for (o, m) in old.foreign_keys.iter().zip(mapped.foreign_keys.iter()) {
+        let (from, to) = (
+            names::foreign_key(old, &o.columns),
+            names::foreign_key(new, &m.columns),
+        );
+        if new.foreign_keys.contains(m) {
+            if from != to {
+                plan.push(Phase::Renames, rename(&from, &to));
+            }
+        } else {
+            plan.push(Phase::DropForeignKeys, drop(&from));
+        }
+    }
+    for fk in new
+        .foreign_keys
+        .iter()
+        .filter(|f| !mapped.foreign_keys.contains(f))
+    {
+        plan.push(Phase::AddForeignKeys, table::add_foreign_key(new, fk));
+    }
+
+    // Checks, by name and expression.
+    let checks = |t: &TableDef| -> Vec<(String, String)> {
+        t.checks
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (names::check(t, i, c), table::check_expr(t, c)))
+            .collect()
+    };
+    let (before, after) = (checks(mapped), checks(new));
+    let old_names: Vec<String> = old
+        .checks
+        .iter()
+        .enumerate()
+        .map(|(i, c)| names::check(old, i, c))
+        .collect();
+    for (k, (name, body)) in before.iter().enumerate() {
+        if after.iter().any(|(n, b)| n == name && b == body) {
+            if old_names[k] != *name {
+                plan.push(Phase::Renames, rename(&old_names[k], name));
+            }
+        } else {
+            plan.push(Phase::DropConstraints, drop(&old_names[k]));
+        }
+    }
+    for (name, body) in after.iter().filter(|c| !before.contains(c)) {
+        plan.push(
+            Phase::AddKeys,
+            alter(format!(
+                "ADD CONSTRAINT {} CHECK ({body})",
+                quote::ident(name)
+            )),
+        );
+    }
+}
+
+/// Indexes (declared and policy indexes), by columns and uniqueness.
+fn indexes(plan: &mut Plan, old: &TableDef, mapped: &TableDef, new: &TableDef) {
+    let (was, mapped_now, wanted) = (
+        table::indexes(old),
+        table::indexes(mapped),
+        table::indexes(new),
+    );
+    let same = |a: &crate::model::Index, b: &crate::model::Index| {
+        a.columns == b.columns && a.unique == b.unique
+    };
+    for (o, m) in was.iter().zip(mapped_now.iter()) {
+        let from = names::index(old, o);
+        match wanted.iter().find(|w| same(w, m)) {
+            Some(w) => {
+                let to = names::index(new, w);
+                if from != to {
+                    plan.push(
+                        Phase::Renames,
+                        format!(
+                            "ALTER INDEX {} RENAME TO {};",
+                            quote::qualified(&old.schema, &from),
+                            quote::ident(&to)
+                        ),
+                    );
+                }
+            }
+            None => plan.push(
+                Phase::DropConstraints,
+                format!("DROP INDEX {};", quote::qualified(&old.schema, &from)),
+            ),
+        }
+    }
+    for w in wanted
+        .iter()
+        .filter(|w| !mapped_now.iter().any(|m| same(w, m)))
+    {
+        plan.push(Phase::Indexes, table::create_index(new, w));
+    }
+}
+
+/// Revokes what the policies no longer give (before they go), grants what they newly give.
+fn grants_diff(plan: &mut Plan, old: &TableDef, new: &TableDef) {
+    let (before, after) = (table_grants(old), table_grants(new));
+    for (role, had) in &before {
+        let keeps = after
+            .iter()
+            .find(|(r, _)| r.name == role.name)
+            .map(|(_, p)| p.clone())
+            .unwrap_or_default();
+        let lost: Vec<_> = had.iter().filter(|p| !keeps.contains(p)).copied().collect();
+        if !lost.is_empty() {
+            let list: Vec<&str> = lost.iter().map(|p| p.keyword()).collect();
+            plan.push(
+                Phase::Revoke,
+                format!(
+                    "REVOKE {} ON {} FROM {};",
+                    list.join(", "),
+                    table::table_name(new),
+                    policy::role(role)
+                ),
+            );
+        }
+    }
+    for (role, has) in &after {
+        let had = before
+            .iter()
+            .find(|(r, _)| r.name == role.name)
+            .map(|(_, p)| p.clone())
+            .unwrap_or_default();
+        let gained: Vec<_> = has.iter().filter(|p| !had.contains(p)).copied().collect();
+        if !gained.is_empty() {
+            plan.push(Phase::Grant, grants::grant(new, role, &gained));
+        }
+    }
+}

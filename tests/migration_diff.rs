@@ -1,0 +1,42 @@
+//! The incremental migration for each kind of change (`schemas/changes.rs`), as SQL
+//! snapshots; `migration_roundtrip.rs` applies them to PostgreSQL.
+
+mod schemas;
+
+use rls::TableDef;
+use rls::diff::{self, DiffError, Options};
+use schemas::changes::CASES;
+
+fn owned(tables: &[&TableDef]) -> Vec<TableDef> {
+    tables.iter().map(|t| (*t).clone()).collect()
+}
+
+#[test]
+fn each_kind_of_change() {
+    for case in CASES {
+        let before = owned(case.before);
+        let mut after = owned(case.after);
+        let notes = diff::keep_rls_on(&before, &mut after);
+        // Destructive cases are refused unless allowed.
+        let refused = diff::diff(&before, &after, Options::default());
+        assert_eq!(
+            matches!(refused, Err(DiffError::Destructive(_))),
+            case.destructive,
+            "{}: {refused:?}",
+            case.name
+        );
+        let mut plan = diff::diff(
+            &before,
+            &after,
+            Options {
+                allow_destructive: true,
+            },
+        )
+        .unwrap();
+        plan.notes = notes;
+        insta::assert_snapshot!(case.name, plan.sql());
+        // Diffing a schema with itself gives nothing.
+        let same = diff::diff(&after, &after, Options::default()).unwrap();
+        assert!(same.is_empty(), "{}: {}", case.name, same.sql());
+    }
+}

@@ -1,0 +1,441 @@
+//! One schema change of each kind, as (name, before, after): snapshot-tested in
+//! `migration_diff.rs` and applied to PostgreSQL in `migration_roundtrip.rs`.
+
+use rls::{PgEnum, Role, Table, TableDef};
+
+pub struct Case {
+    pub name: &'static str,
+    pub before: &'static [&'static TableDef],
+    pub after: &'static [&'static TableDef],
+    /// Drops something: generated only with `--allow-destructive`.
+    pub destructive: bool,
+}
+
+pub const EDITOR: Role = Role::create("editor");
+
+mod base {
+    use super::*;
+
+    #[derive(PgEnum)]
+    #[pg_enum(name = "status")]
+    pub enum Status {
+        Open,
+        Done,
+    }
+
+    #[derive(Table)]
+    #[table(name = "projects")]
+    #[crud_policy(role = authenticated, read = auth_uid(owner), modify = auth_uid(owner))]
+    pub struct Project {
+        #[column(primary_key, identity)]
+        pub id: i64,
+        #[column(default = auth_user_id())]
+        pub owner: String,
+        pub title: String,
+        pub budget: i32,
+        pub notes: Option<String>,
+        #[column(default = "open")]
+        pub status: Status,
+    }
+
+    #[derive(Table)]
+    #[table(name = "tasks")]
+    #[crud_policy(role = authenticated, read = auth_uid(owner), modify = auth_uid(owner))]
+    pub struct Task {
+        #[column(primary_key, identity)]
+        pub id: i64,
+        #[column(references = Project::id, on_delete = cascade)]
+        pub project_id: i64,
+        #[column(default = auth_user_id())]
+        pub owner: String,
+        pub body: String,
+    }
+}
+
+macro_rules! variant {
+    ($module:ident { $($body:tt)* }) => {
+        mod $module {
+            #[allow(unused_imports)]
+            use super::*;
+            $($body)*
+        }
+    };
+}
+
+// The same tables with one change each. Projects unless said otherwise.
+variant!(added_table {
+    pub use super::base::{Project, Task};
+    #[derive(Table)]
+    #[table(name = "labels")]
+    #[crud_policy(role = authenticated, read = true)]
+    pub struct Label {
+        #[column(primary_key)]
+        pub name: String,
+        #[column(references = Project::id)]
+        pub project_id: Option<i64>,
+    }
+});
+
+variant!(renamed_table {
+    use super::base::Status;
+    #[derive(Table)]
+    #[table(name = "tasks")]
+    #[crud_policy(role = authenticated, read = auth_uid(owner), modify = auth_uid(owner))]
+    pub struct Task {
+        #[column(primary_key, identity)]
+        pub id: i64,
+        #[column(references = Project::id, on_delete = cascade)]
+        pub project_id: i64,
+        #[column(default = auth_user_id())]
+        pub owner: String,
+        pub body: String,
+    }
+    #[derive(Table)]
+    #[table(name = "boards", renamed_from = "projects")]
+    #[crud_policy(role = authenticated, read = auth_uid(owner), modify = auth_uid(owner))]
+    pub struct Project {
+        #[column(primary_key, identity)]
+        pub id: i64,
+        #[column(default = auth_user_id())]
+        pub owner: String,
+        pub title: String,
+        pub budget: i32,
+        pub notes: Option<String>,
+        #[column(default = "open")]
+        pub status: Status,
+    }
+});
+
+variant!(columns {
+    pub use super::base::Task;
+    use super::base::Status;
+    /// title renamed to name, budget widened to bigint, notes dropped, archived added,
+    /// status default changed.
+    #[derive(Table)]
+    #[table(name = "projects")]
+    #[crud_policy(role = authenticated, read = auth_uid(owner), modify = auth_uid(owner))]
+    pub struct Project {
+        #[column(primary_key, identity)]
+        pub id: i64,
+        #[column(default = auth_user_id())]
+        pub owner: String,
+        #[column(renamed_from = "title", unique)]
+        pub name: String,
+        pub budget: i64,
+        #[column(default = false)]
+        pub archived: bool,
+        #[column(default = "done")]
+        pub status: Status,
+    }
+});
+
+variant!(narrowed_column {
+    pub use super::base::Task;
+    use super::base::Status;
+    #[derive(Table)]
+    #[table(name = "projects")]
+    #[crud_policy(role = authenticated, read = auth_uid(owner), modify = auth_uid(owner))]
+    pub struct Project {
+        #[column(primary_key, identity)]
+        pub id: i64,
+        #[column(default = auth_user_id())]
+        pub owner: String,
+        #[column(sql_type = "varchar(40)")]
+        pub title: String,
+        pub budget: i16,
+        pub notes: String,
+        #[column(default = "open")]
+        pub status: Status,
+    }
+});
+
+variant!(keys_and_indexes {
+    use super::base::Status;
+    /// A check, an index and identity ALWAYS on projects; tasks' foreign key now SET NULL.
+    #[derive(Table)]
+    #[table(name = "projects")]
+    #[crud_policy(role = authenticated, read = auth_uid(owner), modify = auth_uid(owner))]
+    #[check(budget >= 0)]
+    #[index(columns = [status, budget])]
+    pub struct Project {
+        #[column(primary_key, identity = always)]
+        pub id: i64,
+        #[column(default = auth_user_id())]
+        pub owner: String,
+        pub title: String,
+        pub budget: i32,
+        pub notes: Option<String>,
+        #[column(default = "open")]
+        pub status: Status,
+    }
+    #[derive(Table)]
+    #[table(name = "tasks")]
+    #[crud_policy(role = authenticated, read = auth_uid(owner), modify = auth_uid(owner))]
+    pub struct Task {
+        #[column(primary_key, identity)]
+        pub id: i64,
+        #[column(references = Project::id, on_delete = set_null)]
+        pub project_id: Option<i64>,
+        #[column(default = auth_user_id())]
+        pub owner: String,
+        pub body: String,
+    }
+});
+
+variant!(enum_value_added {
+    pub use super::base::Task;
+    #[derive(PgEnum)]
+    #[pg_enum(name = "status")]
+    pub enum Status {
+        Open,
+        Blocked,
+        Done,
+        Archived,
+    }
+    #[derive(Table)]
+    #[table(name = "projects")]
+    #[crud_policy(role = authenticated, read = auth_uid(owner), modify = auth_uid(owner))]
+    pub struct Project {
+        #[column(primary_key, identity)]
+        pub id: i64,
+        #[column(default = auth_user_id())]
+        pub owner: String,
+        pub title: String,
+        pub budget: i32,
+        pub notes: Option<String>,
+        #[column(default = "open")]
+        pub status: Status,
+    }
+});
+
+variant!(enum_value_dropped {
+    pub use super::base::Task;
+    #[derive(PgEnum)]
+    #[pg_enum(name = "status")]
+    pub enum Status {
+        Open,
+    }
+    #[derive(Table)]
+    #[table(name = "projects")]
+    #[crud_policy(role = authenticated, read = auth_uid(owner), modify = auth_uid(owner))]
+    pub struct Project {
+        #[column(primary_key, identity)]
+        pub id: i64,
+        #[column(default = auth_user_id())]
+        pub owner: String,
+        pub title: String,
+        pub budget: i32,
+        pub notes: Option<String>,
+        #[column(default = "open")]
+        pub status: Status,
+    }
+});
+
+variant!(policies {
+    pub use super::base::Task;
+    use super::base::Status;
+    /// Roles of the crud_policy changed (renamed + altered), read widened (ALTER USING),
+    /// a restrictive policy added, and a policy whose WITH CHECK goes away (DROP + CREATE).
+    #[derive(Table)]
+    #[table(name = "projects", force_rls)]
+    #[crud_policy(role = [authenticated, EDITOR], read = auth_uid(owner) || budget > 100, modify = auth_uid(owner))]
+    #[policy(name = "no archived updates", as = restrictive, for = update, to = authenticated, using = status != "done")]
+    pub struct Project {
+        #[column(primary_key, identity)]
+        pub id: i64,
+        #[column(default = auth_user_id())]
+        pub owner: String,
+        pub title: String,
+        pub budget: i32,
+        pub notes: Option<String>,
+        #[column(default = "open")]
+        pub status: Status,
+    }
+});
+
+variant!(policy_clause_removed {
+    pub use super::base::Task;
+    use super::base::Status;
+    /// update keeps USING but loses WITH CHECK: ALTER POLICY cannot remove it.
+    #[derive(Table)]
+    #[table(name = "projects")]
+    #[crud_policy(role = authenticated, read = auth_uid(owner))]
+    #[policy(name = "crud-authenticated-policy-update", for = update, to = authenticated, using = auth_uid(owner))]
+    pub struct Project {
+        #[column(primary_key, identity)]
+        pub id: i64,
+        #[column(default = auth_user_id())]
+        pub owner: String,
+        pub title: String,
+        pub budget: i32,
+        pub notes: Option<String>,
+        #[column(default = "open")]
+        pub status: Status,
+    }
+});
+
+variant!(last_policy_removed {
+    pub use super::base::Task;
+    use super::base::Status;
+    #[derive(Table)]
+    #[table(name = "projects")]
+    pub struct Project {
+        #[column(primary_key, identity)]
+        pub id: i64,
+        #[column(default = auth_user_id())]
+        pub owner: String,
+        pub title: String,
+        pub budget: i32,
+        pub notes: Option<String>,
+        #[column(default = "open")]
+        pub status: Status,
+    }
+});
+
+variant!(rls_disabled {
+    pub use super::base::Task;
+    use super::base::Status;
+    #[derive(Table)]
+    #[table(name = "projects", disable_rls)]
+    pub struct Project {
+        #[column(primary_key, identity)]
+        pub id: i64,
+        #[column(default = auth_user_id())]
+        pub owner: String,
+        pub title: String,
+        pub budget: i32,
+        pub notes: Option<String>,
+        #[column(default = "open")]
+        pub status: Status,
+    }
+});
+
+variant!(grants {
+    pub use super::base::Task;
+    use super::base::Status;
+    /// No DELETE for authenticated, whatever the policies say.
+    #[derive(Table)]
+    #[table(name = "projects")]
+    #[crud_policy(role = authenticated, read = auth_uid(owner), modify = auth_uid(owner))]
+    #[grant(to = authenticated, privileges = [select, insert, update])]
+    pub struct Project {
+        #[column(primary_key, identity)]
+        pub id: i64,
+        #[column(default = auth_user_id())]
+        pub owner: String,
+        pub title: String,
+        pub budget: i32,
+        pub notes: Option<String>,
+        #[column(default = "open")]
+        pub status: Status,
+    }
+});
+
+variant!(dropped_table {
+    pub use super::base::Project;
+});
+
+pub const BASE: &[&TableDef] = &[base::Project::TABLE, base::Task::TABLE];
+
+pub const CASES: &[Case] = &[
+    Case {
+        name: "added_table",
+        before: BASE,
+        after: &[
+            added_table::Project::TABLE,
+            added_table::Task::TABLE,
+            added_table::Label::TABLE,
+        ],
+        destructive: false,
+    },
+    Case {
+        name: "renamed_table",
+        before: BASE,
+        after: &[renamed_table::Project::TABLE, renamed_table::Task::TABLE],
+        destructive: false,
+    },
+    Case {
+        name: "columns",
+        before: BASE,
+        after: &[columns::Project::TABLE, columns::Task::TABLE],
+        destructive: true,
+    },
+    Case {
+        name: "narrowed_column",
+        before: BASE,
+        after: &[
+            narrowed_column::Project::TABLE,
+            narrowed_column::Task::TABLE,
+        ],
+        destructive: true,
+    },
+    Case {
+        name: "keys_and_indexes",
+        before: BASE,
+        after: &[
+            keys_and_indexes::Project::TABLE,
+            keys_and_indexes::Task::TABLE,
+        ],
+        destructive: false,
+    },
+    Case {
+        name: "enum_value_added",
+        before: BASE,
+        after: &[
+            enum_value_added::Project::TABLE,
+            enum_value_added::Task::TABLE,
+        ],
+        destructive: false,
+    },
+    Case {
+        name: "enum_value_dropped",
+        before: BASE,
+        after: &[
+            enum_value_dropped::Project::TABLE,
+            enum_value_dropped::Task::TABLE,
+        ],
+        destructive: true,
+    },
+    Case {
+        name: "policies",
+        before: BASE,
+        after: &[policies::Project::TABLE, policies::Task::TABLE],
+        destructive: false,
+    },
+    Case {
+        name: "policy_clause_removed",
+        before: BASE,
+        after: &[
+            policy_clause_removed::Project::TABLE,
+            policy_clause_removed::Task::TABLE,
+        ],
+        destructive: false,
+    },
+    Case {
+        name: "last_policy_removed",
+        before: BASE,
+        after: &[
+            last_policy_removed::Project::TABLE,
+            last_policy_removed::Task::TABLE,
+        ],
+        destructive: false,
+    },
+    Case {
+        name: "rls_disabled",
+        before: BASE,
+        after: &[rls_disabled::Project::TABLE, rls_disabled::Task::TABLE],
+        destructive: false,
+    },
+    Case {
+        name: "grants",
+        before: BASE,
+        after: &[grants::Project::TABLE, grants::Task::TABLE],
+        destructive: false,
+    },
+    Case {
+        name: "dropped_table",
+        before: BASE,
+        after: &[dropped_table::Project::TABLE],
+        destructive: true,
+    },
+];
