@@ -354,10 +354,48 @@ fn check(schema: &Schema, opts: &Opts, out: &mut dyn Write) -> Result<u8, String
     Ok(1)
 }
 
-fn verify(_schema: &Schema, opts: &Opts, _out: &mut dyn Write) -> Result<u8, String> {
-    let _url = opts
+fn verify(schema: &Schema, opts: &Opts, out: &mut dyn Write) -> Result<u8, String> {
+    let url = opts
         .database_url
-        .as_deref()
+        .clone()
         .ok_or("verify needs --database-url URL (or DATABASE_URL)")?;
-    Err("verify is not built in this version".into())
+    // What the database should hold: the schema, with RLS kept on where the last migration
+    // kept it (see `diff::keep_rls_on`).
+    let history = History::read(&opts.dir)?;
+    let mut expected = model(schema);
+    if let Some(previous) = last_snapshot(schema, opts, &history, &mut std::io::sink())? {
+        diff::keep_rls_on(&previous.tables, &mut expected);
+    }
+    verify_database(&url, &expected, opts.auth, out)
+}
+
+#[cfg(feature = "runtime-tokio")]
+fn verify_database(
+    url: &str,
+    expected: &[TableDef],
+    auth: Auth,
+    out: &mut dyn Write,
+) -> Result<u8, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start a runtime: {e}"))?;
+    let differences = runtime.block_on(crate::verify_db::compare(url, expected, auth))?;
+    if differences.is_empty() {
+        let _ = writeln!(out, "no drift: the database matches the schema");
+        return Ok(0);
+    }
+    let _ = writeln!(out, "the database differs from the schema:");
+    for d in &differences {
+        let _ = writeln!(out, "  {d}");
+    }
+    Ok(1)
+}
+
+#[cfg(not(feature = "runtime-tokio"))]
+fn verify_database(_: &str, _: &[TableDef], _: Auth, _: &mut dyn Write) -> Result<u8, String> {
+    Err(
+        "verify connects to the database: enable rls's `runtime-tokio` feature (on by default)"
+            .into(),
+    )
 }

@@ -7,11 +7,16 @@ pub mod check;
 pub mod cli;
 mod col;
 pub mod diff;
+pub mod introspect;
 pub mod model;
 pub mod query;
 pub mod session;
 pub mod snapshot;
 pub mod sql;
+#[cfg(feature = "clerk")]
+pub mod verify;
+#[cfg(feature = "runtime-tokio")]
+mod verify_db;
 
 pub use check::SchemaError;
 pub use col::Col;

@@ -1,0 +1,91 @@
+//! `gen-migrations verify`: the live database against the schema. The expected state is
+//! built by the server itself, in a scratch database from the schema's full migration, so
+//! both sides are deparsed the same way and equivalent text is not drift.
+
+use crate::introspect;
+use crate::model::{Auth, TableDef};
+use crate::sql::{self, distinct, quote};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
+
+pub async fn compare(url: &str, expected: &[TableDef], auth: Auth) -> Result<Vec<String>, String> {
+    let options: PgConnectOptions = url.parse().map_err(|e| format!("--database-url: {e}"))?;
+    let mut live = PgConnection::connect_with(&options)
+        .await
+        .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    let schemas = distinct(expected.iter().map(|t| t.schema.to_string()));
+    let mut actual = introspect::tables(&mut live, &schemas)
+        .await
+        .map_err(|e| format!("cannot read the catalog: {e}"))?;
+    // sqlx's own bookkeeping is not part of the schema.
+    actual.retain(|t| t.name != "_sqlx_migrations");
+    let actual_enums = introspect::enums(&mut live, &schemas)
+        .await
+        .map_err(|e| format!("cannot read the catalog: {e}"))?;
+
+    let scratch = format!(
+        "rls_verify_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos())
+    );
+    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {}", quote::ident(&scratch))))
+        .execute(&mut live)
+        .await
+        .map_err(|e| {
+            format!(
+                "verify builds the expected schema in a scratch database and could not create one: {e} (the role needs CREATEDB)"
+            )
+        })?;
+    let built = build_expected(
+        &options.clone().database(&scratch),
+        expected,
+        auth,
+        &schemas,
+    )
+    .await;
+    let dropped = sqlx::query(AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+        quote::ident(&scratch)
+    )))
+    .execute(&mut live)
+    .await;
+    let _ = live.close().await;
+    let (wanted, wanted_enums) = built?;
+    dropped.map_err(|e| format!("could not drop the scratch database {scratch}: {e}"))?;
+
+    let mut differences = introspect::differences(&wanted, &actual);
+    differences.extend(introspect::enum_differences(&wanted_enums, &actual_enums));
+    Ok(differences)
+}
+
+async fn build_expected(
+    options: &PgConnectOptions,
+    expected: &[TableDef],
+    auth: Auth,
+    schemas: &[String],
+) -> Result<(Vec<introspect::DbTable>, Vec<introspect::DbEnum>), String> {
+    let mut conn = PgConnection::connect_with(options)
+        .await
+        .map_err(|e| format!("cannot connect to the scratch database: {e}"))?;
+    let tables: Vec<&TableDef> = expected.iter().collect();
+    let migration = sql::full_migration(&tables, auth).map_err(|errors| {
+        let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        format!("the schema has errors: {}", list.join("; "))
+    })?;
+    sqlx::raw_sql(AssertSqlSafe(migration))
+        .execute(&mut conn)
+        .await
+        .map_err(|e| format!("the schema's migration fails on this server: {e}"))?;
+    let result = async {
+        Ok::<_, sqlx::Error>((
+            introspect::tables(&mut conn, schemas).await?,
+            introspect::enums(&mut conn, schemas).await?,
+        ))
+    }
+    .await
+    .map_err(|e| format!("cannot read the scratch catalog: {e}"));
+    let _ = conn.close().await;
+    result
+}
