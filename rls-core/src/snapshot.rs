@@ -1,7 +1,7 @@
 //! The model as committed JSON next to the migrations: what the next migration is diffed
 //! against, so no database is needed to generate it.
 
-use crate::model::{Auth, TableDef};
+use crate::model::{Auth, Role, TableDef};
 use serde::{Deserialize, Serialize};
 
 /// Bumped when the format changes incompatibly.
@@ -11,14 +11,18 @@ pub const FORMAT: u32 = 1;
 pub struct Snapshot {
     pub format: u32,
     pub auth: Auth,
+    /// The session roles (see [`crate::Schema::session_roles`]).
+    #[serde(default)]
+    pub session_roles: Vec<Role>,
     pub tables: Vec<TableDef>,
 }
 
 impl Snapshot {
-    pub fn new(auth: Auth, tables: Vec<TableDef>) -> Snapshot {
+    pub fn new(auth: Auth, session_roles: Vec<Role>, tables: Vec<TableDef>) -> Snapshot {
         Snapshot {
             format: FORMAT,
             auth,
+            session_roles,
             tables,
         }
     }

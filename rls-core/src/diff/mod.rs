@@ -166,12 +166,27 @@ pub fn keep_rls_on(old: &[TableDef], new: &mut [TableDef]) -> Vec<String> {
 
 /// The migration from `old` to `new`.
 pub fn diff(old: &[TableDef], new: &[TableDef], options: Options) -> Result<Plan, DiffError> {
+    diff_with_roles(old, &[], new, &[], options)
+}
+
+/// [`diff`], with the session roles of each side (see [`crate::Schema::session_roles`]).
+pub fn diff_with_roles(
+    old: &[TableDef],
+    old_roles: &[Role],
+    new: &[TableDef],
+    new_roles: &[Role],
+    options: Options,
+) -> Result<Plan, DiffError> {
     let new_refs: Vec<&TableDef> = new.iter().collect();
     check_tables(&new_refs).map_err(DiffError::Schema)?;
     let old_refs: Vec<&TableDef> = old.iter().collect();
     let mut plan = Plan::default();
 
-    roles(&mut plan, &old_refs, &new_refs);
+    roles(
+        &mut plan,
+        &sql::roles(&old_refs, old_roles),
+        &sql::roles(&new_refs, new_roles),
+    );
     let old_schemas = distinct(old.iter().map(|t| t.schema.to_string()));
     for s in distinct(new.iter().map(|t| t.schema.to_string())) {
         if s != "public" && !old_schemas.contains(&s) {
@@ -229,9 +244,8 @@ pub fn diff(old: &[TableDef], new: &[TableDef], options: Options) -> Result<Plan
 
 /// Roles the new schema names for the first time: created when missing, and given access
 /// to schema `auth`.
-fn roles(plan: &mut Plan, old: &[&TableDef], new: &[&TableDef]) {
-    let before = sql::policy_roles(old);
-    for r in sql::policy_roles(new) {
+fn roles(plan: &mut Plan, before: &[Role], after: &[Role]) {
+    for r in after.iter().cloned() {
         if before.iter().any(|b| b.name == r.name) || preamble::is_current_user(&r) {
             continue;
         }

@@ -1,4 +1,4 @@
-use super::TableDef;
+use super::{Role, TableDef};
 
 /// The tables a migration covers, listed once by the application:
 ///
@@ -13,19 +13,34 @@ use super::TableDef;
 pub struct Schema {
     pub tables: &'static [&'static TableDef],
     pub auth: Auth,
+    /// The roles sessions switch to, created by the migration even where no policy names
+    /// them (an anonymous session on a schema without anonymous policies then gets
+    /// "permission denied", not "role does not exist").
+    pub session_roles: &'static [Role],
 }
+
+const DEFAULT_SESSION_ROLES: &[Role] = &[Role::AUTHENTICATED, Role::ANONYMOUS];
 
 impl Schema {
     pub const fn new(tables: &'static [&'static TableDef]) -> Schema {
         Schema {
             tables,
             auth: Auth::Postgres,
+            session_roles: DEFAULT_SESSION_ROLES,
         }
     }
 
     /// Which provider of `auth.user_id()` the migration sets up.
     pub const fn auth(self, auth: Auth) -> Schema {
         Schema { auth, ..self }
+    }
+
+    /// The roles sessions switch to (default `authenticated` and `anonymous`).
+    pub const fn session_roles(self, roles: &'static [Role]) -> Schema {
+        Schema {
+            session_roles: roles,
+            ..self
+        }
     }
 }
 

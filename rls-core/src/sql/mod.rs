@@ -19,11 +19,20 @@ use std::fmt::Write;
 /// The full first migration for `schema`: everything from an empty database, in dependency
 /// order. Refuses a schema that `check` finds fault with.
 pub fn migration(schema: &Schema, auth: Auth) -> Result<String, Vec<SchemaError>> {
-    full_migration(schema.tables, auth)
+    full_migration_with_roles(schema.tables, schema.session_roles, auth)
 }
 
-/// [`migration`] for any list of tables.
+/// [`migration`] for any list of tables (no session roles beyond the policies').
 pub fn full_migration(tables: &[&TableDef], auth: Auth) -> Result<String, Vec<SchemaError>> {
+    full_migration_with_roles(tables, &[], auth)
+}
+
+/// [`migration`] for any list of tables and session roles.
+pub fn full_migration_with_roles(
+    tables: &[&TableDef],
+    session_roles: &[Role],
+    auth: Auth,
+) -> Result<String, Vec<SchemaError>> {
     check_tables(tables)?;
     let mut out = String::new();
     let _ = writeln!(
@@ -35,7 +44,7 @@ pub fn full_migration(tables: &[&TableDef], auth: Auth) -> Result<String, Vec<Sc
             Auth::Postgres => "postgres",
         }
     );
-    out.push_str(&preamble::render(auth, &policy_roles(tables)));
+    out.push_str(&preamble::render(auth, &roles(tables, session_roles)));
 
     let schemas = distinct(tables.iter().map(|t| t.schema.to_string()));
     for s in schemas.iter().filter(|s| *s != "public") {
@@ -110,6 +119,17 @@ pub fn create_enum(e: &EnumType) -> String {
         quote::qualified(&e.schema, &e.name),
         values.join(", ")
     )
+}
+
+/// The session roles, then every role a policy or grant names, each once.
+pub fn roles(tables: &[&TableDef], session_roles: &[Role]) -> Vec<Role> {
+    let mut out = session_roles.to_vec();
+    for r in policy_roles(tables) {
+        if !out.iter().any(|o| o.name == r.name) {
+            out.push(r);
+        }
+    }
+    out
 }
 
 /// Every role a policy or grant names, in order of first mention.
