@@ -1,10 +1,14 @@
-//! The todos app of Neon's "Row-Level Security with Clerk" guide, as Rust model structs.
+//! The todos app of Neon's "Row-Level Security with Clerk" guide, in Rust: the schema as
+//! model structs, and an axum service in which every request runs as the signed-in user.
 //!
 //! Every signed-in user reads and changes only their own todos; the database enforces it.
 
-use rls::Table;
+pub mod app;
 
-#[derive(Table, Debug, Clone)]
+use rls::Table;
+use serde::Serialize;
+
+#[derive(Table, Serialize, Debug, Clone, PartialEq)]
 #[table(name = "todos")]
 #[crud_policy(role = authenticated, read = auth_uid(user_id), modify = auth_uid(user_id))]
 pub struct Todo {
@@ -16,6 +20,7 @@ pub struct Todo {
     #[column(default = false)]
     pub is_complete: bool,
     #[column(default = now())]
+    #[serde(with = "time::serde::rfc3339")]
     pub inserted_at: time::OffsetDateTime,
 }
 

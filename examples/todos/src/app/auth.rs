@@ -1,0 +1,54 @@
+//! `Authorization: Bearer <token>` -> who the database will think is asking.
+
+use super::{ApiError, AppState};
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use rls::verify::bearer_token;
+use rls::{Claims, Session};
+
+/// The verified user, or an anonymous visitor when the request carries no token. A token
+/// that does not verify is a 401, never an anonymous request.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    User(Claims),
+    Anonymous,
+}
+
+impl Caller {
+    /// A unit of work as this caller.
+    pub async fn session(&self, state: &AppState) -> Result<Session, ApiError> {
+        Ok(match self {
+            Caller::User(claims) => state.db.as_user(claims).await?,
+            Caller::Anonymous => state.db.anonymous().await?,
+        })
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
+        let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
+            return Ok(Caller::Anonymous);
+        };
+        let unauthorized = |kind: &'static str, message: String| {
+            ApiError::new(StatusCode::UNAUTHORIZED, kind, message)
+        };
+        let token = header.to_str().ok().and_then(bearer_token).ok_or_else(|| {
+            unauthorized(
+                "malformed_authorization",
+                "expected `Authorization: Bearer <token>`".into(),
+            )
+        })?;
+        match state.verifier.verify(token).await {
+            Ok(verified) => Ok(Caller::User(verified.into_session_claims())),
+            Err(e) => {
+                tracing::info!(kind = e.kind(), error = %e, "token refused");
+                let status =
+                    StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::UNAUTHORIZED);
+                Err(ApiError::new(status, e.kind(), e.to_string()))
+            }
+        }
+    }
+}

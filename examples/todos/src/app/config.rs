@@ -1,0 +1,59 @@
+use std::net::SocketAddr;
+
+/// The service's settings, from the environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `DATABASE_URL`: the application's login role (NOINHERIT, member of `authenticated`
+    /// and `anonymous`, owning nothing).
+    pub database_url: String,
+    /// `MIGRATION_DATABASE_URL`: the role that owns the tables and runs the migrations at
+    /// start-up. Unset: migrations are not run.
+    pub migration_database_url: Option<String>,
+    /// `CLERK_FRONTEND_API`: the issuer, e.g. `https://clerk.example.com`.
+    pub issuer: String,
+    /// `JWKS_URL`: default `<CLERK_FRONTEND_API>/.well-known/jwks.json`.
+    pub jwks_url: String,
+    /// `ALLOWED_ORIGINS`: comma-separated; the `azp` values accepted and the CORS origins.
+    pub allowed_origins: Vec<String>,
+    /// `BIND`: default `127.0.0.1:3000`.
+    pub bind: SocketAddr,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Config, String> {
+        Config::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
+        let required = |key: &str| {
+            get(key)
+                .filter(|v| !v.is_empty())
+                .ok_or(format!("{key} is not set"))
+        };
+        let issuer = required("CLERK_FRONTEND_API")?
+            .trim_end_matches('/')
+            .to_string();
+        let jwks_url = get("JWKS_URL").unwrap_or_else(|| format!("{issuer}/.well-known/jwks.json"));
+        let allowed_origins: Vec<String> = get("ALLOWED_ORIGINS")
+            .unwrap_or_default()
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_string())
+            .filter(|o| !o.is_empty())
+            .collect();
+        if allowed_origins.is_empty() {
+            return Err(
+                "ALLOWED_ORIGINS is not set: list the origins of your front ends (Clerk's azp)"
+                    .into(),
+            );
+        }
+        let bind = get("BIND").unwrap_or_else(|| "127.0.0.1:3000".into());
+        Ok(Config {
+            database_url: required("DATABASE_URL")?,
+            migration_database_url: get("MIGRATION_DATABASE_URL").filter(|v| !v.is_empty()),
+            issuer,
+            jwks_url,
+            allowed_origins,
+            bind: bind.parse().map_err(|e| format!("BIND={bind}: {e}"))?,
+        })
+    }
+}

@@ -1,0 +1,126 @@
+//! The todos endpoints. None of them mentions a user id: each runs in a session as the
+//! caller, and the table's policies decide what that session sees and changes.
+
+use super::{ApiError, AppState, Caller};
+use crate::{NewTodo, Todo};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use rls::Model;
+use serde::Deserialize;
+
+pub async fn health(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    sqlx::query("select 1")
+        .execute(state.db.pool())
+        .await
+        .map_err(rls::Error::from)?;
+    Ok("ok")
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<Todo>>, ApiError> {
+    let mut s = caller.session(&state).await?;
+    let todos = Todo::select()
+        .order_by(Todo::id.asc())
+        .fetch_all(&mut s)
+        .await?;
+    // Read-only: dropping the session ends it (the rollback is queued, not waited for).
+    Ok(Json(todos))
+}
+
+/// The body of `POST /todos`. Anything else in it (a `user_id`, say) is ignored: the row
+/// belongs to the caller by the column's default, and the policy refuses any other owner.
+#[derive(Deserialize)]
+pub struct CreateTodo {
+    pub task: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<CreateTodo>,
+) -> Result<(StatusCode, Json<Todo>), ApiError> {
+    let task = body.task.trim();
+    if task.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "empty_task",
+            "the task is empty",
+        ));
+    }
+    let mut s = caller.session(&state).await?;
+    let todo = Todo::insert(NewTodo {
+        user_id: None,
+        task: task.to_string(),
+        is_complete: None,
+        inserted_at: None,
+    })
+    .returning_one(&mut s)
+    .await?;
+    s.commit().await?;
+    Ok((StatusCode::CREATED, Json(todo)))
+}
+
+/// The body of `PATCH /todos/{id}`: toggle, rename, or both.
+#[derive(Deserialize)]
+pub struct UpdateTodo {
+    pub is_complete: Option<bool>,
+    pub task: Option<String>,
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<UpdateTodo>,
+) -> Result<Json<Todo>, ApiError> {
+    let mut update = Todo::update().filter(Todo::id.eq(id));
+    if let Some(done) = body.is_complete {
+        update = update.set(Todo::is_complete, done);
+    }
+    if let Some(task) = body.task.as_deref().map(str::trim) {
+        if task.is_empty() {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "empty_task",
+                "the task is empty",
+            ));
+        }
+        update = update.set(Todo::task, task);
+    }
+    if body.is_complete.is_none() && body.task.is_none() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "nothing_to_change",
+            "give is_complete or task",
+        ));
+    }
+    let mut s = caller.session(&state).await?;
+    // Another user's todo is invisible to this session: no row, hence 404.
+    let todo = update
+        .returning(&mut s)
+        .await?
+        .pop()
+        .ok_or(rls::Error::NotFound)?;
+    s.commit().await?;
+    Ok(Json(todo))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    let mut s = caller.session(&state).await?;
+    let deleted = Todo::delete()
+        .filter(Todo::id.eq(id))
+        .execute(&mut s)
+        .await?;
+    s.commit().await?;
+    if deleted == 0 {
+        return Err(rls::Error::NotFound.into());
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,414 @@
+//! Verifying Clerk session tokens (and RS256 tokens of any issuer that publishes a JWKS)
+//! before anything reaches the database.
+//!
+//! ```ignore
+//! let verifier = rls::verify::Verifier::clerk(
+//!     "https://clerk.example.com",            // the Frontend API URL: the issuer
+//!     ["https://app.example.com"],            // the origins allowed in `azp`
+//! );
+//! let verified = verifier.verify(token).await?;   // Err(e): e.http_status(), e.kind()
+//! let mut session = database.as_user(&verified.session_claims()).await?;
+//! ```
+//!
+//! What is checked, in this order:
+//! - the token's size ([`VerifierConfig::max_token_bytes`]), before any parsing;
+//! - its shape: three parts of strict base64url (no padding), a header that is a JSON
+//!   object with string `alg` and `kid` and no `crit`;
+//! - `alg` is `RS256`; every other algorithm is refused, `none`, `HS256` (also when "signed"
+//!   with the RSA public key as the HMAC secret), `RS384`, `PS256`, `ES256` ...;
+//! - the key: the JWKS key with the token's `kid`, from a cache; an unknown `kid` refetches
+//!   the JWKS, at most once per [`VerifierConfig::refetch_interval`], and concurrent requests
+//!   share one fetch, so a flood of made-up key ids cannot hammer the JWKS endpoint;
+//! - the RSASSA-PKCS1-v1_5 SHA-256 signature (2048 to 8192-bit keys);
+//! - the payload: a JSON object without duplicate keys, claims of the right types, a
+//!   non-empty `sub`, an `exp`;
+//! - `iss` equal to [`VerifierConfig::issuer`]; `exp`, `nbf` and `iat` against the clock with
+//!   [`VerifierConfig::leeway`]; `azp` in [`VerifierConfig::authorized_parties`] (a token
+//!   without `azp` only with [`VerifierConfig::allow_missing_azp`]); `sts` not `pending`
+//!   (unless [`VerifierConfig::reject_pending`] is off).
+//!
+//! Every rejection is its own [`VerifyError`] variant; nothing here panics on any input.
+//!
+//! Verification runs on Tokio: [`HttpFetcher`] uses its TCP, and every fetch is bounded by a
+//! Tokio timer, so the runtime needs its IO and time drivers (`#[tokio::main]` has both).
+
+mod claims;
+mod error;
+mod fetch;
+mod jwks;
+mod token;
+
+pub use claims::{ClerkClaims, Organization, Verified};
+pub use error::{Part, VerifyError};
+pub use fetch::{BoxFuture, HttpFetcher, JwksFetcher};
+/// The rustls that [`HttpFetcher::with_tls_config`] takes.
+pub use tokio_rustls::rustls;
+
+use jwks::{KeySet, RsaKey};
+use std::fmt;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The time source of a [`Verifier`]: for `exp`, `nbf`, `iat` and for the refetch rate
+/// limit. [`Clock::system`] unless a test injects another.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> SystemTime + Send + Sync>);
+
+impl Clock {
+    /// The system's wall clock.
+    pub fn system() -> Clock {
+        Clock(Arc::new(SystemTime::now))
+    }
+
+    /// Any time source, e.g. a test's settable clock.
+    pub fn from_fn(now: impl Fn() -> SystemTime + Send + Sync + 'static) -> Clock {
+        Clock(Arc::new(now))
+    }
+
+    pub fn now(&self) -> SystemTime {
+        (self.0)()
+    }
+}
+
+impl fmt::Debug for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Clock")
+    }
+}
+
+/// What a [`Verifier`] accepts. [`VerifierConfig::new`] and [`VerifierConfig::clerk`] fill in
+/// the defaults; change the public fields after.
+#[derive(Clone, Debug)]
+pub struct VerifierConfig {
+    /// Where the JWKS is, e.g. `https://clerk.example.com/.well-known/jwks.json`.
+    pub jwks_url: String,
+    /// The only accepted `iss`, compared exactly.
+    pub issuer: String,
+    /// The accepted `azp` values, compared exactly: for Clerk, the origins of your front ends
+    /// (`https://app.example.com`). An empty list accepts no `azp` at all.
+    pub authorized_parties: Vec<String>,
+    /// Accept tokens without `azp` (default: no).
+    pub allow_missing_azp: bool,
+    /// Clock skew allowed for `exp`, `nbf` and `iat` (default 5 s, as Clerk's SDK).
+    pub leeway: Duration,
+    /// An unknown `kid` refetches the JWKS at most once per this interval, counted from the
+    /// last fetch (default 30 s). A failed fetch is retried no sooner either.
+    pub refetch_interval: Duration,
+    /// Keys older than this are fetched again on the next verification (so that keys removed
+    /// from the JWKS stop being trusted); if that fetch fails, the cached keys are kept
+    /// (default 1 h; `None`: never).
+    pub max_key_age: Option<Duration>,
+    /// A fetch that takes longer fails (default 10 s).
+    pub fetch_timeout: Duration,
+    /// Reject sessions whose `sts` is `pending` (default: yes, as Clerk's SDKs treat them as
+    /// signed out).
+    pub reject_pending: bool,
+    /// Longer tokens are rejected before any parsing (default 8 KiB).
+    pub max_token_bytes: usize,
+    /// The time source (default: the system clock).
+    pub clock: Clock,
+}
+
+impl VerifierConfig {
+    /// Defaults for a JWKS URL and an issuer, with no authorized party yet.
+    pub fn new(jwks_url: impl Into<String>, issuer: impl Into<String>) -> VerifierConfig {
+        VerifierConfig {
+            jwks_url: jwks_url.into(),
+            issuer: issuer.into(),
+            authorized_parties: Vec::new(),
+            allow_missing_azp: false,
+            leeway: Duration::from_secs(5),
+            refetch_interval: Duration::from_secs(30),
+            max_key_age: Some(Duration::from_secs(3600)),
+            fetch_timeout: Duration::from_secs(10),
+            reject_pending: true,
+            max_token_bytes: 8 * 1024,
+            clock: Clock::system(),
+        }
+    }
+
+    /// Clerk: the issuer is the Frontend API URL (`https://clerk.example.com`, or
+    /// `https://<name>.clerk.accounts.dev` in development), the JWKS is at
+    /// `<url>/.well-known/jwks.json`.
+    pub fn clerk<P: Into<String>>(
+        frontend_api_url: &str,
+        authorized_parties: impl IntoIterator<Item = P>,
+    ) -> VerifierConfig {
+        let issuer = frontend_api_url.trim_end_matches('/');
+        let mut config = VerifierConfig::new(format!("{issuer}/.well-known/jwks.json"), issuer);
+        config.authorized_parties = authorized_parties.into_iter().map(Into::into).collect();
+        config
+    }
+}
+
+/// Verifies tokens against one issuer's JWKS. Cheap to clone (the key cache is shared),
+/// `Send + Sync`.
+#[derive(Clone)]
+pub struct Verifier {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: VerifierConfig,
+    fetcher: Box<dyn JwksFetcher>,
+    /// The keys in use; read without waiting, replaced whole after a fetch.
+    keys: RwLock<Arc<Keys>>,
+    /// Held while deciding on, and doing, a fetch: one at a time.
+    gate: tokio::sync::Mutex<FetchState>,
+}
+
+#[derive(Default)]
+struct Keys {
+    set: KeySet,
+    /// When `set` was fetched; `None` before the first successful fetch.
+    fetched_at: Option<SystemTime>,
+}
+
+#[derive(Default)]
+struct FetchState {
+    last_attempt: Option<SystemTime>,
+    /// Why the last attempt failed; `None` when it succeeded.
+    last_error: Option<String>,
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Verifier {
+    /// A verifier that fetches keys with `fetcher` (no fetch happens before the first
+    /// verification, or [`Verifier::refresh`]).
+    pub fn new(config: VerifierConfig, fetcher: impl JwksFetcher) -> Verifier {
+        Verifier {
+            inner: Arc::new(Inner {
+                config,
+                fetcher: Box::new(fetcher),
+                keys: RwLock::new(Arc::new(Keys::default())),
+                gate: tokio::sync::Mutex::new(FetchState::default()),
+            }),
+        }
+    }
+
+    /// [`VerifierConfig::clerk`] with the built-in [`HttpFetcher`].
+    pub fn clerk<P: Into<String>>(
+        frontend_api_url: &str,
+        authorized_parties: impl IntoIterator<Item = P>,
+    ) -> Verifier {
+        Verifier::new(
+            VerifierConfig::clerk(frontend_api_url, authorized_parties),
+            HttpFetcher::new(),
+        )
+    }
+
+    pub fn config(&self) -> &VerifierConfig {
+        &self.inner.config
+    }
+
+    /// Fetches the JWKS now, whatever the rate limit (at start-up, to fail early), and
+    /// returns the number of usable keys. A failure keeps the keys cached before.
+    pub async fn refresh(&self) -> Result<usize, VerifyError> {
+        let mut state = self.inner.gate.lock().await;
+        self.fetch(&mut state).await?;
+        Ok(self.keys().set.keys.len())
+    }
+
+    /// Verifies a compact JWS (the bare token: see [`bearer_token`] for an `Authorization`
+    /// header).
+    pub async fn verify(&self, token: &str) -> Result<Verified, VerifyError> {
+        let config = &self.inner.config;
+        let unverified = token::split(token, config.max_token_bytes)?;
+        let key = self.key(&unverified.kid).await?;
+        if !key.verify(unverified.signing_input, &unverified.signature) {
+            return Err(VerifyError::BadSignature);
+        }
+        let raw =
+            token::parse_object(&unverified.payload).map_err(|reason| VerifyError::Malformed {
+                part: Part::Payload,
+                reason,
+            })?;
+        let claims = ClerkClaims::from_map(&raw)?;
+        self.check(&claims)?;
+        Ok(Verified {
+            claims,
+            raw,
+            kid: unverified.kid,
+        })
+    }
+
+    fn check(&self, claims: &ClerkClaims) -> Result<(), VerifyError> {
+        let config = &self.inner.config;
+        match &claims.iss {
+            Some(iss) if *iss == config.issuer => {}
+            iss => return Err(VerifyError::WrongIssuer(iss.as_deref().map(error::clip))),
+        }
+        let now = millis_since_epoch(config.clock.now());
+        let leeway = i128::try_from(config.leeway.as_millis()).unwrap_or(i128::MAX / 4);
+        let at = |seconds: i64| i128::from(seconds) * 1000;
+        if now >= at(claims.exp) + leeway {
+            return Err(VerifyError::Expired);
+        }
+        if let Some(nbf) = claims.nbf
+            && at(nbf) > now + leeway
+        {
+            return Err(VerifyError::NotYetValid);
+        }
+        if let Some(iat) = claims.iat
+            && at(iat) > now + leeway
+        {
+            return Err(VerifyError::IssuedInFuture);
+        }
+        match &claims.azp {
+            Some(azp) if config.authorized_parties.iter().any(|p| p == azp) => {}
+            Some(_) => return Err(VerifyError::AzpNotAllowed),
+            None if config.allow_missing_azp => {}
+            None => return Err(VerifyError::MissingAzp),
+        }
+        if config.reject_pending && claims.sts.as_deref() == Some("pending") {
+            return Err(VerifyError::PendingSession);
+        }
+        Ok(())
+    }
+
+    fn keys(&self) -> Arc<Keys> {
+        self.inner
+            .keys
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The key for `kid`: from the cache, else after a (rate-limited, shared) refetch.
+    async fn key(&self, kid: &str) -> Result<Arc<RsaKey>, VerifyError> {
+        let keys = self.keys();
+        if let Some(cached) = keys.set.keys.get(kid) {
+            if !self.too_old(&keys) {
+                return Ok(cached.clone());
+            }
+            // Old keys: one request fetches them again, the others go on with the cached
+            // key; so does this one if the fetch fails.
+            let Ok(mut state) = self.inner.gate.try_lock() else {
+                return Ok(cached.clone());
+            };
+            if !self.may_fetch(&mut state) || self.fetch(&mut state).await.is_err() {
+                return Ok(cached.clone());
+            }
+            // The new set is authoritative: a key removed from the JWKS is no longer trusted.
+            return self
+                .keys()
+                .set
+                .keys
+                .get(kid)
+                .cloned()
+                .ok_or_else(|| VerifyError::UnknownKey(error::clip(kid)));
+        }
+        drop(keys);
+
+        // Unknown kid: wait for any fetch under way, then fetch unless rate-limited.
+        let mut state = self.inner.gate.lock().await;
+        if let Some(key) = self.keys().set.keys.get(kid) {
+            return Ok(key.clone());
+        }
+        let fetched = if self.may_fetch(&mut state) {
+            Some(self.fetch(&mut state).await)
+        } else {
+            None
+        };
+        let keys = self.keys();
+        if let Some(key) = keys.set.keys.get(kid) {
+            return Ok(key.clone());
+        }
+        match fetched {
+            Some(Err(error)) => Err(error),
+            Some(Ok(())) => Err(VerifyError::UnknownKey(error::clip(kid))),
+            // Rate-limited: report what the last attempt found.
+            None => match (&state.last_error, keys.fetched_at) {
+                (Some(error), _) => Err(VerifyError::JwksUnavailable(error.clone())),
+                (None, None) => Err(VerifyError::JwksUnavailable(
+                    "the JWKS has not been fetched yet".into(),
+                )),
+                (None, Some(_)) => Err(VerifyError::UnknownKey(error::clip(kid))),
+            },
+        }
+    }
+
+    fn too_old(&self, keys: &Keys) -> bool {
+        let (Some(max_age), Some(fetched_at)) = (self.inner.config.max_key_age, keys.fetched_at)
+        else {
+            return false;
+        };
+        // If the clock went back before the fetch, the keys count as fresh.
+        self.inner
+            .config
+            .clock
+            .now()
+            .duration_since(fetched_at)
+            .is_ok_and(|age| age >= max_age)
+    }
+
+    /// The rate limit: no fetch sooner than `refetch_interval` after the last attempt.
+    fn may_fetch(&self, state: &mut FetchState) -> bool {
+        let now = self.inner.config.clock.now();
+        match state.last_attempt.map(|last| now.duration_since(last)) {
+            None => true,
+            Some(Ok(elapsed)) => elapsed >= self.inner.config.refetch_interval,
+            // The clock went back past the last attempt: the interval starts again from now
+            // (neither a fetch on every request nor a lock-out for as long as the jump).
+            Some(Err(_)) => {
+                state.last_attempt = Some(now);
+                false
+            }
+        }
+    }
+
+    /// One fetch; the caller holds the gate.
+    async fn fetch(&self, state: &mut FetchState) -> Result<(), VerifyError> {
+        let config = &self.inner.config;
+        state.last_attempt = Some(config.clock.now());
+        let fetched = tokio::time::timeout(
+            config.fetch_timeout,
+            self.inner.fetcher.fetch(&config.jwks_url),
+        )
+        .await
+        .unwrap_or_else(|_| Err(format!("no answer within {:?}", config.fetch_timeout)))
+        .and_then(|document| jwks::parse(&document));
+        match fetched {
+            Ok(set) => {
+                let keys = Arc::new(Keys {
+                    set,
+                    fetched_at: Some(config.clock.now()),
+                });
+                *self
+                    .inner
+                    .keys
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner) = keys;
+                state.last_error = None;
+                Ok(())
+            }
+            Err(error) => {
+                let error = format!("{}: {error}", config.jwks_url);
+                state.last_error = Some(error.clone());
+                Err(VerifyError::JwksUnavailable(error))
+            }
+        }
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header value (the scheme's case is
+/// ignored); `None` for another scheme or an empty token.
+pub fn bearer_token(authorization: &str) -> Option<&str> {
+    let (scheme, token) = authorization.trim().split_once(' ')?;
+    let token = token.trim_start();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+fn millis_since_epoch(time: SystemTime) -> i128 {
+    match time.duration_since(UNIX_EPOCH) {
+        Ok(after) => i128::try_from(after.as_millis()).unwrap_or(i128::MAX / 4),
+        Err(before) => -i128::try_from(before.duration().as_millis()).unwrap_or(i128::MAX / 4),
+    }
+}

@@ -1,0 +1,401 @@
+//! The todos service end to end over HTTP: tokens signed here and verified against a JWKS
+//! served on 127.0.0.1, the service on 127.0.0.1, PostgreSQL from the harness. Handlers
+//! never filter by user: the policies do.
+
+mod support;
+#[path = "support/tokens.rs"]
+mod tokens;
+
+use rls::Database;
+use rls::verify::{Verifier, VerifierConfig};
+use serde_json::{Value, json};
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use todos_example::app::{self, AppState};
+use tokens::{APP, ISSUER, JwksServer, claims, jwks, keys, with, without};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+struct Service {
+    addr: SocketAddr,
+    jwks: JwksServer,
+    _db: support::pg::TestDb,
+}
+
+async fn start() -> Service {
+    let db = support::pg::fresh_database().await;
+    let migrations =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/todos/migrations");
+    sqlx::migrate::Migrator::new(migrations)
+        .await
+        .unwrap()
+        .run(&db.pool)
+        .await
+        .unwrap();
+    let database = Database::new(support::pg::app_pool(&db, 4).await)
+        .await
+        .unwrap();
+    let jwks_server = JwksServer::start(jwks(&[&keys().k1])).await;
+    let mut config = VerifierConfig::new(&jwks_server.url, ISSUER);
+    config.authorized_parties = vec![APP.into()];
+    // Short, so that the rotation test need not wait the default 30 s.
+    config.refetch_interval = Duration::from_secs(1);
+    let verifier = Verifier::new(config, rls::verify::HttpFetcher::new());
+    let router = app::router(
+        AppState {
+            db: database,
+            verifier,
+        },
+        &[APP.into()],
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { app::serve(listener, router).await.unwrap() });
+    Service {
+        addr,
+        jwks: jwks_server,
+        _db: db,
+    }
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn token_for(user: &str) -> String {
+    keys().k1.sign(&with(claims(now()), "sub", json!(user)))
+}
+
+/// One HTTP/1.1 request; returns the status and the JSON body (`null` when empty).
+async fn call(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    authorization: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if !body.is_empty() {
+        request.push_str("Content-Type: application/json\r\n");
+    }
+    if let Some(a) = authorization {
+        request.push_str(&format!("Authorization: {a}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(&body);
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let text = String::from_utf8(response).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let status = head[9..12].parse().unwrap();
+    let json = if body.trim().is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(body).unwrap_or(Value::String(body.into()))
+    };
+    (status, json)
+}
+
+async fn as_user(
+    s: &Service,
+    user: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let auth = format!("Bearer {}", token_for(user));
+    call(s.addr, method, path, Some(&auth), body).await
+}
+
+#[tokio::test]
+async fn two_users_see_and_change_only_their_own_todos() {
+    let s = start().await;
+    for task in ["buy milk", "write tests"] {
+        let (status, todo) = as_user(
+            &s,
+            "user_alice",
+            "POST",
+            "/todos",
+            Some(json!({ "task": task })),
+        )
+        .await;
+        assert_eq!(status, 201, "{todo}");
+        assert_eq!(todo["user_id"], "user_alice");
+    }
+    // A forged owner in the body changes nothing: the row is the caller's.
+    let (status, forged) = as_user(
+        &s,
+        "user_bob",
+        "POST",
+        "/todos",
+        Some(json!({ "task": "walk dog", "user_id": "user_alice" })),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(forged["user_id"], "user_bob");
+    let bobs_id = forged["id"].as_i64().unwrap();
+
+    let (status, alice_list) = as_user(&s, "user_alice", "GET", "/todos", None).await;
+    assert_eq!(status, 200);
+    let tasks: Vec<&str> = alice_list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["task"].as_str().unwrap())
+        .collect();
+    assert_eq!(tasks, ["buy milk", "write tests"]);
+    let (_, bob_list) = as_user(&s, "user_bob", "GET", "/todos", None).await;
+    assert_eq!(bob_list.as_array().unwrap().len(), 1);
+
+    // Alice toggles and renames her own todo...
+    let alice_id = alice_list[0]["id"].as_i64().unwrap();
+    let (status, toggled) = as_user(
+        &s,
+        "user_alice",
+        "PATCH",
+        &format!("/todos/{alice_id}"),
+        Some(json!({ "is_complete": true })),
+    )
+    .await;
+    assert_eq!(
+        (status, toggled["is_complete"].as_bool()),
+        (200, Some(true))
+    );
+    let (status, renamed) = as_user(
+        &s,
+        "user_alice",
+        "PATCH",
+        &format!("/todos/{alice_id}"),
+        Some(json!({ "task": "buy oat milk" })),
+    )
+    .await;
+    assert_eq!(
+        (status, renamed["task"].as_str()),
+        (200, Some("buy oat milk"))
+    );
+    // ...but cannot see, change or delete Bob's.
+    let path = format!("/todos/{bobs_id}");
+    assert_eq!(
+        as_user(
+            &s,
+            "user_alice",
+            "PATCH",
+            &path,
+            Some(json!({ "task": "mine now" }))
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        as_user(&s, "user_alice", "DELETE", &path, None).await.0,
+        404
+    );
+    let (_, bob_list) = as_user(&s, "user_bob", "GET", "/todos", None).await;
+    assert_eq!(bob_list[0]["task"], "walk dog");
+
+    assert_eq!(as_user(&s, "user_bob", "DELETE", &path, None).await.0, 204);
+    let (_, bob_list) = as_user(&s, "user_bob", "GET", "/todos", None).await;
+    assert_eq!(bob_list, json!([]));
+
+    // No token: an anonymous session, which the todos policies give nothing.
+    let (status, body) = call(s.addr, "GET", "/todos", None, None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("sign_in_required"))
+    );
+    assert_eq!(call(s.addr, "GET", "/health", None, None).await.0, 200);
+}
+
+#[tokio::test]
+async fn bad_tokens_are_refused_each_with_its_own_kind() {
+    let s = start().await;
+    let k = keys();
+    let now = now();
+    let good = claims(now);
+    let header = |alg: &str, kid: &str| json!({ "alg": alg, "kid": kid, "typ": "JWT" }).to_string();
+    let b64 = |s: &str| tokens::b64(s.as_bytes());
+    let valid = k.k1.sign(&good);
+    let (h, rest) = valid.split_once('.').unwrap();
+    let (p, sig) = rest.split_once('.').unwrap();
+    let mut flipped = sig.as_bytes().to_vec();
+    flipped[10] = if flipped[10] == b'A' { b'B' } else { b'A' };
+    let public_key = k.k1.modulus();
+    let hs256 = {
+        let input = format!("{}.{}", b64(&header("HS256", "k1")), b64(&good.to_string()));
+        format!(
+            "{input}.{}",
+            tokens::b64(&tokens::hmac_sha256(&public_key, input.as_bytes()))
+        )
+    };
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "bad signature",
+            format!("{h}.{p}.{}", String::from_utf8(flipped).unwrap()),
+        ),
+        (
+            "unknown kid",
+            k.k1.sign_raw(
+                header("RS256", "k9").as_bytes(),
+                good.to_string().as_bytes(),
+            ),
+        ),
+        (
+            "alg none",
+            format!("{}.{}.", b64(&header("none", "k1")), b64(&good.to_string())),
+        ),
+        ("HS256 with the public key", hs256),
+        (
+            "expired",
+            k.k1.sign(&with(good.clone(), "exp", json!(now - 120))),
+        ),
+        (
+            "not yet valid",
+            k.k1.sign(&with(good.clone(), "nbf", json!(now + 120))),
+        ),
+        (
+            "wrong iss",
+            k.k1.sign(&with(
+                good.clone(),
+                "iss",
+                json!("https://evil.example.com"),
+            )),
+        ),
+        (
+            "azp not allowed",
+            k.k1.sign(&with(
+                good.clone(),
+                "azp",
+                json!("https://evil.example.com"),
+            )),
+        ),
+        ("missing azp", k.k1.sign(&without(good.clone(), "azp"))),
+        ("missing sub", k.k1.sign(&without(good.clone(), "sub"))),
+        (
+            "pending session",
+            k.k1.sign(&with(good.clone(), "sts", json!("pending"))),
+        ),
+        ("malformed header", format!("{}.{p}.{sig}", b64("not json"))),
+        (
+            "malformed payload",
+            k.k1.sign_raw(header("RS256", "k1").as_bytes(), b"[1,2"),
+        ),
+        ("malformed base64", format!("{h}.{p}!.{sig}")),
+        ("truncated", valid[..valid.len() - 30].to_string()),
+        ("two parts", format!("{h}.{p}")),
+        ("another key set", k.impostor.sign(&good)),
+        (
+            "oversized",
+            k.k1.sign(&with(good.clone(), "pad", json!("x".repeat(10_000)))),
+        ),
+    ];
+    let mut kinds = HashSet::new();
+    for (name, token) in &cases {
+        let (status, body) = call(
+            s.addr,
+            "GET",
+            "/todos",
+            Some(&format!("Bearer {token}")),
+            None,
+        )
+        .await;
+        assert_eq!(status, 401, "{name}: {body}");
+        let kind = body["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name}: {body}"))
+            .to_string();
+        assert!(body["message"].is_string(), "{name}: {body}");
+        kinds.insert(kind);
+    }
+    assert!(
+        kinds.len() >= 15,
+        "only {} distinct error kinds: {kinds:?}",
+        kinds.len()
+    );
+    let (status, body) = call(s.addr, "GET", "/todos", Some("Basic dXNlcjpwYXNz"), None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("malformed_authorization"))
+    );
+    // And the valid token works.
+    assert_eq!(
+        call(
+            s.addr,
+            "GET",
+            "/todos",
+            Some(&format!("Bearer {valid}")),
+            None
+        )
+        .await
+        .0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_key_added_after_start_up_is_used_after_one_refetch() {
+    let s = start().await;
+    let k = keys();
+    assert_eq!(
+        as_user(&s, "user_carol", "GET", "/todos", None).await.0,
+        200
+    );
+    let fetched = s.jwks.hits();
+    s.jwks.publish(jwks(&[&k.k1, &k.k2]));
+    // Refetches are at most one per refetch interval (1 s here).
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let rotated = k.k2.sign(&with(claims(now()), "sub", json!("user_carol")));
+    let (status, body) = call(
+        s.addr,
+        "GET",
+        "/todos",
+        Some(&format!("Bearer {rotated}")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(s.jwks.hits(), fetched + 1);
+    // A flood of unknown kids does not hammer the JWKS endpoint.
+    let flood = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let addr = s.addr;
+        let token = k.k1.sign_raw(
+            json!({ "alg": "RS256", "kid": format!("unknown-{i}") })
+                .to_string()
+                .as_bytes(),
+            claims(now()).to_string().as_bytes(),
+        );
+        tasks.push(tokio::spawn(async move {
+            call(
+                addr,
+                "GET",
+                "/todos",
+                Some(&format!("Bearer {token}")),
+                None,
+            )
+            .await
+            .0
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 401);
+    }
+    // At most one refetch per elapsed interval (plus the one that may have just begun).
+    let allowed = fetched + 1 + 1 + flood.elapsed().as_secs() as usize;
+    assert!(
+        s.jwks.hits() <= allowed,
+        "{} JWKS fetches for 200 unknown kids",
+        s.jwks.hits() - fetched
+    );
+}
