@@ -7,15 +7,11 @@
 
 #[path = "../tests/support/mod.rs"]
 mod support;
-#[path = "../tests/support/tokens.rs"]
-mod tokens;
 
-use rls::verify::{Verifier, VerifierConfig};
-use rls::{Claims, Database, Model};
+use rls::{Claims, Model};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use todos_example::app::{self, AppState};
 use todos_example::{NewTodo, Todo};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -39,18 +35,8 @@ async fn run() {
     let seconds = knob("RLS_LOAD_SECONDS", 10);
     let connections = knob("RLS_LOAD_CONNECTIONS", 32) as usize;
 
-    let db = support::pg::fresh_database().await;
-    let migrations =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/todos/migrations");
-    sqlx::migrate::Migrator::new(migrations)
-        .await
-        .unwrap()
-        .run(&db.pool)
-        .await
-        .unwrap();
-    let database = Database::new(support::pg::app_pool(&db, 16).await)
-        .await
-        .unwrap();
+    let service = support::service::start(16, Duration::from_secs(30)).await;
+    let (db, database, addr) = (&service.db, &service.database, service.addr);
     // One user with 20 todos among 10,000 rows of others.
     sqlx::query("insert into todos (user_id, task) select 'user_' || (i % 500), 'task ' || i from generate_series(1, 10000) i")
         .execute(&db.pool)
@@ -70,29 +56,14 @@ async fn run() {
     Todo::insert_many(rows).execute(&mut s).await.unwrap();
     s.commit().await.unwrap();
 
-    let jwks = tokens::JwksServer::start(tokens::jwks(&[&tokens::keys().k1])).await;
-    let mut config = VerifierConfig::new(&jwks.url, tokens::ISSUER);
-    config.authorized_parties = vec![tokens::APP.into()];
-    let verifier = Verifier::new(config, rls::verify::HttpFetcher::new());
-    let router = app::router(
-        AppState {
-            db: database,
-            verifier,
-        },
-        &[tokens::APP.into()],
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { app::serve(listener, router).await.unwrap() });
-
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    let mut claims = tokens::claims(now);
+    let mut claims = support::tokens::claims(now);
     claims["sub"] = json!("user_bench");
     claims["exp"] = json!(now + 3600);
-    let token = tokens::keys().k1.sign(&claims);
+    let token = support::tokens::keys().k1.sign(&claims);
     let request =
         format!("GET /todos HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\r\n");
 

@@ -25,8 +25,17 @@ fn projects_postgres() {
 fn committed_example_migrations_are_current() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/todos");
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = rls::cli::run(&todos_example::SCHEMA, &dir, &["check".to_string()], &mut out, &mut err);
-    let (out, err) = (String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap());
+    let code = rls::cli::run(
+        &todos_example::SCHEMA,
+        &dir,
+        &["check".to_string()],
+        &mut out,
+        &mut err,
+    );
+    let (out, err) = (
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    );
     assert_eq!(
         (code, out.as_str(), err.as_str()),
         (0, "no changes\n", ""),

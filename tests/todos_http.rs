@@ -3,60 +3,19 @@
 //! never filter by user: the policies do.
 
 mod support;
-#[path = "support/tokens.rs"]
-mod tokens;
 
-use rls::Database;
-use rls::verify::{Verifier, VerifierConfig};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use todos_example::app::{self, AppState};
-use tokens::{APP, ISSUER, JwksServer, claims, jwks, keys, with, without};
+use support::service::Service;
+use support::tokens::{self, claims, jwks, keys, with, without};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-struct Service {
-    addr: SocketAddr,
-    jwks: JwksServer,
-    _db: support::pg::TestDb,
-}
-
 async fn start() -> Service {
-    let db = support::pg::fresh_database().await;
-    let migrations =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/todos/migrations");
-    sqlx::migrate::Migrator::new(migrations)
-        .await
-        .unwrap()
-        .run(&db.pool)
-        .await
-        .unwrap();
-    let database = Database::new(support::pg::app_pool(&db, 4).await)
-        .await
-        .unwrap();
-    let jwks_server = JwksServer::start(jwks(&[&keys().k1])).await;
-    let mut config = VerifierConfig::new(&jwks_server.url, ISSUER);
-    config.authorized_parties = vec![APP.into()];
-    // Short, so that the rotation test need not wait the default 30 s.
-    config.refetch_interval = Duration::from_secs(1);
-    let verifier = Verifier::new(config, rls::verify::HttpFetcher::new());
-    let router = app::router(
-        AppState {
-            db: database,
-            verifier,
-        },
-        &[APP.into()],
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { app::serve(listener, router).await.unwrap() });
-    Service {
-        addr,
-        jwks: jwks_server,
-        _db: db,
-    }
+    // A short refetch interval, so that the rotation test need not wait the default 30 s.
+    support::service::start(4, Duration::from_secs(1)).await
 }
 
 fn now() -> i64 {

@@ -16,10 +16,9 @@ use tokio_rustls::TlsAcceptor;
 
 const T0: i64 = 1_750_000_000;
 
-#[path = "support/tokens.rs"]
-mod tokens;
+mod support;
 
-use tokens::*;
+use support::tokens::*;
 
 /// A settable clock, in seconds.
 #[derive(Clone)]

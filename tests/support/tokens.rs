@@ -1,6 +1,5 @@
 //! Signed test tokens and a JWKS server on 127.0.0.1, shared by the token tests and the
-//! service's HTTP tests and benchmark: `#[path = "support/tokens.rs"] mod tokens;`.
-#![allow(dead_code)]
+//! service's HTTP tests and benchmark.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

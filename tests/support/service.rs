@@ -1,0 +1,55 @@
+//! The todos service on 127.0.0.1, with its database migrated and its JWKS served by
+//! `tokens::JwksServer`: what the HTTP tests and the load benchmark run against.
+
+use super::pg::{self, TestDb};
+use super::tokens::{APP, ISSUER, JwksServer, jwks, keys};
+use rls::Database;
+use rls::verify::{HttpFetcher, Verifier, VerifierConfig};
+use std::net::SocketAddr;
+use std::time::Duration;
+use todos_example::app::{self, AppState};
+
+pub struct Service {
+    pub addr: SocketAddr,
+    pub jwks: JwksServer,
+    /// The sessions' database (as the login role `rls_app`).
+    pub database: Database,
+    /// The database as its owner.
+    pub db: TestDb,
+}
+
+/// A fresh database with the example's committed migrations, a pool of `connections` as the
+/// login role, a JWKS holding `keys().k1`, and the service listening on a free port.
+pub async fn start(connections: u32, refetch_interval: Duration) -> Service {
+    let db = pg::fresh_database().await;
+    let migrations =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/todos/migrations");
+    sqlx::migrate::Migrator::new(migrations)
+        .await
+        .unwrap()
+        .run(&db.pool)
+        .await
+        .unwrap();
+    let database = Database::new(pg::app_pool(&db, connections).await)
+        .await
+        .unwrap();
+    let jwks_server = JwksServer::start(jwks(&[&keys().k1])).await;
+    let mut config = VerifierConfig::new(&jwks_server.url, ISSUER);
+    config.authorized_parties = vec![APP.into()];
+    config.refetch_interval = refetch_interval;
+    let verifier = Verifier::new(config, HttpFetcher::new());
+    let state = AppState {
+        db: database.clone(),
+        verifier,
+    };
+    let router = app::router(state, &[APP.into()]);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { app::serve(listener, router).await.unwrap() });
+    Service {
+        addr,
+        jwks: jwks_server,
+        database,
+        db,
+    }
+}
