@@ -239,7 +239,8 @@ fn last_snapshot(
                 .map_err(|e| format!("cannot read {}: {e}", last.display()))?;
             let full = sql::migration(schema, opts.auth).map_err(schema_errors)?;
             if history.migrations.len() == 1 && written == full {
-                let snapshot = Snapshot::new(opts.auth, schema.session_roles.to_vec(), model(schema));
+                let snapshot =
+                    Snapshot::new(opts.auth, schema.session_roles.to_vec(), model(schema));
                 if !opts.stdout && opts.command == Command::Generate {
                     write_file(&path, &snapshot.to_json())?;
                     let _ = writeln!(out, "adopted {}: wrote {}", last.display(), path.display());
