@@ -84,15 +84,15 @@ pub mod __private {
 
     pub struct Column<T> {
         pub decode: fn(&PgRow, usize) -> Result<T, sqlx::Error>,
-        pub bind: fn(T) -> T,
+        pub bind: fn(T) -> Box<dyn rls_core::query::Bind>,
     }
 
     fn decode<T: crate::ColumnType>(row: &PgRow, index: usize) -> Result<T, sqlx::Error> {
         sqlx::Row::try_get(row, index)
     }
 
-    fn bind<T: crate::ColumnType>(value: T) -> T {
-        value
+    fn bind<T: crate::ColumnType>(value: T) -> Box<dyn rls_core::query::Bind> {
+        Box::new(value)
     }
 
     /// A foreign key column holds the same values as its target.

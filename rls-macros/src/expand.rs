@@ -122,19 +122,17 @@ fn model(t: &Table) -> TokenStream {
     });
     let writes = insertable.iter().map(|f| {
         let (field, sql, ty) = (&f.ident, &f.sql, &f.ty);
-        let value = if f.sql_type.is_some() {
-            quote!(self.#field)
-        } else {
-            quote_spanned!(ty.span()=> self.#field.map(::rls::__private::column::<#ty>().bind))
-        };
-        if f.default.is_some() {
-            quote!(row.value_or_default(#sql, #value);)
-        } else if f.sql_type.is_some() {
-            quote!(row.value(#sql, self.#field);)
-        } else {
-            let value =
-                quote_spanned!(ty.span()=> (::rls::__private::column::<#ty>().bind)(self.#field));
-            quote!(row.value(#sql, #value);)
+        match (f.sql_type.is_some(), f.default.is_some()) {
+            (true, true) => quote!(row.value_or_default(#sql, self.#field);),
+            (true, false) => quote!(row.value(#sql, self.#field);),
+            (false, true) => {
+                let bind = quote_spanned!(ty.span()=> ::rls::__private::column::<#ty>().bind);
+                quote!(row.boxed(#sql, self.#field.map(#bind));)
+            }
+            (false, false) => {
+                let bind = quote_spanned!(ty.span()=> ::rls::__private::column::<#ty>().bind);
+                quote!(row.boxed(#sql, ::core::option::Option::Some((#bind)(self.#field)));)
+            }
         }
     });
     let doc = format!(

@@ -4,7 +4,7 @@ use rls::Table;
 pub struct Server {
     #[column(primary_key)]
     pub id: i64,
-    pub address: std::net::IpAddr,
+    pub path: std::path::PathBuf,
 }
 
 fn main() {}

@@ -50,14 +50,14 @@ pub(crate) enum Phase {
     DisableRls,
     DropPolicies,
     DropForeignKeys,
+    DropTables,
     DropConstraints,
     DropColumns,
-    DropTables,
     CreateTables,
     Columns,
     AddKeys,
-    AddForeignKeys,
     Indexes,
+    AddForeignKeys,
     DropTypes,
     Policies,
     EnableRls,
@@ -187,8 +187,8 @@ pub fn diff_with_roles(
         &sql::roles(&old_refs, old_roles),
         &sql::roles(&new_refs, new_roles),
     );
-    let old_schemas = distinct(old.iter().map(|t| t.schema.to_string()));
-    for s in distinct(new.iter().map(|t| t.schema.to_string())) {
+    let old_schemas = sql::schemas(&old_refs);
+    for s in sql::schemas(&new_refs) {
         if s != "public" && !old_schemas.contains(&s) {
             plan.push(
                 Phase::Schemas,
@@ -224,14 +224,21 @@ pub fn diff_with_roles(
             None => created.push(n),
         }
     }
-    for (o, m) in old.iter().zip(&mapped) {
-        if !new.iter().any(|n| n.schema == m.schema && n.name == m.name) {
-            plan.push_destructive(
-                Phase::DropTables,
-                format!("DROP TABLE {};", quote::qualified(&o.schema, &o.name)),
-                format!("drops table {}.{} and all its rows", o.schema, o.name),
-            );
-        }
+    // Dropped tables: those that reference others first.
+    let dropped: Vec<&TableDef> = old
+        .iter()
+        .zip(&mapped)
+        .filter(|(_, m)| !new.iter().any(|n| n.schema == m.schema && n.name == m.name))
+        .map(|(o, _)| o)
+        .collect();
+    let drop_order = sql::order::order(&dropped);
+    for &i in drop_order.tables.iter().rev() {
+        let o = dropped[i];
+        plan.push_destructive(
+            Phase::DropTables,
+            format!("DROP TABLE {};", quote::qualified(&o.schema, &o.name)),
+            format!("drops table {}.{} and all its rows", o.schema, o.name),
+        );
     }
     tables::create(&mut plan, &created);
     grant_usage(&mut plan, &mapped, new);

@@ -2,18 +2,24 @@
 //! where it cannot (command, permissive/restrictive, a clause taken away).
 
 use super::{Phase, Plan, role_list};
-use crate::model::{ExprOp, Policy, PolicyName, TableDef};
+use crate::model::{Expr, ExprOp, Policy, PolicyName, TableDef};
 use crate::sql::{names, policy, quote, table};
 
 /// Whether the policy may read one of `columns`: it names one, or holds raw SQL that might.
 pub fn may_read(p: &Policy, columns: &[String]) -> bool {
+    p.using
+        .iter()
+        .chain(p.with_check.iter())
+        .any(|e| expr_may_read(e, columns))
+}
+
+/// Whether an expression may read one of `columns`: it names one, or holds raw SQL.
+pub fn expr_may_read(e: &Expr, columns: &[String]) -> bool {
     !columns.is_empty()
-        && p.using.iter().chain(p.with_check.iter()).any(|e| {
-            e.ops.iter().any(|op| match op {
-                ExprOp::Column(c) => columns.iter().any(|x| x == c),
-                ExprOp::Raw(_) => true,
-                _ => false,
-            })
+        && e.ops.iter().any(|op| match op {
+            ExprOp::Column(c) => columns.iter().any(|x| x == c),
+            ExprOp::Raw(_) => true,
+            _ => false,
         })
 }
 
@@ -57,7 +63,10 @@ pub fn diff(plan: &mut Plan, old: &TableDef, new: &TableDef, rebuild: bool) {
             .iter()
             .enumerate()
             .filter(|(_, n)| {
-                o.name == PolicyName::Crud && n.name == PolicyName::Crud && n.command == o.command
+                o.name == PolicyName::Crud
+                    && n.name == PolicyName::Crud
+                    && n.command == o.command
+                    && !recreates(o, n)
             })
             .max_by_key(|(_, n)| n.roles.iter().filter(|r| o.roles.contains(r)).count())
             .map(|(i, _)| i);
@@ -86,6 +95,14 @@ pub fn diff(plan: &mut Plan, old: &TableDef, new: &TableDef, rebuild: bool) {
     }
 }
 
+/// ALTER POLICY cannot change the command or the kind, nor remove a clause.
+fn recreates(old: &Policy, new: &Policy) -> bool {
+    old.command != new.command
+        || old.kind != new.kind
+        || (old.using.is_some() && new.using.is_none())
+        || (old.with_check.is_some() && new.with_check.is_none())
+}
+
 /// `old` and `new` are the same policy (now named `name`).
 fn change(
     plan: &mut Plan,
@@ -103,12 +120,7 @@ fn change(
         text(old_table, &old.with_check),
         text(new_table, &new.with_check),
     );
-    // ALTER POLICY cannot change the command or the kind, nor remove a clause.
-    let recreate = old.command != new.command
-        || old.kind != new.kind
-        || (old_using.is_some() && new_using.is_none())
-        || (old_check.is_some() && new_check.is_none());
-    if recreate {
+    if recreates(old, new) {
         plan.push(
             Phase::DropPolicies,
             format!("DROP POLICY {} ON {on};", quote::ident(&names::policy(old))),

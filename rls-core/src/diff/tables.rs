@@ -9,12 +9,9 @@ pub fn create(plan: &mut Plan, tables: &[&TableDef]) {
     let order = order::order(tables);
     for &i in &order.tables {
         let t = tables[i];
-        let deferred: Vec<usize> = order
-            .deferred
-            .iter()
-            .filter(|(ti, _)| *ti == i)
-            .map(|&(_, k)| k)
-            .collect();
+        // Every foreign key of a new table is added once all keys and indexes exist: its
+        // target may be an existing table whose key this migration changes.
+        let deferred: Vec<usize> = (0..t.foreign_keys.len()).collect();
         let mut sql = table::create(t, &deferred);
         for index in table::indexes(t) {
             sql.push_str(&table::create_index(t, &index));
@@ -74,6 +71,12 @@ pub fn diff(
             retyped.push(n.name.to_string());
         }
     }
+    let dropped: Vec<String> = mapped
+        .columns
+        .iter()
+        .filter(|m| new.column(&m.name).is_none())
+        .map(|m| m.name.to_string())
+        .collect();
     for m in mapped.columns.iter() {
         if new.column(&m.name).is_none() {
             plan.push_destructive(
@@ -87,7 +90,7 @@ pub fn diff(
         }
     }
 
-    keys(plan, &alter, old, mapped, new);
+    keys(plan, &alter, old, mapped, new, &retyped);
     indexes(plan, old, mapped, new);
 
     // RLS off only when said in so many words (see `keep_rls_on`); before policies go.
@@ -106,9 +109,14 @@ pub fn diff(
     }
     // A column whose type changes cannot be in a policy: such tables get their policies
     // dropped and created again, inside the migration's one transaction.
+    // Policies over a column that is retyped or dropped must go before the column changes.
     let rebuild = [mapped, new]
         .iter()
-        .any(|t| t.policies.iter().any(|p| policies::may_read(p, &retyped)));
+        .any(|t| t.policies.iter().any(|p| policies::may_read(p, &retyped)))
+        || mapped
+            .policies
+            .iter()
+            .any(|p| policies::may_read(p, &dropped));
     policies::diff(plan, mapped, new, rebuild);
     if !was && is {
         plan.push(Phase::EnableRls, alter("ENABLE ROW LEVEL SECURITY".into()));
@@ -138,6 +146,14 @@ fn column(
     // Enum columns compare by the type's name: its values are the enum's own diff.
     let retype = table::sql_type(&old.ty) != table::sql_type(&new.ty) || rebuilt;
     let default_changes = old.default != new.default;
+    // An identity goes first (a default, a type change or NULL needs it gone) and comes last
+    // (it needs the final type, NOT NULL and no default).
+    if old.identity.is_some() && new.identity.is_none() {
+        plan.push(
+            Phase::Columns,
+            alter(format!("ALTER COLUMN {col} DROP IDENTITY")),
+        );
+    }
     if old.default.is_some() && (default_changes || retype) {
         plan.push(
             Phase::Columns,
@@ -203,10 +219,6 @@ fn column(
                 kind(i)
             )),
         ),
-        (Some(_), None) => plan.push(
-            Phase::Columns,
-            alter(format!("ALTER COLUMN {col} DROP IDENTITY")),
-        ),
         (Some(a), Some(b)) if a != b => plan.push(
             Phase::Columns,
             alter(format!("ALTER COLUMN {col} SET GENERATED {}", kind(b))),
@@ -260,6 +272,7 @@ fn keys(
     old: &TableDef,
     mapped: &TableDef,
     new: &TableDef,
+    retyped: &[String],
 ) {
     let drop = |name: &str| alter(format!("DROP CONSTRAINT {}", quote::ident(name)));
     let rename = |from: &str, to: &str| {
@@ -293,12 +306,16 @@ fn keys(
     }
 
     // Unique constraints, by their columns.
+    let wanted: Vec<&crate::model::Unique> = table::uniques(new).collect();
     for (o, m) in old.uniques.iter().zip(mapped.uniques.iter()) {
+        if o.columns == old.primary_key {
+            continue;
+        }
         let (from, to) = (
             names::unique(old, &o.columns),
             names::unique(new, &m.columns),
         );
-        if new.uniques.contains(m) {
+        if wanted.contains(&m) {
             if from != to {
                 plan.push(Phase::Renames, rename(&from, &to));
             }
@@ -306,7 +323,8 @@ fn keys(
             plan.push(Phase::DropConstraints, drop(&from));
         }
     }
-    for u in new.uniques.iter().filter(|u| !mapped.uniques.contains(u)) {
+    let had: Vec<&crate::model::Unique> = table::uniques(mapped).collect();
+    for u in wanted.iter().filter(|u| !had.contains(u)) {
         plan.push(
             Phase::AddKeys,
             alter(format!(
@@ -347,7 +365,13 @@ fn keys(
             .map(|(i, c)| (names::check(t, i, c), table::check_expr(t, c)))
             .collect()
     };
-    let (before, after) = (checks(mapped), checks(new));
+    let (mut before, after) = (checks(mapped), checks(new));
+    // A check over a retyped column keeps the old type's casts: drop and add it again.
+    for (k, c) in mapped.checks.iter().enumerate() {
+        if policies::expr_may_read(&c.expr, retyped) {
+            before[k].1.push_str(" -- retyped");
+        }
+    }
     let old_names: Vec<String> = old
         .checks
         .iter()

@@ -25,6 +25,11 @@ impl RowWriter {
         self.slots.push((column, Some(Box::new(value))));
     }
 
+    /// A value already boxed for binding, or `DEFAULT` when `None` (what the derive uses).
+    pub fn boxed(&mut self, column: &'static str, value: Option<Box<dyn Bind>>) {
+        self.slots.push((column, value));
+    }
+
     /// A value for `column`, or its default (`DEFAULT`) when `None`.
     pub fn value_or_default<V: Bind>(&mut self, column: &'static str, value: Option<V>) {
         self.slots

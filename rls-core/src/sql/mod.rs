@@ -46,8 +46,7 @@ pub fn full_migration_with_roles(
     );
     out.push_str(&preamble::render(auth, &roles(tables, session_roles)));
 
-    let schemas = distinct(tables.iter().map(|t| t.schema.to_string()));
-    for s in schemas.iter().filter(|s| *s != "public") {
+    for s in schemas(tables).iter().filter(|s| *s != "public") {
         let _ = writeln!(out, "\nCREATE SCHEMA IF NOT EXISTS {};", quote::ident(s));
     }
 
@@ -56,21 +55,27 @@ pub fn full_migration_with_roles(
     }
 
     let order = order::order(tables);
+    // Keys whose target is unique only through an index wait until every index exists.
+    let mut late_keys = Vec::new();
     for &i in &order.tables {
         let t = tables[i];
-        let deferred: Vec<usize> = order
-            .deferred
-            .iter()
-            .filter(|(ti, _)| *ti == i)
-            .map(|&(_, k)| k)
+        let deferred: Vec<usize> = (0..t.foreign_keys.len())
+            .filter(|&k| {
+                order.deferred.contains(&(i, k)) || !keyed_by_constraint(tables, &t.foreign_keys[k])
+            })
             .collect();
+        for &k in &deferred {
+            if !order.deferred.contains(&(i, k)) {
+                late_keys.push((i, k));
+            }
+        }
         let _ = writeln!(out, "\n-- Table {}", table::table_name(t));
         out.push_str(&table::create(t, &deferred));
         for index in indexes(t) {
             out.push_str(&table::create_index(t, &index));
         }
     }
-    for &(i, k) in &order.deferred {
+    for &(i, k) in order.deferred.iter().chain(&late_keys) {
         out.push('\n');
         out.push_str(&table::add_foreign_key(
             tables[i],
@@ -109,6 +114,29 @@ pub fn full_migration_with_roles(
         }
     }
     Ok(out)
+}
+
+/// The schemas the tables and their enum types live in, in order of first use.
+pub fn schemas(tables: &[&TableDef]) -> Vec<String> {
+    let mut out = distinct(tables.iter().map(|t| t.schema.to_string()));
+    for e in enums(tables) {
+        if !out.contains(&e.schema.to_string()) {
+            out.push(e.schema.to_string());
+        }
+    }
+    out
+}
+
+/// Whether a foreign key's target columns are the primary key or a unique constraint of
+/// their table (so the key can be declared with the referencing table).
+pub(crate) fn keyed_by_constraint(tables: &[&TableDef], fk: &crate::model::ForeignKey) -> bool {
+    tables
+        .iter()
+        .find(|t| t.schema == fk.target_schema && t.name == fk.target_table)
+        .is_none_or(|t| {
+            *t.primary_key == *fk.target_columns
+                || t.uniques.iter().any(|u| *u.columns == *fk.target_columns)
+        })
 }
 
 /// `CREATE TYPE ... AS ENUM (...)`.

@@ -33,7 +33,7 @@ pub fn create(table: &TableDef, deferred: &[usize]) -> String {
             column_list(&table.primary_key)
         ));
     }
-    for unique in table.uniques.iter() {
+    for unique in uniques(table) {
         lines.push(format!(
             "CONSTRAINT {} UNIQUE ({})",
             quote::ident(&names::unique(table, &unique.columns)),
@@ -57,6 +57,15 @@ pub fn create(table: &TableDef, deferred: &[usize]) -> String {
         table_name(table),
         lines.join(",\n    ")
     )
+}
+
+/// The unique constraints, less one on exactly the primary key's columns (PostgreSQL would
+/// not create it: the primary key is that constraint already).
+pub(crate) fn uniques(table: &TableDef) -> impl Iterator<Item = &crate::model::Unique> {
+    table
+        .uniques
+        .iter()
+        .filter(|u| u.columns != table.primary_key)
 }
 
 /// A check constraint's condition (`check` has refused malformed ones).
