@@ -60,9 +60,11 @@ async fn setup() -> (Database, PgPool) {
 
     support::pg::app_pool(&db, 1).await.close().await;
     let url: PgConnectOptions = db.url.parse().unwrap();
+    // As in benches/sessions.rs: 4 connections, no ping before each acquire.
+    let size = std::env::var("RLS_BENCH_POOL_SIZE").map_or(4, |n| n.parse().unwrap());
     let pool = PgPoolOptions::new()
-        .max_connections(4)
-        .min_connections(4)
+        .max_connections(size)
+        .min_connections(size)
         .test_before_acquire(false)
         .connect_with(url.username("rls_app").password("rls_app"))
         .await
@@ -114,6 +116,8 @@ async fn drizzle(pool: &PgPool) -> Vec<Row> {
 }
 
 fn policy_scan(c: &mut Criterion) {
+    // One thread: on this 2-core machine a multi-threaded runtime adds cross-thread wake-ups
+    // (and competes with PostgreSQL for the cores) without making one unit of work faster.
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

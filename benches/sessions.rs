@@ -44,12 +44,14 @@ struct Setup {
     superuser: PgPool,
 }
 
-/// Both pools: 4 connections, no ping before each acquire (sqlx's default adds one round
-/// trip per acquire).
+/// Both pools: 4 connections (`RLS_BENCH_POOL_SIZE=n` for another size), all opened up
+/// front, and no ping before each acquire (sqlx's default adds one round trip per acquire).
+/// sqlx still pings each connection when it is released, in a background task.
 fn pool_options() -> PgPoolOptions {
+    let size = std::env::var("RLS_BENCH_POOL_SIZE").map_or(4, |n| n.parse().unwrap());
     PgPoolOptions::new()
-        .max_connections(4)
-        .min_connections(4)
+        .max_connections(size)
+        .min_connections(size)
         .test_before_acquire(false)
 }
 
@@ -128,6 +130,8 @@ async fn setup() -> Setup {
 }
 
 fn sessions(c: &mut Criterion) {
+    // One thread: on this 2-core machine a multi-threaded runtime adds cross-thread wake-ups
+    // (and competes with PostgreSQL for the cores) without making one unit of work faster.
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
