@@ -157,6 +157,14 @@ join pg_catalog.pg_namespace n on n.oid = t.typnamespace
 where t.typtype = 'e' and n.nspname::text = any($1::text[])
 order by n.nspname::text collate \"C\", t.typname::text collate \"C\"";
 
+const SCHEMA_PRIVILEGES: &str = "\
+select n.nspname::text,
+    case when a.grantee = 0 then 'PUBLIC' else pg_catalog.pg_get_userbyid(a.grantee)::text end,
+    a.privilege_type
+from pg_catalog.pg_namespace n
+cross join lateral pg_catalog.aclexplode(n.nspacl) a
+where n.nspname::text = any($1::text[]) and a.grantee <> n.nspowner";
+
 type ColumnRow = (i64, String, String, bool, Option<String>, String);
 type PolicyRow = (
     i64,
@@ -294,6 +302,23 @@ pub async fn enums(
         .collect();
     out.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
     Ok(out)
+}
+
+/// `(schema, grantee, privilege)` for the schemas in `schemas` that exist, from their ACL,
+/// sorted, without the owner's own entries; the grantee is `PUBLIC` for grants to
+/// everyone. Roles need `USAGE` on a table's schema (and on `auth`, for `auth.user_id()`)
+/// before any grant on the table is of use.
+pub async fn schema_privileges(
+    conn: &mut PgConnection,
+    schemas: &[String],
+) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    let mut rows: Vec<(String, String, String)> = sqlx::query_as(SCHEMA_PRIVILEGES)
+        .bind(schemas)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.sort();
+    rows.dedup();
+    Ok(rows)
 }
 
 /// What differs between the tables the model describes (`expected`) and the tables the

@@ -1,0 +1,463 @@
+//! Property test of the incremental migrations: for random schema pairs (A, B), the database
+//! migrated from A to B (A's full migration, then `diff(A, B)`) holds exactly what B's full
+//! migration creates from scratch, as `rls::introspect` reads the catalog.
+//!
+//! ```sh
+//! cargo test -q --test migration_roundtrip                       # 200 pairs, random seed (fixed when CI is set)
+//! RLS_SEED=123 RLS_ROUNDTRIP_PAIRS=20 cargo test -q --test migration_roundtrip
+//! RLS_SEED=123 RLS_ROUNDTRIP_PAIR=17 cargo test -q --test migration_roundtrip -- --nocapture
+//! ```
+//!
+//! `RLS_SEED` fixes the pairs (each pair only depends on the seed and its index, so
+//! `RLS_ROUNDTRIP_PAIR=i` replays pair `i` alone); `RLS_ROUNDTRIP_WORKERS` (default 2) sets how
+//! many pairs run at once; `RLS_ROUNDTRIP_STATS=1` prints how often each kind of change was
+//! drawn. Every pair gets two databases (X: A then the diff; Y: B) on the
+//! harness's cluster; between pairs their schemas are dropped and created again, which is
+//! much faster than new databases. Each migration runs in one transaction, as sqlx runs them.
+
+mod support;
+
+#[path = "roundtrip/generate.rs"]
+mod generate;
+
+#[path = "roundtrip/bugs.rs"]
+mod bugs;
+
+use generate::{Gen, custom_roles, known_bug, renames, validate};
+use rls_core::diff::{self, Options};
+use rls_core::introspect::{self, DbEnum, DbTable};
+use rls_core::model::{Auth, TableDef};
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// The schemas the generated tables and enums live in.
+const SCHEMAS: [&str; 2] = ["public", "app"];
+
+/// Attempts at a valid B before A is drawn again.
+const ATTEMPTS: usize = 20;
+
+/// Failures printed in full (the rest are listed by index).
+const PRINTED_FAILURES: usize = 5;
+
+/// A pair: A, B (after `keep_rls_on`) and what was done to A to get B.
+struct Pair {
+    a: Vec<TableDef>,
+    b: Vec<TableDef>,
+    changes: Vec<String>,
+    /// B's drawn before this one that `rls::check` refused.
+    skipped: usize,
+}
+
+fn env_number(name: &str) -> Option<u64> {
+    let value = std::env::var(name).ok()?;
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    Some(
+        value
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={value} is not a number")),
+    )
+}
+
+fn generate_pair(seed: u64, index: usize, avoided: &mut BTreeMap<&'static str, usize>) -> Pair {
+    let mut g = Gen::new(seed, index);
+    let mut skipped = 0;
+    loop {
+        let a = g.schema();
+        validate(&a).unwrap_or_else(|e| panic!("generator bug in A of pair {index}: {e}"));
+        if rls_core::check::check_tables(&a.iter().collect::<Vec<_>>()).is_err() {
+            skipped += 1;
+            continue;
+        }
+        if let Some(flag) = known_bug(&a, None) {
+            *avoided.entry(flag).or_default() += 1;
+            continue;
+        }
+        let saved = g.save();
+        for attempt in 0..ATTEMPTS {
+            g.restore(&saved, attempt);
+            let mut b = a.clone();
+            let mut changes = Vec::new();
+            let wanted = g.rng.range(1, 5);
+            let mut tries = 0;
+            while changes.len() < wanted && tries < 200 {
+                tries += 1;
+                if let Some(what) = g.mutate(&a, &mut b) {
+                    changes.push(what);
+                }
+            }
+            validate(&b).unwrap_or_else(|e| {
+                panic!(
+                    "generator bug in B of pair {index}: {e}\nchanges:\n  {}",
+                    changes.join("\n  ")
+                )
+            });
+            diff::keep_rls_on(&a, &mut b);
+            if rls_core::check::check_tables(&b.iter().collect::<Vec<_>>()).is_err() {
+                skipped += 1;
+                continue;
+            }
+            if let Some(flag) = known_bug(&a, Some(&b)) {
+                *avoided.entry(flag).or_default() += 1;
+                continue;
+            }
+            return Pair {
+                a,
+                b,
+                changes,
+                skipped,
+            };
+        }
+    }
+}
+
+/// Runs `sql` in one transaction.
+async fn apply(conn: &mut PgConnection, sql: &str) -> Result<(), String> {
+    if sql.trim().is_empty() {
+        return Ok(());
+    }
+    let mut tx = conn.begin().await.map_err(|e| e.to_string())?;
+    sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| describe_error(&e))?;
+    tx.commit().await.map_err(|e| e.to_string())
+}
+
+fn describe_error(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(d) => {
+            let mut out = d.message().to_string();
+            if let Some(code) = d.code() {
+                out.push_str(&format!(" (SQLSTATE {code})"));
+            }
+            if let Some(pg) = d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                if let Some(detail) = pg.detail() {
+                    out.push_str(&format!("; detail: {detail}"));
+                }
+                if let Some(hint) = pg.hint() {
+                    out.push_str(&format!("; hint: {hint}"));
+                }
+            }
+            out
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Back to an empty database: the schemas the migrations fill are dropped and `public` is
+/// created again as PostgreSQL 15 creates it.
+async fn reset(conn: &mut PgConnection) {
+    sqlx::raw_sql(
+        "DROP SCHEMA IF EXISTS public, app, auth CASCADE;
+         CREATE SCHEMA public;
+         ALTER SCHEMA public OWNER TO pg_database_owner;
+         GRANT USAGE ON SCHEMA public TO PUBLIC;",
+    )
+    .execute(conn)
+    .await
+    .expect("reset the database");
+}
+
+type SchemaPrivileges = Vec<(String, String, String)>;
+
+async fn introspect_all(conn: &mut PgConnection) -> (Vec<DbTable>, Vec<DbEnum>, SchemaPrivileges) {
+    let schemas: Vec<String> = SCHEMAS.iter().map(|s| s.to_string()).collect();
+    let tables = introspect::tables(conn, &schemas)
+        .await
+        .expect("introspect tables");
+    let enums = introspect::enums(conn, &schemas)
+        .await
+        .expect("introspect enums");
+    let with_auth: Vec<String> = schemas
+        .iter()
+        .cloned()
+        .chain(["auth".to_string()])
+        .collect();
+    let usage = introspect::schema_privileges(conn, &with_auth)
+        .await
+        .expect("introspect schema privileges");
+    (tables, enums, usage)
+}
+
+/// X: A's migration then the diff; Y: B's migration. Both must apply, and the catalogs must
+/// be the same.
+/// `verbose`: print the pair, the SQL and what X holds even when all is well (for a pair
+/// replayed alone with `RLS_ROUNDTRIP_PAIR`).
+async fn check_pair(
+    x: &mut PgConnection,
+    y: &mut PgConnection,
+    pair: &Pair,
+    verbose: bool,
+) -> Result<(), String> {
+    let sql_a = rls_core::sql::full_migration(&pair.a.iter().collect::<Vec<_>>(), Auth::Postgres)
+        .map_err(|e| format!("full_migration(A) refused A: {e:?}"))?;
+    let sql_b = rls_core::sql::full_migration(&pair.b.iter().collect::<Vec<_>>(), Auth::Postgres)
+        .map_err(|e| format!("full_migration(B) refused B: {e:?}"))?;
+    let plan = diff::diff(
+        &pair.a,
+        &pair.b,
+        Options {
+            allow_destructive: true,
+        },
+    )
+    .map_err(|e| format!("diff(A, B) failed: {e}"))?;
+    let sql_diff = plan.sql();
+
+    let same = diff::diff(
+        &pair.b,
+        &pair.b,
+        Options {
+            allow_destructive: false,
+        },
+    )
+    .map_err(|e| format!("diff(B, B) failed: {e}"))?;
+    let mut problems = Vec::new();
+    if !same.is_empty() {
+        problems.push(format!("diff(B, B) is not empty:\n{}", indent(&same.sql())));
+    }
+
+    // X before Y, not at the same time: both create the pair's roles (in different orders),
+    // and X must not find the roles that only B names already created by Y.
+    let rx = match apply(x, &sql_a).await {
+        Ok(()) => apply(x, &sql_diff)
+            .await
+            .map_err(|e| format!("the diff A -> B failed on X: {e}")),
+        Err(e) => Err(format!("A's full migration failed on X: {e}")),
+    };
+    let ry = apply(y, &sql_b)
+        .await
+        .map_err(|e| format!("B's full migration failed on Y: {e}"));
+    let applied = rx.is_ok() && ry.is_ok();
+    problems.extend(rx.err());
+    problems.extend(ry.err());
+    if applied {
+        let ((tx, ex, ux), (ty, ey, uy)) = tokio::join!(introspect_all(x), introspect_all(y));
+        let mut diffs = introspect::differences(&ty, &tx);
+        diffs.extend(introspect::enum_differences(&ey, &ex));
+        // The diff never revokes USAGE on a schema, so X may hold more; never less.
+        for (schema, grantee, privilege) in uy.iter().filter(|u| !ux.contains(u)) {
+            diffs.push(format!(
+                "schema {schema}: {grantee} lacks {privilege} in the migrated database"
+            ));
+        }
+        if verbose {
+            println!("X after the migrations:\n{tx:#?}\n{ex:#?}\nschema privileges: {ux:#?}");
+        }
+        if !diffs.is_empty() {
+            problems.push(format!(
+                "the migrated database (X) differs from B created from scratch (Y); \"in the model\" is Y, \"in the database\" is X:\n  {}",
+                diffs.join("\n  ")
+            ));
+        } else if tx != ty {
+            problems.push(format!(
+                "introspect::differences found nothing, but the catalogs differ (column order?):\nX: {tx:#?}\nY: {ty:#?}"
+            ));
+        }
+    }
+    if problems.is_empty() && !verbose {
+        return Ok(());
+    }
+    let details = format!(
+        "{}\n\nchanges A -> B:\n  {}\nrenames in B: {:?}\nA = {}\nB = {}\n\ndiff A -> B:\n{}",
+        if problems.is_empty() {
+            "no problem".to_string()
+        } else {
+            problems.join("\n")
+        },
+        pair.changes.join("\n  "),
+        renames(&pair.b),
+        serde_json::to_string(&pair.a).expect("A serializes"),
+        serde_json::to_string(&pair.b).expect("B serializes"),
+        indent(&sql_diff)
+    );
+    if problems.is_empty() {
+        println!("{details}");
+        return Ok(());
+    }
+    Err(details)
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `add column: add column public.t1.c2 text` -> `add column`.
+fn change_kind(change: &str) -> String {
+    change.split(": ").next().unwrap_or_default().to_string()
+}
+
+struct Outcome {
+    index: usize,
+    failure: Option<String>,
+    skipped: usize,
+    avoided: BTreeMap<&'static str, usize>,
+    /// The kinds of change applied to A (the change's description up to its first name).
+    changes: Vec<String>,
+}
+
+/// One hand-written pair, on two new databases: panics with the report if it fails.
+async fn run_case(a: Vec<TableDef>, mut b: Vec<TableDef>) {
+    diff::keep_rls_on(&a, &mut b);
+    let (dx, dy) = (
+        support::pg::fresh_database().await,
+        support::pg::fresh_database().await,
+    );
+    let mut x = PgConnection::connect(&dx.url).await.expect("connect to X");
+    let mut y = PgConnection::connect(&dy.url).await.expect("connect to Y");
+    let pair = Pair {
+        a,
+        b,
+        changes: vec!["(written by hand)".into()],
+        skipped: 0,
+    };
+    if let Err(e) = check_pair(&mut x, &mut y, &pair, false).await {
+        panic!("{e}");
+    }
+}
+
+/// One worker: its own two databases, pairs `first, first + step, ...`.
+async fn worker(seed: u64, indices: Vec<usize>, verbose: bool) -> Vec<Outcome> {
+    let (dx, dy) = (
+        support::pg::fresh_database().await,
+        support::pg::fresh_database().await,
+    );
+    let mut x = PgConnection::connect(&dx.url).await.expect("connect to X");
+    let mut y = PgConnection::connect(&dy.url).await.expect("connect to Y");
+    let mut out = Vec::new();
+    for index in indices {
+        let mut avoided = BTreeMap::new();
+        let pair = generate_pair(seed, index, &mut avoided);
+        let failure = check_pair(&mut x, &mut y, &pair, verbose)
+            .await
+            .err()
+            .map(|e| format!("pair {index} (RLS_SEED={seed} RLS_ROUNDTRIP_PAIR={index}): {e}"));
+        tokio::join!(reset(&mut x), reset(&mut y));
+        let roles: Vec<String> = custom_roles(index)
+            .iter()
+            .map(|r| rls_core::sql::quote::ident(r))
+            .collect();
+        sqlx::raw_sql(AssertSqlSafe(format!(
+            "DROP ROLE IF EXISTS {};",
+            roles.join(", ")
+        )))
+        .execute(&mut x)
+        .await
+        .expect("drop the pair's roles");
+        out.push(Outcome {
+            index,
+            failure,
+            skipped: pair.skipped,
+            avoided,
+            changes: pair.changes.iter().map(|c| change_kind(c)).collect(),
+        });
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migration_roundtrip() {
+    // CI replays one fixed seed, so that a run there is reproducible; elsewhere every run
+    // draws new pairs.
+    let ci_seed = std::env::var("CI").ok().map(|_| 20_261_126);
+    let seed = env_number("RLS_SEED").or(ci_seed).unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1)
+    });
+    let pairs = env_number("RLS_ROUNDTRIP_PAIRS").unwrap_or(200) as usize;
+    let workers = env_number("RLS_ROUNDTRIP_WORKERS").unwrap_or(2).max(1) as usize;
+    let verbose = env_number("RLS_ROUNDTRIP_PAIR").is_some();
+    let indices: Vec<usize> = match env_number("RLS_ROUNDTRIP_PAIR") {
+        Some(i) => vec![i as usize],
+        None => (0..pairs).collect(),
+    };
+    println!(
+        "migration roundtrip: RLS_SEED={seed}, {} pair(s), {workers} worker(s)",
+        indices.len()
+    );
+
+    // The roles every pair may name are created once, before the workers start: two
+    // migrations creating the same roles in different orders at the same time can deadlock.
+    // (The pairs' own roles, unique to each pair, are left to the migrations.)
+    let setup = support::pg::fresh_database().await;
+    sqlx::raw_sql(
+        "DO $$ BEGIN
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticated') THEN
+                CREATE ROLE authenticated NOLOGIN;
+            END IF;
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'anonymous') THEN
+                CREATE ROLE anonymous NOLOGIN;
+            END IF;
+        END $$;",
+    )
+    .execute(&setup.pool)
+    .await
+    .expect("create the shared roles");
+
+    let started = Instant::now();
+    let mut handles = Vec::new();
+    for w in 0..workers.min(indices.len()) {
+        let mine: Vec<usize> = indices.iter().copied().skip(w).step_by(workers).collect();
+        handles.push(tokio::spawn(worker(seed, mine, verbose)));
+    }
+    let mut outcomes = Vec::new();
+    for h in handles {
+        outcomes.extend(h.await.expect("worker panicked"));
+    }
+    outcomes.sort_by_key(|o| o.index);
+    let elapsed: Duration = started.elapsed();
+
+    let skipped: usize = outcomes.iter().map(|o| o.skipped).sum();
+    let mut avoided: BTreeMap<&str, usize> = BTreeMap::new();
+    for o in &outcomes {
+        for (flag, n) in &o.avoided {
+            *avoided.entry(flag).or_default() += n;
+        }
+    }
+    let avoided: Vec<String> = avoided.iter().map(|(f, n)| format!("{f}: {n}")).collect();
+    let failures: Vec<&Outcome> = outcomes.iter().filter(|o| o.failure.is_some()).collect();
+    if std::env::var_os("RLS_ROUNDTRIP_STATS").is_some() {
+        let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+        for o in &outcomes {
+            for c in &o.changes {
+                *kinds.entry(c).or_default() += 1;
+            }
+        }
+        println!("changes applied, by kind:");
+        for (kind, n) in kinds {
+            println!("  {n:6}  {kind}");
+        }
+    }
+    println!(
+        "migration roundtrip: {} pair(s) in {:.1?}, {} failure(s); {skipped} generated schema(s) refused by rls::check and drawn again; drawn again to avoid known bugs: {}",
+        outcomes.len(),
+        elapsed,
+        failures.len(),
+        if avoided.is_empty() {
+            "none".to_string()
+        } else {
+            avoided.join(", ")
+        }
+    );
+    if failures.is_empty() {
+        return;
+    }
+    for f in failures.iter().take(PRINTED_FAILURES) {
+        eprintln!("\n=== {}\n", f.failure.as_deref().unwrap_or_default());
+    }
+    let list: Vec<String> = failures.iter().map(|f| f.index.to_string()).collect();
+    panic!(
+        "{} of {} pairs failed (RLS_SEED={seed}): pairs {}",
+        failures.len(),
+        outcomes.len(),
+        list.join(", ")
+    );
+}
