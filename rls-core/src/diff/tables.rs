@@ -26,7 +26,10 @@ pub fn create(plan: &mut Plan, tables: &[&TableDef]) {
         for p in t.policies.iter() {
             plan.push(Phase::Policies, policy::create(t, p));
         }
-        plan.push(Phase::EnableRls, policy::enable(t));
+        let enable = policy::enable(t);
+        if !enable.is_empty() {
+            plan.push(Phase::EnableRls, enable);
+        }
         for (r, privileges) in table_grants(t) {
             plan.push(Phase::Grant, grants::grant(t, &r, &privileges));
         }
