@@ -282,24 +282,11 @@ fn generate(schema: &Schema, opts: &Opts, out: &mut dyn Write) -> Result<u8, Str
             "init",
         ),
         Some(previous) => {
-            let mut new = model(schema);
-            let notes = diff::keep_rls_on(&previous.tables, &mut new);
-            let options = Options {
-                allow_destructive: opts.allow_destructive,
-            };
-            let mut plan = diff::diff_with_roles(
-                &previous.tables,
-                &previous.session_roles,
-                &new,
-                schema.session_roles,
-                options,
-            )
-            .map_err(|e| e.to_string())?;
+            let (plan, new) = changes(schema, previous, opts.allow_destructive)?;
             if plan.is_empty() {
                 let _ = writeln!(out, "no changes");
                 return Ok(0);
             }
-            plan.notes = notes;
             let last = history
                 .migrations
                 .last()
@@ -337,30 +324,39 @@ fn generate(schema: &Schema, opts: &Opts, out: &mut dyn Write) -> Result<u8, Str
     Ok(0)
 }
 
+/// What changed since `previous`, with RLS kept on where it was (see `diff::keep_rls_on`),
+/// and the model as the next snapshot records it.
+fn changes(
+    schema: &Schema,
+    previous: &Snapshot,
+    allow_destructive: bool,
+) -> Result<(diff::Plan, Vec<TableDef>), String> {
+    let mut new = model(schema);
+    let notes = diff::keep_rls_on(&previous.tables, &mut new);
+    let mut plan = diff::diff_with_roles(
+        &previous.tables,
+        &previous.session_roles,
+        &new,
+        schema.session_roles,
+        Options { allow_destructive },
+    )
+    .map_err(|e| e.to_string())?;
+    plan.notes = notes;
+    Ok((plan, new))
+}
+
 fn check(schema: &Schema, opts: &Opts, out: &mut dyn Write) -> Result<u8, String> {
     let history = History::read(&opts.dir)?;
     let Some(previous) = last_snapshot(schema, opts, &history, out)? else {
         let _ = writeln!(out, "no migration yet: the whole schema is new");
         return Ok(1);
     };
-    let mut new = model(schema);
-    let notes = diff::keep_rls_on(&previous.tables, &mut new);
-    let options = Options {
-        allow_destructive: true,
-    };
-    let mut plan = diff::diff_with_roles(
-        &previous.tables,
-        &previous.session_roles,
-        &new,
-        schema.session_roles,
-        options,
-    )
-    .map_err(|e| e.to_string())?;
+    // Destructive changes are shown too: check reports, it writes nothing.
+    let (plan, _) = changes(schema, &previous, true)?;
     if plan.is_empty() {
         let _ = writeln!(out, "no changes");
         return Ok(0);
     }
-    plan.notes = notes;
     let _ = writeln!(
         out,
         "the schema differs from the last snapshot; `gen-migrations` would write:\n\n{}",
