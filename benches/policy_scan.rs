@@ -8,7 +8,7 @@
 mod support;
 
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
-use rls::{Auth, Claims, Database, Model, sql};
+use rls::{Claims, Database, Model};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgPool};
 use std::hint::black_box;
@@ -27,12 +27,7 @@ const DRIZZLE_IDENTITY: &str = "select set_config('request.jwt.claims', '{\"sub\
 const DRIZZLE_READ: &str = "select id, user_id, task, is_complete, inserted_at from todos_drizzle";
 
 async fn setup() -> (Database, PgPool) {
-    let db = support::pg::fresh_database().await;
-    let migration = sql::migration(&todos_example::SCHEMA, Auth::Postgres).unwrap();
-    sqlx::raw_sql(AssertSqlSafe(migration))
-        .execute(&db.pool)
-        .await
-        .unwrap();
+    let db = support::migrated(&todos_example::SCHEMA).await;
     // Users' rows interleaved (g % USERS), as rows inserted over time by many users are:
     // one user's 100 rows lie on ~100 different heap pages.
     sqlx::raw_sql(AssertSqlSafe(format!(

@@ -9,7 +9,7 @@
 mod support;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use rls::{Auth, Claims, Database, Model, sql};
+use rls::{Claims, Database, Model};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgPool};
 use std::hint::black_box;
@@ -56,12 +56,7 @@ fn pool_options() -> PgPoolOptions {
 }
 
 async fn setup() -> Setup {
-    let db = support::pg::fresh_database().await;
-    let migration = sql::migration(&todos_example::SCHEMA, Auth::Postgres).unwrap();
-    sqlx::raw_sql(AssertSqlSafe(migration))
-        .execute(&db.pool)
-        .await
-        .unwrap();
+    let db = support::migrated(&todos_example::SCHEMA).await;
     sqlx::raw_sql(AssertSqlSafe(format!(
         "insert into todos (user_id, task)
              select 'user_' || (g % {USERS}), 'task ' || g from generate_series(1, {ROWS}) g;

@@ -3,8 +3,8 @@
 
 mod support;
 
-use rls::{Auth, Claims, Database, Error, Model, sql};
-use sqlx::{AssertSqlSafe, PgPool};
+use rls::{Claims, Database, Error, Model};
+use sqlx::PgPool;
 use std::collections::BTreeMap;
 use std::time::Duration;
 use todos_example::{NewTodo, Todo};
@@ -44,12 +44,7 @@ fn knob(name: &str, default: usize) -> usize {
 }
 
 async fn setup() -> (support::pg::TestDb, Database) {
-    let db = support::pg::fresh_database().await;
-    let migration = sql::migration(&todos_example::SCHEMA, Auth::Postgres).unwrap();
-    sqlx::raw_sql(AssertSqlSafe(migration))
-        .execute(&db.pool)
-        .await
-        .unwrap();
+    let db = support::migrated(&todos_example::SCHEMA).await;
     let app = Database::new(support::pg::app_pool(&db, 4).await)
         .await
         .unwrap();

@@ -4,9 +4,8 @@
 
 mod support;
 
-use rls::{Auth, Claims, Database, sql};
+use rls::{Claims, Database};
 use serde_json::Value;
-use sqlx::AssertSqlSafe;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 fn base64url_decode(text: &str) -> Vec<u8> {
@@ -41,12 +40,7 @@ fn payload(token: &str) -> Value {
 
 #[tokio::test]
 async fn connections_start_with_the_key_and_sessions_carry_signed_tokens() {
-    let db = support::pg::fresh_database().await;
-    let migration = sql::migration(&todos_example::SCHEMA, Auth::Postgres).unwrap();
-    sqlx::raw_sql(AssertSqlSafe(migration))
-        .execute(&db.pool)
-        .await
-        .unwrap();
+    let db = support::migrated(&todos_example::SCHEMA).await;
     // Stands in for the extension's function, which loads the key from the setting.
     sqlx::raw_sql(
         "create function auth.init() returns void language plpgsql as $$ begin \

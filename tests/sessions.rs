@@ -4,20 +4,9 @@
 mod schemas;
 mod support;
 
-use rls::{Auth, Claims, Database, Error, Model, sql};
+use rls::{Claims, Database, Error, Model};
 use schemas::projects::{NewProject, Project};
-use sqlx::AssertSqlSafe;
 use todos_example::{NewTodo, Todo};
-
-async fn migrated(schema: &rls::Schema) -> support::pg::TestDb {
-    let db = support::pg::fresh_database().await;
-    let migration = sql::migration(schema, Auth::Postgres).unwrap();
-    sqlx::raw_sql(AssertSqlSafe(migration))
-        .execute(&db.pool)
-        .await
-        .unwrap();
-    db
-}
 
 fn todo(task: &str) -> NewTodo {
     NewTodo {
@@ -30,7 +19,7 @@ fn todo(task: &str) -> NewTodo {
 
 #[tokio::test]
 async fn two_users_crud_through_the_builders() {
-    let db = migrated(&todos_example::SCHEMA).await;
+    let db = support::migrated(&todos_example::SCHEMA).await;
     let app = Database::new(support::pg::app_pool(&db, 4).await)
         .await
         .expect("rls_app is a clean login role");
@@ -152,7 +141,7 @@ async fn two_users_crud_through_the_builders() {
 
 #[tokio::test]
 async fn anonymous_sees_only_what_its_policy_allows() {
-    let db = migrated(&schemas::projects::SCHEMA).await;
+    let db = support::migrated(&schemas::projects::SCHEMA).await;
     let app = Database::new(support::pg::app_pool(&db, 2).await)
         .await
         .unwrap();
@@ -187,7 +176,7 @@ async fn anonymous_sees_only_what_its_policy_allows() {
 
 #[tokio::test]
 async fn login_roles_that_defeat_the_policies_are_refused() {
-    let db = migrated(&todos_example::SCHEMA).await;
+    let db = support::migrated(&todos_example::SCHEMA).await;
     // The superuser the harness connects as.
     match Database::new(db.pool.clone()).await {
         Err(Error::LoginRole(problems)) => {
@@ -241,7 +230,7 @@ async fn login_roles_that_defeat_the_policies_are_refused() {
 /// explicit `WHERE user_id = ...`.
 #[tokio::test]
 async fn policy_only_query_plans_like_an_explicit_filter() {
-    let db = migrated(&todos_example::SCHEMA).await;
+    let db = support::migrated(&todos_example::SCHEMA).await;
     sqlx::query(
         "insert into todos (user_id, task) \
          select 'user_' || (i % 500), 'task ' || i from generate_series(1, 50000) i",

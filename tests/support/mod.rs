@@ -4,3 +4,15 @@
 pub mod pg;
 pub mod service;
 pub mod tokens;
+
+/// A fresh database with `schema`'s full migration (auth provider `postgres`) applied by
+/// its owner.
+pub async fn migrated(schema: &rls::Schema) -> pg::TestDb {
+    let db = pg::fresh_database().await;
+    let migration = rls::sql::migration(schema, rls::Auth::Postgres).unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(migration))
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    db
+}
