@@ -285,8 +285,3 @@ fn grant_usage(plan: &mut Plan, old: &[TableDef], new: &[TableDef]) {
         }
     }
 }
-
-/// A role as SQL (`"editor"`, `PUBLIC`).
-pub(crate) fn role_list(roles: &[Role]) -> String {
-    sql::policy::roles(roles)
-}

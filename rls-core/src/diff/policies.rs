@@ -1,7 +1,7 @@
 //! Policies: ALTER where PostgreSQL can (roles, USING, WITH CHECK, name), DROP + CREATE
 //! where it cannot (command, permissive/restrictive, a clause taken away).
 
-use super::{Phase, Plan, role_list};
+use super::{Phase, Plan};
 use crate::model::{Expr, ExprOp, Policy, PolicyName, TableDef};
 use crate::sql::{names, policy, quote, table};
 
@@ -130,7 +130,7 @@ fn change(
     }
     let mut clauses = String::new();
     if old.roles != new.roles {
-        clauses.push_str(&format!(" TO {}", role_list(&new.roles)));
+        clauses.push_str(&format!(" TO {}", policy::roles(&new.roles)));
     }
     if old_using != new_using
         && let Some(u) = &new_using
