@@ -1,9 +1,10 @@
-//! The smallest pairs (A, B) that show each known bug of the diff / renderer that the
-//! roundtrip test steps around (`AVOID_*` in generate.rs). Ignored until the bug is fixed:
-//! then remove the `#[ignore]`, and set the flag to false.
+//! The smallest pairs (A, B) that showed each bug the roundtrip test found in the diff /
+//! renderer. Fixed bugs run as regression tests. The ones still open carry `#[ignore]`, and
+//! the generator steps around them (`AVOID_*` in generate.rs, flag true): once one is fixed,
+//! remove its `#[ignore]` and set its flag to false.
 //!
 //! ```sh
-//! cargo test -q --test migration_roundtrip -- --ignored bug_
+//! cargo test -q --test migration_roundtrip -- --ignored bug_   # the open ones
 //! ```
 
 use crate::generate::s;

@@ -17,7 +17,10 @@ use crate::query::{Conn, Error};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use std::sync::Arc;
 
-/// The application's pool, wrapped so that queries can only run inside a [`Session`].
+/// The application's pool, wrapped so that its work runs inside a [`Session`]: the pool itself
+/// is not a [`Conn`], so a builder given the pool does not compile. (A connection taken out of
+/// the pool by hand is a `Conn` and runs as the login role, with no identity: tests and
+/// tools use that on purpose.)
 #[derive(Clone, Debug)]
 pub struct Database {
     pool: PgPool,
