@@ -8,7 +8,7 @@
 mod support;
 
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
-use rls::{Claims, Database, Model};
+use rls::{Database, Model, SessionClaims};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgPool};
 use std::hint::black_box;
@@ -69,7 +69,7 @@ async fn setup() -> (Database, PgPool) {
         .expect("rls_app is a clean login role");
 
     // All three return the same 100 rows.
-    let claims = Claims::new(USER);
+    let claims = SessionClaims::new(USER);
     let mut s = app.as_user(&claims).await.unwrap();
     let mut policy_only = Todo::select().fetch_all(&mut s).await.unwrap();
     let mut filtered = Todo::select()
@@ -118,7 +118,7 @@ fn policy_scan(c: &mut Criterion) {
         .build()
         .unwrap();
     let (app, pool) = rt.block_on(setup());
-    let claims = Claims::new(USER);
+    let claims = SessionClaims::new(USER);
 
     let mut group = c.benchmark_group("policy_scan");
     group.measurement_time(Duration::from_secs(10));

@@ -9,7 +9,7 @@
 mod support;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use rls::{Claims, Database, Model};
+use rls::{Database, Model, SessionClaims};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgPool};
 use std::hint::black_box;
@@ -87,7 +87,7 @@ async fn setup() -> Setup {
         .expect("rls_app is a clean login role");
 
     // Every variant reads the same row; the policies hide it from anyone but its owner.
-    let mut s = app.as_user(&Claims::new(USER)).await.unwrap();
+    let mut s = app.as_user(&SessionClaims::new(USER)).await.unwrap();
     let todo = Todo::select()
         .filter(Todo::id.eq(ID))
         .fetch_one(&mut s)
@@ -95,7 +95,7 @@ async fn setup() -> Setup {
         .unwrap();
     assert_eq!((todo.id, todo.user_id.as_str()), (ID, USER));
     s.commit().await.unwrap();
-    let mut s = app.as_user(&Claims::new("user_43")).await.unwrap();
+    let mut s = app.as_user(&SessionClaims::new("user_43")).await.unwrap();
     assert!(
         Todo::select()
             .filter(Todo::id.eq(ID))
@@ -136,7 +136,7 @@ fn sessions(c: &mut Criterion) {
         app_pool,
         superuser,
     } = rt.block_on(setup());
-    let claims = Claims::new(USER);
+    let claims = SessionClaims::new(USER);
     let mut group = c.benchmark_group("sessions");
     group.measurement_time(Duration::from_secs(10));
 

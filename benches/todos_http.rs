@@ -8,7 +8,7 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use rls::{Claims, Model};
+use rls::{Model, SessionClaims};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -46,7 +46,10 @@ async fn run() {
         .execute(&db.pool)
         .await
         .unwrap();
-    let mut s = database.as_user(&Claims::new("user_bench")).await.unwrap();
+    let mut s = database
+        .as_user(&SessionClaims::new("user_bench"))
+        .await
+        .unwrap();
     let rows = (0..20).map(|i| NewTodo {
         user_id: None,
         task: format!("task {i}"),

@@ -4,13 +4,13 @@
 //! table's DDL, its policies and the grants they need; [`gen_migrations!`] writes them as a
 //! sqlx migration. See the README for the attribute reference.
 
-/// Verification of Clerk session tokens (RS256, JWKS): see [`verify::Verifier`].
+/// Verification of Clerk session tokens (RS256, JWKS): see [`clerk::Verifier`].
 #[cfg(feature = "clerk")]
-pub use rls_core::verify;
+pub use rls_core::clerk;
 pub use rls_core::{
-    Auth, Claims, Col, ColumnType, Conn, Database, Error, Filter, Model, Order, Role, Schema,
-    SchemaError, Session, Table, TableDef, check, cli, diff, model, query, session, snapshot, sql,
-    sqlx,
+    Auth, Col, ColumnType, Conn, Database, Filter, Model, Order, QueryError, Role, Schema,
+    SchemaError, Session, SessionClaims, Table, TableDef, check, cli, diff, model, query, session,
+    snapshot, sql, sqlx,
 };
 pub use rls_macros::{PgEnum, Table};
 

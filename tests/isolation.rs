@@ -3,7 +3,7 @@
 
 mod support;
 
-use rls::{Claims, Database, Error, Model};
+use rls::{Database, Model, QueryError, SessionClaims};
 use sqlx::PgPool;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -77,7 +77,7 @@ async fn random_operations_never_cross_users() {
     for step in 0..ops {
         let user = rng.below(USERS.len());
         let other = (user + 1 + rng.below(USERS.len() - 1)) % USERS.len();
-        let claims = Claims::new(USERS[user]);
+        let claims = SessionClaims::new(USERS[user]);
         let mut s = app.as_user(&claims).await.unwrap();
         // An existing id (anyone's) or one that does not exist.
         let ids: Vec<i64> = model.keys().copied().collect();
@@ -106,7 +106,7 @@ async fn random_operations_never_cross_users() {
                     .execute(&mut s)
                     .await;
                 assert!(
-                    matches!(forged, Err(Error::PolicyViolation(_))),
+                    matches!(forged, Err(QueryError::PolicyViolation(_))),
                     "{forged:?}"
                 );
                 refused += 1;
@@ -153,7 +153,10 @@ async fn random_operations_never_cross_users() {
                     .execute(&mut s)
                     .await;
                 if owns {
-                    assert!(matches!(given, Err(Error::PolicyViolation(_))), "{given:?}");
+                    assert!(
+                        matches!(given, Err(QueryError::PolicyViolation(_))),
+                        "{given:?}"
+                    );
                     refused += 1;
                 } else {
                     assert_eq!(given.unwrap(), 0, "step {step}: gave away row {target}");
@@ -194,7 +197,7 @@ async fn verify(app: &Database, model: &Expected, step: usize) -> usize {
             .map(|(id, (_, task, done))| (*id, task.clone(), *done))
             .collect();
         set.spawn(async move {
-            let mut s = app.as_user(&Claims::new(*name)).await.unwrap();
+            let mut s = app.as_user(&SessionClaims::new(*name)).await.unwrap();
             let seen: Vec<(i64, String, bool)> = Todo::select()
                 .order_by(Todo::id.asc())
                 .fetch_all(&mut s)
@@ -266,7 +269,7 @@ async fn pooled_connections_carry_no_identity_after_any_ending() {
     let mut rng = Rng::new();
     let mut endings = [0usize; 6];
     for unit in 0..units {
-        let claims = Claims::new(USERS[rng.below(USERS.len())]);
+        let claims = SessionClaims::new(USERS[rng.below(USERS.len())]);
         let ending = rng.below(endings.len());
         endings[ending] += 1;
         let work = {
@@ -291,8 +294,8 @@ async fn pooled_connections_carry_no_identity_after_any_ending() {
                         let r = Todo::insert(new_todo("x".into(), Some("someone_else".into())))
                             .execute(&mut s)
                             .await;
-                        assert!(matches!(r, Err(Error::PolicyViolation(_))));
-                        Ok::<_, Error>(())
+                        assert!(matches!(r, Err(QueryError::PolicyViolation(_))));
+                        Ok::<_, QueryError>(())
                     }
                     // A panic while the session is open.
                     2 => panic!("injected panic in unit {unit}"),
@@ -331,7 +334,7 @@ async fn pooled_connections_carry_no_identity_after_any_ending() {
         "after {units} units: {endings:?}"
     );
     // And the pool still works.
-    let mut s = app.as_user(&Claims::new("user_a")).await.unwrap();
+    let mut s = app.as_user(&SessionClaims::new("user_a")).await.unwrap();
     Todo::select().count(&mut s).await.unwrap();
     eprintln!(
         "{units} units ended as: errors, refusals, panics, rollbacks/commits, timeouts, aborts = {endings:?}"

@@ -4,7 +4,7 @@
 
 mod support;
 
-use rls::{Claims, Database};
+use rls::{Database, SessionClaims};
 use serde_json::Value;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
@@ -64,7 +64,7 @@ async fn connections_start_with_the_key_and_sessions_carry_signed_tokens() {
     // Without USAGE on schema auth the login role cannot call auth.init(): a clear error.
     let refused = Database::connect_with_session_key(options.clone(), PgPoolOptions::new()).await;
     match refused {
-        Err(rls::Error::Setup(message)) => {
+        Err(rls::QueryError::Setup(message)) => {
             assert!(message.contains("GRANT USAGE ON SCHEMA auth"), "{message}")
         }
         other => panic!("expected a setup error, got {other:?}"),
@@ -85,7 +85,7 @@ async fn connections_start_with_the_key_and_sessions_carry_signed_tokens() {
 
     let mut last_jti = 0;
     for user in ["user_alice", "user_bob", "user_alice"] {
-        let claims = Claims::from_value(
+        let claims = SessionClaims::from_value(
             serde_json::json!({ "sub": user, "sid": "sess_1", "jti": "clerk-id" }),
         )
         .unwrap();

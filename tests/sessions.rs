@@ -4,7 +4,7 @@
 mod schemas;
 mod support;
 
-use rls::{Claims, Database, Error, Model};
+use rls::{Database, Model, QueryError, SessionClaims};
 use schemas::projects::{NewProject, Project};
 use todos_example::{NewTodo, Todo};
 
@@ -23,7 +23,10 @@ async fn two_users_crud_through_the_builders() {
     let app = Database::new(support::pg::app_pool(&db, 4).await)
         .await
         .expect("rls_app is a clean login role");
-    let (alice, bob) = (Claims::new("user_alice"), Claims::new("user_bob"));
+    let (alice, bob) = (
+        SessionClaims::new("user_alice"),
+        SessionClaims::new("user_bob"),
+    );
 
     let mut s = app.as_user(&alice).await.unwrap();
     assert_eq!(s.user_id(), Some("user_alice"));
@@ -86,7 +89,7 @@ async fn two_users_crud_through_the_builders() {
             .filter(Todo::id.eq(bobs.id))
             .fetch_one(&mut s)
             .await,
-        Err(Error::NotFound)
+        Err(QueryError::NotFound)
     ));
     let done = Todo::update()
         .set(Todo::is_complete, true)
@@ -111,7 +114,7 @@ async fn two_users_crud_through_the_builders() {
     .execute(&mut s)
     .await;
     assert!(
-        matches!(forged, Err(Error::PolicyViolation(_))),
+        matches!(forged, Err(QueryError::PolicyViolation(_))),
         "{forged:?}"
     );
     drop(s);
@@ -120,7 +123,10 @@ async fn two_users_crud_through_the_builders() {
         .set(Todo::user_id, "user_bob")
         .execute(&mut s)
         .await;
-    assert!(matches!(moved, Err(Error::PolicyViolation(_))), "{moved:?}");
+    assert!(
+        matches!(moved, Err(QueryError::PolicyViolation(_))),
+        "{moved:?}"
+    );
     s.rollback().await.unwrap();
 
     let mut s = app.as_user(&bob).await.unwrap();
@@ -134,7 +140,7 @@ async fn two_users_crud_through_the_builders() {
     assert_eq!(s.user_id(), None);
     let denied = Todo::select().fetch_all(&mut s).await;
     assert!(
-        matches!(denied, Err(Error::PermissionDenied(_))),
+        matches!(denied, Err(QueryError::PermissionDenied(_))),
         "{denied:?}"
     );
 }
@@ -153,7 +159,10 @@ async fn anonymous_sees_only_what_its_policy_allows() {
         archived: None,
         budget: None,
     };
-    let mut s = app.as_user(&Claims::new("user_carol")).await.unwrap();
+    let mut s = app
+        .as_user(&SessionClaims::new("user_carol"))
+        .await
+        .unwrap();
     Project::insert_many([new("open", true), new("closed", false)])
         .execute(&mut s)
         .await
@@ -169,7 +178,7 @@ async fn anonymous_sees_only_what_its_policy_allows() {
     assert_eq!(slugs, [("open".to_string(),)]);
     let write = Project::insert(new("mine", true)).execute(&mut s).await;
     assert!(
-        matches!(write, Err(Error::PermissionDenied(_))),
+        matches!(write, Err(QueryError::PermissionDenied(_))),
         "{write:?}"
     );
 }
@@ -179,12 +188,12 @@ async fn login_roles_that_defeat_the_policies_are_refused() {
     let db = support::migrated(&todos_example::SCHEMA).await;
     // The superuser the harness connects as.
     match Database::new(db.pool.clone()).await {
-        Err(Error::LoginRole(problems)) => {
+        Err(QueryError::LoginRole(problems)) => {
             assert!(matches!(
                 problems[0],
                 rls::session::LoginRoleProblem::Superuser(_)
             ));
-            let text = Error::LoginRole(problems).to_string();
+            let text = QueryError::LoginRole(problems).to_string();
             assert!(text.contains("NOSUPERUSER NOBYPASSRLS NOINHERIT"), "{text}");
         }
         other => panic!("expected a login-role error, got {other:?}"),
@@ -196,7 +205,7 @@ async fn login_roles_that_defeat_the_policies_are_refused() {
         .await
         .unwrap();
     match Database::new(app_pool.clone()).await {
-        Err(Error::LoginRole(problems)) => assert_eq!(
+        Err(QueryError::LoginRole(problems)) => assert_eq!(
             problems,
             [rls::session::LoginRoleProblem::HoldsGrants {
                 role: "rls_app".into(),
@@ -210,7 +219,7 @@ async fn login_roles_that_defeat_the_policies_are_refused() {
         .await
         .unwrap();
     match Database::new(app_pool.clone()).await {
-        Err(Error::LoginRole(problems)) => assert!(
+        Err(QueryError::LoginRole(problems)) => assert!(
             matches!(&problems[..], [rls::session::LoginRoleProblem::OwnsTables { tables, .. }] if tables == &["public.todos"]),
             "{problems:?}"
         ),
@@ -245,7 +254,7 @@ async fn policy_only_query_plans_like_an_explicit_filter() {
     let app = Database::new(support::pg::app_pool(&db, 2).await)
         .await
         .unwrap();
-    let mut s = app.as_user(&Claims::new("user_42")).await.unwrap();
+    let mut s = app.as_user(&SessionClaims::new("user_42")).await.unwrap();
     let plan = |sql: &'static str| sqlx::query_scalar::<_, serde_json::Value>(sql);
     let policy_only = plan("explain (format json) select * from todos")
         .fetch_one(&mut *s.connection())

@@ -4,6 +4,8 @@
 //! SQL lives in [`sql`], so the derive and the generator can never disagree.
 
 pub mod check;
+#[cfg(feature = "clerk")]
+pub mod clerk;
 pub mod cli;
 mod col;
 pub mod diff;
@@ -13,16 +15,14 @@ pub mod query;
 pub mod session;
 pub mod snapshot;
 pub mod sql;
-#[cfg(feature = "clerk")]
-pub mod verify;
 #[cfg(feature = "runtime-tokio")]
 mod verify_db;
 
 pub use check::SchemaError;
 pub use col::Col;
 pub use model::{Auth, ColumnType, Role, Schema, TableDef};
-pub use query::{Conn, Error, Filter, Model, Order};
-pub use session::{Claims, Database, Session};
+pub use query::{Conn, Filter, Model, Order, QueryError};
+pub use session::{Database, Session, SessionClaims};
 /// The sqlx this crate is built on, for decoding and for the pool.
 pub use sqlx;
 

@@ -4,7 +4,7 @@
 use super::pg::{self, TestDb};
 use super::tokens::{APP, ISSUER, JwksServer, jwks, keys};
 use rls::Database;
-use rls::verify::{HttpFetcher, Verifier, VerifierConfig};
+use rls::clerk::{HttpFetcher, Verifier, VerifierConfig};
 use std::net::SocketAddr;
 use std::time::Duration;
 use todos_example::app::{self, AppState};

@@ -2,7 +2,7 @@ use std::fmt;
 
 /// Why a query or a session failed.
 #[derive(Debug)]
-pub enum Error {
+pub enum QueryError {
     /// The row-level security policies refused a row the statement would write (SQLSTATE
     /// 42501 "new row violates row-level security policy"): an insert or update into another
     /// user's name, for example.
@@ -23,47 +23,51 @@ pub enum Error {
     Database(sqlx::Error),
 }
 
-impl From<sqlx::Error> for Error {
+impl From<sqlx::Error> for QueryError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
-            sqlx::Error::RowNotFound => Error::NotFound,
+            sqlx::Error::RowNotFound => QueryError::NotFound,
             sqlx::Error::Database(db) if db.code().as_deref() == Some("42501") => {
                 if db.message().contains("row-level security") {
-                    Error::PolicyViolation(e)
+                    QueryError::PolicyViolation(e)
                 } else {
-                    Error::PermissionDenied(e)
+                    QueryError::PermissionDenied(e)
                 }
             }
-            _ => Error::Database(e),
+            _ => QueryError::Database(e),
         }
     }
 }
 
-impl fmt::Display for Error {
+impl fmt::Display for QueryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::PolicyViolation(e) => write!(f, "refused by a row-level security policy: {e}"),
-            Error::PermissionDenied(e) => write!(f, "permission denied: {e}"),
-            Error::NotFound => f.write_str("no row found"),
-            Error::Usage(m) => f.write_str(m),
-            Error::Claims(m) => write!(f, "unusable claims: {m}"),
-            Error::Setup(m) => f.write_str(m),
-            Error::LoginRole(problems) => {
+            QueryError::PolicyViolation(e) => {
+                write!(f, "refused by a row-level security policy: {e}")
+            }
+            QueryError::PermissionDenied(e) => write!(f, "permission denied: {e}"),
+            QueryError::NotFound => f.write_str("no row found"),
+            QueryError::Usage(m) => f.write_str(m),
+            QueryError::Claims(m) => write!(f, "unusable claims: {m}"),
+            QueryError::Setup(m) => f.write_str(m),
+            QueryError::LoginRole(problems) => {
                 f.write_str("the login role can bypass row-level security:")?;
                 for p in problems {
                     write!(f, "\n  - {p}")?;
                 }
                 Ok(())
             }
-            Error::Database(e) => write!(f, "{e}"),
+            QueryError::Database(e) => write!(f, "{e}"),
         }
     }
 }
 
-impl std::error::Error for Error {
+impl std::error::Error for QueryError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::PolicyViolation(e) | Error::PermissionDenied(e) | Error::Database(e) => Some(e),
+            QueryError::PolicyViolation(e)
+            | QueryError::PermissionDenied(e)
+            | QueryError::Database(e) => Some(e),
             _ => None,
         }
     }

@@ -11,7 +11,7 @@ mod value;
 mod write;
 
 pub use conn::Conn;
-pub use error::Error;
+pub use error::QueryError;
 pub use filter::{Filter, Order};
 pub use read::{Columns, Projection, Select};
 pub use value::{Bind, SqlValue};

@@ -2,7 +2,7 @@
 
 use super::cache;
 use super::filter::{self, Filter, Order, Part};
-use super::{Conn, Error, Model, value::Bind};
+use super::{Conn, Model, QueryError, value::Bind};
 use crate::Col;
 use crate::sql::{quote, table_name};
 use sqlx::postgres::{PgArguments, PgRow};
@@ -57,27 +57,27 @@ impl<T: Model> Select<T> {
         }
     }
 
-    pub async fn fetch_all(self, conn: &mut impl Conn) -> Result<Vec<T>, Error> {
+    pub async fn fetch_all(self, conn: &mut impl Conn) -> Result<Vec<T>, QueryError> {
         let (sql, args) = self.build(Some(row_list(T::TABLE)), "select");
         Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(args)?)
             .fetch_all(conn.connection())
             .await?)
     }
 
-    pub async fn fetch_optional(self, conn: &mut impl Conn) -> Result<Option<T>, Error> {
+    pub async fn fetch_optional(self, conn: &mut impl Conn) -> Result<Option<T>, QueryError> {
         let (sql, args) = self.build(Some(row_list(T::TABLE)), "select");
         Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(args)?)
             .fetch_optional(conn.connection())
             .await?)
     }
 
-    /// The first row, or [`Error::NotFound`].
-    pub async fn fetch_one(self, conn: &mut impl Conn) -> Result<T, Error> {
-        self.fetch_optional(conn).await?.ok_or(Error::NotFound)
+    /// The first row, or [`QueryError::NotFound`].
+    pub async fn fetch_one(self, conn: &mut impl Conn) -> Result<T, QueryError> {
+        self.fetch_optional(conn).await?.ok_or(QueryError::NotFound)
     }
 
     /// `count(*)` of the rows the filters (and the policies) let through.
-    pub async fn count(self, conn: &mut impl Conn) -> Result<i64, Error> {
+    pub async fn count(self, conn: &mut impl Conn) -> Result<i64, QueryError> {
         let (sql, args) = self.build(None, "count");
         Ok(
             sqlx::query_scalar_with(AssertSqlSafe(sql), arguments(args)?)
@@ -143,7 +143,7 @@ pub struct Projection<T, C> {
 }
 
 impl<T: Model, C: Columns<T>> Projection<T, C> {
-    pub async fn fetch_all(self, conn: &mut impl Conn) -> Result<Vec<C::Row>, Error> {
+    pub async fn fetch_all(self, conn: &mut impl Conn) -> Result<Vec<C::Row>, QueryError> {
         let list = self.columns.list();
         let (sql, args) = self.select.build(Some(&list), "columns");
         Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(args)?)
@@ -151,13 +151,13 @@ impl<T: Model, C: Columns<T>> Projection<T, C> {
             .await?)
     }
 
-    pub async fn fetch_one(self, conn: &mut impl Conn) -> Result<C::Row, Error> {
+    pub async fn fetch_one(self, conn: &mut impl Conn) -> Result<C::Row, QueryError> {
         let list = self.columns.list();
         let (sql, args) = self.select.build(Some(&list), "columns");
         sqlx::query_as_with(AssertSqlSafe(sql), arguments(args)?)
             .fetch_optional(conn.connection())
             .await?
-            .ok_or(Error::NotFound)
+            .ok_or(QueryError::NotFound)
     }
 }
 
@@ -212,11 +212,11 @@ pub(crate) fn where_clause<T>(
     }
 }
 
-pub(crate) fn arguments(binds: Vec<Box<dyn Bind>>) -> Result<PgArguments, Error> {
+pub(crate) fn arguments(binds: Vec<Box<dyn Bind>>) -> Result<PgArguments, QueryError> {
     let mut args = PgArguments::default();
     for b in binds {
         b.bind(&mut args)
-            .map_err(|e| Error::Database(sqlx::Error::Encode(e)))?;
+            .map_err(|e| QueryError::Database(sqlx::Error::Encode(e)))?;
     }
     Ok(args)
 }

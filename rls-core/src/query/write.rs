@@ -2,7 +2,7 @@
 
 use super::read::{arguments, row_list, where_clause};
 use super::value::{Bind, SqlValue};
-use super::{Conn, Error, Filter, Model};
+use super::{Conn, Filter, Model, QueryError};
 use crate::Col;
 use crate::sql::{quote, table_name};
 use sqlx::AssertSqlSafe;
@@ -48,7 +48,7 @@ impl<T: Model> Insert<T> {
     }
 
     /// Inserts and returns the number of rows.
-    pub async fn execute(self, conn: &mut impl Conn) -> Result<u64, Error> {
+    pub async fn execute(self, conn: &mut impl Conn) -> Result<u64, QueryError> {
         let Some((sql, binds)) = self.build(false) else {
             return Ok(0);
         };
@@ -59,7 +59,7 @@ impl<T: Model> Insert<T> {
     }
 
     /// Inserts and returns the rows as stored (ids and defaults filled in).
-    pub async fn returning(self, conn: &mut impl Conn) -> Result<Vec<T>, Error> {
+    pub async fn returning(self, conn: &mut impl Conn) -> Result<Vec<T>, QueryError> {
         let Some((sql, binds)) = self.build(true) else {
             return Ok(Vec::new());
         };
@@ -69,13 +69,16 @@ impl<T: Model> Insert<T> {
     }
 
     /// Inserts one row and returns it as stored.
-    pub async fn returning_one(self, conn: &mut impl Conn) -> Result<T, Error> {
+    pub async fn returning_one(self, conn: &mut impl Conn) -> Result<T, QueryError> {
         if self.rows.len() != 1 {
-            return Err(Error::Usage(
+            return Err(QueryError::Usage(
                 "returning_one() needs exactly one row to insert",
             ));
         }
-        self.returning(conn).await?.pop().ok_or(Error::NotFound)
+        self.returning(conn)
+            .await?
+            .pop()
+            .ok_or(QueryError::NotFound)
     }
 
     fn build(self, returning: bool) -> Option<(String, Vec<Box<dyn Bind>>)> {
@@ -142,7 +145,7 @@ impl<T: Model> Update<T> {
         self
     }
 
-    pub async fn execute(self, conn: &mut impl Conn) -> Result<u64, Error> {
+    pub async fn execute(self, conn: &mut impl Conn) -> Result<u64, QueryError> {
         let (sql, binds) = self.build(false)?;
         let done = sqlx::query_with(AssertSqlSafe(sql), arguments(binds)?)
             .execute(conn.connection())
@@ -151,16 +154,16 @@ impl<T: Model> Update<T> {
     }
 
     /// Updates and returns the changed rows.
-    pub async fn returning(self, conn: &mut impl Conn) -> Result<Vec<T>, Error> {
+    pub async fn returning(self, conn: &mut impl Conn) -> Result<Vec<T>, QueryError> {
         let (sql, binds) = self.build(true)?;
         Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(binds)?)
             .fetch_all(conn.connection())
             .await?)
     }
 
-    fn build(self, returning: bool) -> Result<(String, Vec<Box<dyn Bind>>), Error> {
+    fn build(self, returning: bool) -> Result<(String, Vec<Box<dyn Bind>>), QueryError> {
         if self.sets.is_empty() {
-            return Err(Error::Usage(
+            return Err(QueryError::Usage(
                 "update() needs at least one .set(column, value)",
             ));
         }
@@ -199,7 +202,7 @@ impl<T: Model> Delete<T> {
         self
     }
 
-    pub async fn execute(self, conn: &mut impl Conn) -> Result<u64, Error> {
+    pub async fn execute(self, conn: &mut impl Conn) -> Result<u64, QueryError> {
         let (sql, binds) = self.build(false);
         let done = sqlx::query_with(AssertSqlSafe(sql), arguments(binds)?)
             .execute(conn.connection())
@@ -208,7 +211,7 @@ impl<T: Model> Delete<T> {
     }
 
     /// Deletes and returns the deleted rows.
-    pub async fn returning(self, conn: &mut impl Conn) -> Result<Vec<T>, Error> {
+    pub async fn returning(self, conn: &mut impl Conn) -> Result<Vec<T>, QueryError> {
         let (sql, binds) = self.build(true);
         Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(binds)?)
             .fetch_all(conn.connection())

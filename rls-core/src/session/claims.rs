@@ -1,27 +1,31 @@
-use crate::query::Error;
+use crate::query::QueryError;
 use serde_json::{Map, Value};
 
 /// The verified claims of a user's token, as the session hands them to the database.
 /// `sub` (the user id that `auth.user_id()` returns) is required and must be a string.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Claims(Map<String, Value>);
+pub struct SessionClaims(Map<String, Value>);
 
-impl Claims {
+impl SessionClaims {
     /// Claims with only `sub`.
-    pub fn new(sub: impl Into<String>) -> Claims {
+    pub fn new(sub: impl Into<String>) -> SessionClaims {
         let mut map = Map::new();
         map.insert("sub".into(), Value::String(sub.into()));
-        Claims(map)
+        SessionClaims(map)
     }
 
     /// The payload of a token that the caller has verified.
-    pub fn from_value(value: Value) -> Result<Claims, Error> {
+    pub fn from_value(value: Value) -> Result<SessionClaims, QueryError> {
         match value {
             Value::Object(map) => match map.get("sub") {
-                Some(Value::String(s)) if !s.is_empty() => Ok(Claims(map)),
-                _ => Err(Error::Claims("`sub` must be a non-empty string".into())),
+                Some(Value::String(s)) if !s.is_empty() => Ok(SessionClaims(map)),
+                _ => Err(QueryError::Claims(
+                    "`sub` must be a non-empty string".into(),
+                )),
             },
-            _ => Err(Error::Claims("the claims must be a JSON object".into())),
+            _ => Err(QueryError::Claims(
+                "the claims must be a JSON object".into(),
+            )),
         }
     }
 

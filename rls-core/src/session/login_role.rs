@@ -1,6 +1,6 @@
 //! The login role's hygiene: a role that can bypass the policies makes them decoration.
 
-use crate::query::Error;
+use crate::query::QueryError;
 use sqlx::PgPool;
 use std::fmt;
 
@@ -54,7 +54,7 @@ select r.rolname::text, r.rolsuper, r.rolbypassrls,
           and exists (select from aclexplode(c.relacl) a where a.grantee = r.oid)), '{}') as granted
 from pg_roles r where r.rolname = session_user";
 
-pub async fn check(pool: &PgPool) -> Result<Vec<LoginRoleProblem>, Error> {
+pub async fn check(pool: &PgPool) -> Result<Vec<LoginRoleProblem>, QueryError> {
     let (role, superuser, bypass, owned, granted): (String, bool, bool, Vec<String>, Vec<String>) =
         sqlx::query_as(CHECK).fetch_one(pool).await?;
     let mut problems = Vec::new();

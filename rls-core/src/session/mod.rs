@@ -8,12 +8,12 @@ mod claims;
 mod jwt;
 mod login_role;
 
-pub use claims::Claims;
+pub use claims::SessionClaims;
 #[cfg(feature = "pg-session-jwt")]
 pub use jwt::{SessionKey, next_jti};
 pub use login_role::LoginRoleProblem;
 
-use crate::query::{Conn, Error};
+use crate::query::{Conn, QueryError};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use std::sync::Arc;
 
@@ -51,11 +51,11 @@ impl Database {
     /// Wraps a pool whose connections log in as the application's login role, after
     /// checking that this role cannot bypass the policies (it must not be a superuser, have
     /// BYPASSRLS, own tables that have row-level security without FORCE, or hold grants of
-    /// its own on them). Fails with [`Error::LoginRole`] listing every problem found.
-    pub async fn new(pool: PgPool) -> Result<Database, Error> {
+    /// its own on them). Fails with [`QueryError::LoginRole`] listing every problem found.
+    pub async fn new(pool: PgPool) -> Result<Database, QueryError> {
         let problems = login_role::check(&pool).await?;
         if !problems.is_empty() {
-            return Err(Error::LoginRole(problems));
+            return Err(QueryError::LoginRole(problems));
         }
         Ok(Database::new_unchecked(pool))
     }
@@ -78,7 +78,7 @@ impl Database {
     pub async fn connect_with_session_key(
         options: sqlx::postgres::PgConnectOptions,
         pool: sqlx::postgres::PgPoolOptions,
-    ) -> Result<Database, Error> {
+    ) -> Result<Database, QueryError> {
         use sqlx::Connection;
         let key = Arc::new(SessionKey::generate());
         let options = options.options([("pg_session_jwt.jwk", key.public_jwk())]);
@@ -88,11 +88,11 @@ impl Database {
         sqlx::query("select auth.init()")
             .execute(&mut probe)
             .await
-            .map_err(|e| match Error::from(e) {
-                Error::PermissionDenied(e) => Error::Setup(format!(
+            .map_err(|e| match QueryError::from(e) {
+                QueryError::PermissionDenied(e) => QueryError::Setup(format!(
                     "the login role cannot call auth.init(): GRANT USAGE ON SCHEMA auth TO it ({e})"
                 )),
-                Error::Database(e) => Error::Setup(format!(
+                QueryError::Database(e) => QueryError::Setup(format!(
                     "auth.init() failed; is pg_session_jwt installed (CREATE EXTENSION pg_session_jwt)? ({e})"
                 )),
                 other => other,
@@ -125,7 +125,7 @@ impl Database {
     }
 
     /// A unit of work as the user whose verified claims these are.
-    pub async fn as_user(&self, claims: &Claims) -> Result<Session, Error> {
+    pub async fn as_user(&self, claims: &SessionClaims) -> Result<Session, QueryError> {
         let sql = match &self.mode {
             Mode::Claims => SET_CLAIMS,
             #[cfg(feature = "pg-session-jwt")]
@@ -157,7 +157,7 @@ impl Database {
     }
 
     /// A unit of work as an anonymous visitor: no claims, the anonymous role.
-    pub async fn anonymous(&self) -> Result<Session, Error> {
+    pub async fn anonymous(&self) -> Result<Session, QueryError> {
         match &self.mode {
             // Empty claims: `auth.user_id()` is NULL even if the connection carried a
             // session-level setting.
@@ -178,7 +178,7 @@ impl Database {
         token: impl FnOnce() -> String,
         role: &str,
         user_id: Option<String>,
-    ) -> Result<Session, Error> {
+    ) -> Result<Session, QueryError> {
         // BEGIN, then the identity: two round trips. sqlx exposes no way to pipeline them
         // (see the README's benchmark section).
         let mut tx = self.pool.begin().await?;
@@ -191,7 +191,7 @@ impl Database {
     }
 
     #[cfg(feature = "pg-session-jwt")]
-    async fn begin_role_only(&self, role: &str) -> Result<Session, Error> {
+    async fn begin_role_only(&self, role: &str) -> Result<Session, QueryError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("select set_config('role', $1, true)")
             .bind(role)
@@ -216,11 +216,11 @@ impl Session {
         self.user_id.as_deref()
     }
 
-    pub async fn commit(self) -> Result<(), Error> {
+    pub async fn commit(self) -> Result<(), QueryError> {
         Ok(self.tx.commit().await?)
     }
 
-    pub async fn rollback(self) -> Result<(), Error> {
+    pub async fn rollback(self) -> Result<(), QueryError> {
         Ok(self.tx.rollback().await?)
     }
 }

@@ -4,14 +4,14 @@ use super::{ApiError, AppState};
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use rls::verify::bearer_token;
-use rls::{Claims, Session};
+use rls::clerk::bearer_token;
+use rls::{Session, SessionClaims};
 
 /// The verified user, or an anonymous visitor when the request carries no token. A token
 /// that does not verify is a 401, never an anonymous request.
 #[derive(Debug, Clone)]
 pub enum Caller {
-    User(Claims),
+    User(SessionClaims),
     Anonymous,
 }
 

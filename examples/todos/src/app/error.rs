@@ -31,18 +31,18 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<rls::Error> for ApiError {
-    fn from(e: rls::Error) -> ApiError {
+impl From<rls::QueryError> for ApiError {
+    fn from(e: rls::QueryError) -> ApiError {
         match e {
-            rls::Error::NotFound => {
+            rls::QueryError::NotFound => {
                 ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such todo")
             }
-            rls::Error::PolicyViolation(_) => ApiError::new(
+            rls::QueryError::PolicyViolation(_) => ApiError::new(
                 StatusCode::FORBIDDEN,
                 "policy_violation",
                 "the row would belong to someone else",
             ),
-            rls::Error::PermissionDenied(_) => ApiError::new(
+            rls::QueryError::PermissionDenied(_) => ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "sign_in_required",
                 "sign in to use your todos",

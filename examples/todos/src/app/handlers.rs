@@ -13,7 +13,7 @@ pub async fn health(State(state): State<AppState>) -> Result<&'static str, ApiEr
     sqlx::query("select 1")
         .execute(state.db.pool())
         .await
-        .map_err(rls::Error::from)?;
+        .map_err(rls::QueryError::from)?;
     Ok("ok")
 }
 
@@ -103,7 +103,7 @@ pub async fn update(
         .returning(&mut s)
         .await?
         .pop()
-        .ok_or(rls::Error::NotFound)?;
+        .ok_or(rls::QueryError::NotFound)?;
     s.commit().await?;
     Ok(Json(todo))
 }
@@ -120,7 +120,7 @@ pub async fn delete(
         .await?;
     s.commit().await?;
     if deleted == 0 {
-        return Err(rls::Error::NotFound.into());
+        return Err(rls::QueryError::NotFound.into());
     }
     Ok(StatusCode::NO_CONTENT)
 }

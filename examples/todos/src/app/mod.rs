@@ -13,7 +13,7 @@ pub use error::ApiError;
 use axum::Router;
 use axum::routing::{get, patch};
 use rls::Database;
-use rls::verify::Verifier;
+use rls::clerk::Verifier;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 

@@ -1,7 +1,7 @@
 //! The todos service: `cargo run --bin todos-server` with the environment of `Config`.
 
 use rls::Database;
-use rls::verify::{HttpFetcher, Verifier, VerifierConfig};
+use rls::clerk::{HttpFetcher, Verifier, VerifierConfig};
 use sqlx::postgres::PgPoolOptions;
 use todos_example::app::{self, AppState, Config};
 

@@ -1,7 +1,7 @@
 //! Clerk's session token claims (version 2), typed, next to the raw claims.
 
 use super::error::VerifyError;
-use crate::session::Claims;
+use crate::session::SessionClaims;
 use serde_json::{Map, Value};
 
 /// The claims of a Clerk session token, version 2. Every claim but `sub` and `exp` is
@@ -167,17 +167,17 @@ impl Verified {
 
     /// The claims for [`Database::as_user`](crate::Database::as_user): the payload
     /// unchanged, so that policies can read any claim (`auth.session()->'o'->>'id'`).
-    pub fn session_claims(&self) -> Claims {
+    pub fn session_claims(&self) -> SessionClaims {
         session_claims(self.raw.clone(), &self.claims.sub)
     }
 
     /// [`Verified::session_claims`], without a copy.
-    pub fn into_session_claims(self) -> Claims {
+    pub fn into_session_claims(self) -> SessionClaims {
         session_claims(self.raw, &self.claims.sub)
     }
 }
 
-fn session_claims(raw: Map<String, Value>, sub: &str) -> Claims {
+fn session_claims(raw: Map<String, Value>, sub: &str) -> SessionClaims {
     // Cannot fail: the payload is an object whose `sub` was checked to be a non-empty string.
-    Claims::from_value(Value::Object(raw)).unwrap_or_else(|_| Claims::new(sub))
+    SessionClaims::from_value(Value::Object(raw)).unwrap_or_else(|_| SessionClaims::new(sub))
 }
