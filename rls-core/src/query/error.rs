@@ -10,6 +10,9 @@ pub enum QueryError {
     /// The session's role holds no privilege for the statement (SQLSTATE 42501): no policy
     /// gives it that command on the table.
     PermissionDenied(sqlx::Error),
+    /// A write in a session opened read-only (SQLSTATE 25006): open it with
+    /// `Database::as_user` (or `anonymous`) to write.
+    ReadOnly(sqlx::Error),
     /// `fetch_one` found no row the session may see.
     NotFound,
     /// The builder was used in a way that yields no valid statement.
@@ -34,6 +37,9 @@ impl From<sqlx::Error> for QueryError {
                     QueryError::PermissionDenied(e)
                 }
             }
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("25006") => {
+                QueryError::ReadOnly(e)
+            }
             _ => QueryError::Database(e),
         }
     }
@@ -46,6 +52,10 @@ impl fmt::Display for QueryError {
                 write!(f, "refused by a row-level security policy: {e}")
             }
             QueryError::PermissionDenied(e) => write!(f, "permission denied: {e}"),
+            QueryError::ReadOnly(e) => write!(
+                f,
+                "a write in a read-only session (open it with as_user or anonymous to write): {e}"
+            ),
             QueryError::NotFound => f.write_str("no row found"),
             QueryError::Usage(m) => f.write_str(m),
             QueryError::Claims(m) => write!(f, "unusable claims: {m}"),
@@ -67,6 +77,7 @@ impl std::error::Error for QueryError {
         match self {
             QueryError::PolicyViolation(e)
             | QueryError::PermissionDenied(e)
+            | QueryError::ReadOnly(e)
             | QueryError::Database(e) => Some(e),
             _ => None,
         }

@@ -7,6 +7,7 @@ mod claims;
 #[cfg(feature = "pg-session-jwt")]
 mod jwt;
 mod login_role;
+mod opening;
 
 pub use claims::SessionClaims;
 #[cfg(feature = "pg-session-jwt")]
@@ -14,7 +15,9 @@ pub use jwt::{SessionKey, next_jti};
 pub use login_role::LoginRoleProblem;
 
 use crate::query::{Conn, QueryError};
-use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use opening::{Identity, RoleLiteral, opening};
+use sqlx::pool::PoolConnection;
+use sqlx::{AssertSqlSafe, PgConnection, PgPool, Postgres, SqlSafeStr, Transaction};
 use std::sync::Arc;
 
 /// The application's pool, wrapped so that its work runs inside a [`Session`]: the pool itself
@@ -24,8 +27,8 @@ use std::sync::Arc;
 #[derive(Clone, Debug)]
 pub struct Database {
     pool: PgPool,
-    authenticated: Arc<str>,
-    anonymous: Arc<str>,
+    authenticated: RoleLiteral,
+    anonymous: RoleLiteral,
     mode: Mode,
 }
 
@@ -39,13 +42,6 @@ enum Mode {
     #[cfg(feature = "pg-session-jwt")]
     SessionKey(Arc<SessionKey>),
 }
-
-/// Sets the identity for one transaction, in one statement (one round trip).
-const SET_CLAIMS: &str =
-    "select set_config('request.jwt.claims', $1, true), set_config('role', $2, true)";
-#[cfg(feature = "pg-session-jwt")]
-const SET_JWT: &str =
-    "select set_config('pg_session_jwt.jwt', $1, true), set_config('role', $2, true)";
 
 impl Database {
     /// Wraps a pool whose connections log in as the application's login role, after
@@ -64,8 +60,8 @@ impl Database {
     pub fn new_unchecked(pool: PgPool) -> Database {
         Database {
             pool,
-            authenticated: "authenticated".into(),
-            anonymous: "anonymous".into(),
+            authenticated: RoleLiteral::new("authenticated").expect("a valid role name"),
+            anonymous: RoleLiteral::new("anonymous").expect("a valid role name"),
             mode: Mode::Claims,
         }
     }
@@ -112,11 +108,16 @@ impl Database {
         Ok(db)
     }
 
-    /// The roles sessions switch to (default `authenticated` and `anonymous`).
-    pub fn with_roles(mut self, authenticated: &str, anonymous: &str) -> Database {
-        self.authenticated = authenticated.into();
-        self.anonymous = anonymous.into();
-        self
+    /// The roles sessions switch to (default `authenticated` and `anonymous`). Fails with
+    /// [`QueryError::Setup`] for a name no role can have.
+    pub fn with_roles(
+        mut self,
+        authenticated: &str,
+        anonymous: &str,
+    ) -> Result<Database, QueryError> {
+        self.authenticated = RoleLiteral::new(authenticated)?;
+        self.anonymous = RoleLiteral::new(anonymous)?;
+        Ok(self)
     }
 
     /// The pool, for what runs as the login role itself (migrations, health checks).
@@ -124,27 +125,27 @@ impl Database {
         &self.pool
     }
 
-    /// A unit of work as the user whose verified claims these are.
+    /// A unit of work as the user whose verified claims these are. Keep its changes with
+    /// [`Session::commit`].
     pub async fn as_user(&self, claims: &SessionClaims) -> Result<Session, QueryError> {
-        let sql = match &self.mode {
-            Mode::Claims => SET_CLAIMS,
-            #[cfg(feature = "pg-session-jwt")]
-            Mode::SessionKey(_) => SET_JWT,
-        };
-        let token = || match &self.mode {
-            Mode::Claims => claims.to_json(),
-            // Signed only once the connection is ours: its `jti` is then larger than that of
-            // any token this connection has seen, as pg_session_jwt requires.
-            #[cfg(feature = "pg-session-jwt")]
-            Mode::SessionKey(key) => key.sign(claims.as_map()),
-        };
-        self.begin(
-            sql,
-            token,
-            &self.authenticated,
-            Some(claims.sub().to_owned()),
-        )
-        .await
+        self.user_session(claims, false).await
+    }
+
+    /// A unit of work that only reads, as the user whose verified claims these are: the
+    /// transaction is `READ ONLY` (a write fails with [`QueryError::ReadOnly`]), and
+    /// [`Session::finish`] ends it without waiting for the server.
+    pub async fn as_user_read_only(&self, claims: &SessionClaims) -> Result<Session, QueryError> {
+        self.user_session(claims, true).await
+    }
+
+    /// A unit of work as an anonymous visitor: no claims, the anonymous role.
+    pub async fn anonymous(&self) -> Result<Session, QueryError> {
+        self.anonymous_session(false).await
+    }
+
+    /// [`Database::anonymous`] for work that only reads (see [`Database::as_user_read_only`]).
+    pub async fn anonymous_read_only(&self) -> Result<Session, QueryError> {
+        self.anonymous_session(true).await
     }
 
     /// The public JWK the connections were opened with, in pg_session_jwt key mode.
@@ -156,58 +157,69 @@ impl Database {
         }
     }
 
-    /// A unit of work as an anonymous visitor: no claims, the anonymous role.
-    pub async fn anonymous(&self) -> Result<Session, QueryError> {
-        match &self.mode {
-            // Empty claims: `auth.user_id()` is NULL even if the connection carried a
-            // session-level setting.
-            Mode::Claims => {
-                self.begin(SET_CLAIMS, String::new, &self.anonymous, None)
-                    .await
-            }
-            // No token at all: key mode has no "empty token", and nothing is inherited
-            // since tokens are only ever set transaction-locally.
-            #[cfg(feature = "pg-session-jwt")]
-            Mode::SessionKey(_) => self.begin_role_only(&self.anonymous).await,
-        }
-    }
-
-    async fn begin(
+    async fn user_session(
         &self,
-        sql: &'static str,
-        token: impl FnOnce() -> String,
-        role: &str,
-        user_id: Option<String>,
+        claims: &SessionClaims,
+        read_only: bool,
     ) -> Result<Session, QueryError> {
-        // BEGIN, then the identity: two round trips. sqlx exposes no way to pipeline them
-        // (see the README's benchmark section).
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(sql)
-            .bind(token())
-            .bind(role)
-            .execute(&mut *tx)
-            .await?;
-        Ok(Session { tx, user_id })
+        let conn = self.pool.acquire().await?;
+        let sql = match &self.mode {
+            Mode::Claims => opening(
+                Identity::Claims(&claims.to_json()),
+                &self.authenticated,
+                read_only,
+            )?,
+            // Signed only once the connection is ours: its `jti` is then larger than that of
+            // any token this connection has seen, as pg_session_jwt requires.
+            #[cfg(feature = "pg-session-jwt")]
+            Mode::SessionKey(key) => opening(
+                Identity::Token(Some(&key.sign(claims.as_map()))),
+                &self.authenticated,
+                read_only,
+            )?,
+        };
+        Ok(Session {
+            tx: begin_with(conn, sql).await?,
+            user_id: Some(claims.sub().to_owned()),
+            read_only,
+        })
     }
 
-    #[cfg(feature = "pg-session-jwt")]
-    async fn begin_role_only(&self, role: &str) -> Result<Session, QueryError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("select set_config('role', $1, true)")
-            .bind(role)
-            .execute(&mut *tx)
-            .await?;
-        Ok(Session { tx, user_id: None })
+    async fn anonymous_session(&self, read_only: bool) -> Result<Session, QueryError> {
+        // Empty claims, or no token: `auth.user_id()` is NULL, whatever an earlier session's
+        // SQL left in the connection's session-level settings.
+        let identity = match &self.mode {
+            Mode::Claims => Identity::Claims(""),
+            #[cfg(feature = "pg-session-jwt")]
+            Mode::SessionKey(_) => Identity::Token(None),
+        };
+        let conn = self.pool.acquire().await?;
+        Ok(Session {
+            tx: begin_with(conn, opening(identity, &self.anonymous, read_only)?).await?,
+            user_id: None,
+            read_only,
+        })
     }
 }
 
+/// `Pool::begin_with` in two steps, so that key mode can sign its token once the connection
+/// is taken: sqlx's own `Pool::begin_with` is this call after `acquire`.
+async fn begin_with(
+    conn: PoolConnection<Postgres>,
+    sql: String,
+) -> Result<Transaction<'static, Postgres>, QueryError> {
+    Ok(Transaction::begin(conn, Some(AssertSqlSafe(sql).into_sql_str())).await?)
+}
+
 /// One unit of work as one identity, in one transaction. Queries take `&mut Session`.
-/// Call [`Session::commit`] to keep the changes; dropping the session rolls back (the
-/// ROLLBACK is queued and sent before the connection's next use).
+/// [`Session::commit`] keeps the changes; [`Session::finish`] (or dropping the session) ends
+/// it without them, without waiting for the server: the ROLLBACK is queued and goes out with
+/// the connection's next message.
 #[derive(Debug)]
 pub struct Session {
     tx: Transaction<'static, Postgres>,
     user_id: Option<String>,
+    read_only: bool,
 }
 
 impl Session {
@@ -216,13 +228,25 @@ impl Session {
         self.user_id.as_deref()
     }
 
+    /// Whether the session was opened read-only ([`Database::as_user_read_only`]).
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// Keeps the changes: COMMIT, and waits for it.
     pub async fn commit(self) -> Result<(), QueryError> {
         Ok(self.tx.commit().await?)
     }
 
+    /// Ends the unit of work without keeping anything, and waits for the ROLLBACK.
     pub async fn rollback(self) -> Result<(), QueryError> {
         Ok(self.tx.rollback().await?)
     }
+
+    /// Ends a unit of work that only read: nothing to keep, so no round trip is awaited (the
+    /// ROLLBACK is queued and sent before the connection's next use). The same as dropping
+    /// the session, said in so many words.
+    pub fn finish(self) {}
 }
 
 impl Conn for Session {

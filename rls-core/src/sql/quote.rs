@@ -41,6 +41,12 @@ pub fn string(text: &str) -> String {
     out
 }
 
+/// [`string`] for text that arrives at run time: `None` when it holds a NUL character, which
+/// no PostgreSQL text can (libpq's `PQescapeLiteral` stops there; this refuses instead).
+pub fn string_literal(text: &str) -> Option<String> {
+    (!text.contains('\0')).then(|| string(text))
+}
+
 /// `$tag$body$tag$` with a tag that does not occur in `body`.
 pub fn dollar(body: &str) -> String {
     let mut tag = String::from("$rls$");
@@ -64,6 +70,8 @@ mod tests {
         assert_eq!(qualified("App", "Todo"), r#""App"."Todo""#);
         assert_eq!(string("it's"), "'it''s'");
         assert_eq!(string(r"a\b'"), r"E'a\\b'''");
+        assert_eq!(string_literal("a\\'b").as_deref(), Some(r"E'a\\''b'"));
+        assert_eq!(string_literal("a\0"), None);
         assert_eq!(dollar("x"), "$rls$\nx$rls$");
         assert_eq!(dollar("$rls$"), "$rls1$\n$rls$$rls1$");
     }

@@ -1,0 +1,107 @@
+//! The one message that opens every session: its identity, then BEGIN, in one round trip.
+//!
+//! `SELECT set_config(.., true), ..; BEGIN` goes out as one simple query (sqlx's
+//! `begin_with`). BEGIN comes last on purpose: PostgreSQL runs the statements of a
+//! multi-statement message in an implicit transaction block, and a BEGIN inside the message
+//! turns that block into the explicit transaction, so the transaction-local settings made
+//! before it hold until COMMIT or ROLLBACK. Were BEGIN first, a failing `set_config` would
+//! leave the connection inside an aborted transaction that sqlx does not know it opened;
+//! with BEGIN last, an error ends the message before BEGIN runs and the connection is idle.
+//!
+//! A simple query takes no parameters, so the values are inlined as literals, quoted as
+//! libpq's `PQescapeLiteral` quotes them (see [`crate::sql::quote::string_literal`]). They
+//! are the claims (JSON made by serde_json from a verified token) or a token made by this
+//! process, and the role, which comes from the `Database`'s configuration, never from the
+//! claims.
+
+use crate::query::QueryError;
+use crate::sql::quote;
+
+/// Where the identity of a session is read from.
+pub(crate) enum Identity<'a> {
+    /// `request.jwt.claims`: the claims as JSON (empty for an anonymous session).
+    Claims(&'a str),
+    /// pg_session_jwt key mode: a signed token, or none for an anonymous session.
+    #[cfg_attr(not(feature = "pg-session-jwt"), allow(dead_code))]
+    Token(Option<&'a str>),
+}
+
+/// A role name checked once, when the `Database` is configured, and kept as the literal
+/// the opening message carries.
+#[derive(Clone, Debug)]
+pub(crate) struct RoleLiteral(String);
+
+impl RoleLiteral {
+    pub(crate) fn new(role: &str) -> Result<RoleLiteral, QueryError> {
+        if role.is_empty() || role.len() > crate::sql::names::MAX_IDENTIFIER_BYTES {
+            return Err(QueryError::Setup(format!(
+                "session role {role:?}: a role name has 1 to 63 bytes"
+            )));
+        }
+        quote::string_literal(role).map(RoleLiteral).ok_or_else(|| {
+            QueryError::Setup(format!("session role {role:?} contains a NUL character"))
+        })
+    }
+}
+
+/// The opening message of a session.
+pub(crate) fn opening(
+    identity: Identity<'_>,
+    role: &RoleLiteral,
+    read_only: bool,
+) -> Result<String, QueryError> {
+    let literal = |value: &str| {
+        quote::string_literal(value)
+            .ok_or_else(|| QueryError::Claims("the claims contain a NUL character".into()))
+    };
+    let mut sql = String::from("SELECT ");
+    match identity {
+        Identity::Claims(json) => {
+            sql.push_str("set_config('request.jwt.claims', ");
+            sql.push_str(&literal(json)?);
+            sql.push_str(", true), ");
+        }
+        // Every session sets the token, an anonymous one too: NULL resets it to its default
+        // (none) for this transaction, so a token that SQL of an earlier session left at
+        // session level is not read again.
+        Identity::Token(token) => {
+            sql.push_str("set_config('pg_session_jwt.jwt', ");
+            match token {
+                Some(token) => sql.push_str(&literal(token)?),
+                None => sql.push_str("NULL"),
+            }
+            sql.push_str(", true), set_config('request.jwt.claims', '', true), ");
+        }
+    }
+    sql.push_str("set_config('role', ");
+    sql.push_str(&role.0);
+    sql.push_str(", true); ");
+    sql.push_str(if read_only {
+        "BEGIN READ ONLY"
+    } else {
+        "BEGIN"
+    });
+    Ok(sql)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_then_begin() {
+        let role = RoleLiteral::new("authenticated").unwrap();
+        assert_eq!(
+            opening(Identity::Claims(r#"{"sub":"it's"}"#), &role, false).unwrap(),
+            r#"SELECT set_config('request.jwt.claims', '{"sub":"it''s"}', true), set_config('role', 'authenticated', true); BEGIN"#
+        );
+        assert_eq!(
+            opening(Identity::Token(None), &role, true).unwrap(),
+            "SELECT set_config('pg_session_jwt.jwt', NULL, true), set_config('request.jwt.claims', '', true), set_config('role', 'authenticated', true); BEGIN READ ONLY"
+        );
+        assert!(opening(Identity::Claims("a\0b"), &role, false).is_err());
+        assert!(RoleLiteral::new("").is_err());
+        assert!(RoleLiteral::new("a\0").is_err());
+        assert!(RoleLiteral::new(&"r".repeat(64)).is_err());
+    }
+}
