@@ -273,6 +273,41 @@ async fn other_rsa_and_ec_algorithms() {
     }
 }
 
+#[tokio::test]
+async fn only_session_token_types() {
+    let s = setup().await;
+    let payload = claims(s.clock.now()).to_string();
+    let signed = |header: Value| {
+        keys()
+            .k1
+            .sign_raw(header.to_string().as_bytes(), payload.as_bytes())
+    };
+    // Clerk's session tokens carry `typ: "JWT"`, or no `typ` at all.
+    for header in [
+        json!({"alg": "RS256", "kid": "k1", "typ": "JWT"}),
+        json!({"alg": "RS256", "kid": "k1"}),
+    ] {
+        assert!(
+            s.verifier.verify(&signed(header.clone())).await.is_ok(),
+            "{header}"
+        );
+    }
+    // Correctly signed by the same key, but not session tokens.
+    for typ in ["at+jwt", "jwt", "JWS", "", "application/at+jwt"] {
+        let error = s
+            .error(&signed(json!({"alg": "RS256", "kid": "k1", "typ": typ})))
+            .await;
+        assert_eq!(error, VerifyError::WrongType(typ.into()));
+        assert_eq!(error.kind(), "wrong_token_type");
+    }
+    assert_eq!(
+        s.error(&signed(json!({"alg": "RS256", "kid": "k1", "typ": 1})))
+            .await
+            .kind(),
+        "malformed_header"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Time
 

@@ -39,6 +39,9 @@ pub enum VerifyError {
     Malformed { part: Part, reason: &'static str },
     /// `alg` is not `RS256` (this includes `none`, `HS256`, `RS384`, `ES256`, `PS256`).
     UnsupportedAlgorithm(String),
+    /// The header's `typ` is present and not `JWT` (an access token, `at+jwt`, say): Clerk's
+    /// session tokens have `typ: "JWT"` or none, and Clerk's backend SDK accepts only those.
+    WrongType(String),
     /// No key with this `kid` in the JWKS, even after a refetch (or the refetch was
     /// rate-limited).
     UnknownKey(String),
@@ -92,6 +95,7 @@ impl VerifyError {
                 "symmetric_algorithm"
             }
             VerifyError::UnsupportedAlgorithm(_) => "unsupported_algorithm",
+            VerifyError::WrongType(_) => "wrong_token_type",
             VerifyError::UnknownKey(_) => "unknown_key",
             VerifyError::BadSignature => "bad_signature",
             VerifyError::InvalidClaim(_) => "invalid_claim",
@@ -129,6 +133,12 @@ impl fmt::Display for VerifyError {
             }
             VerifyError::UnsupportedAlgorithm(alg) => {
                 write!(f, "unsupported algorithm {alg:?}: only RS256 is accepted")
+            }
+            VerifyError::WrongType(typ) => {
+                write!(
+                    f,
+                    "token type {typ:?} is not a session token's (`JWT` or none)"
+                )
             }
             VerifyError::UnknownKey(kid) => write!(f, "no key with kid {kid:?} in the JWKS"),
             VerifyError::BadSignature => f.write_str("the signature does not verify"),

@@ -43,6 +43,14 @@ pub(crate) fn split(token: &str, max_bytes: usize) -> Result<Unverified<'_>, Ver
     if alg != RS256 {
         return Err(VerifyError::UnsupportedAlgorithm(clip(alg)));
     }
+    // Another kind of token signed by the same keys (an OAuth access token, `at+jwt`) is
+    // not a session token.
+    match header_map.get("typ") {
+        None => {}
+        Some(Value::String(typ)) if typ == "JWT" => {}
+        Some(Value::String(typ)) => return Err(VerifyError::WrongType(clip(typ))),
+        Some(_) => return Err(malformed(Part::Header, "`typ` is not a string")),
+    }
     // RFC 7515 4.1.11: extensions marked critical must be understood; none are.
     if header_map.contains_key("crit") {
         return Err(malformed(

@@ -179,7 +179,9 @@ impl Database {
             )?,
         };
         Ok(Session {
-            tx: begin_with(conn, sql).await?,
+            tx: begin_with(conn, sql)
+                .await
+                .map_err(|e| self.authenticated.explain(e))?,
             user_id: Some(claims.sub().to_owned()),
             read_only,
         })
@@ -195,7 +197,9 @@ impl Database {
         };
         let conn = self.pool.acquire().await?;
         Ok(Session {
-            tx: begin_with(conn, opening(identity, &self.anonymous, read_only)?).await?,
+            tx: begin_with(conn, opening(identity, &self.anonymous, read_only)?)
+                .await
+                .map_err(|e| self.anonymous.explain(e))?,
             user_id: None,
             read_only,
         })
@@ -207,8 +211,8 @@ impl Database {
 async fn begin_with(
     conn: PoolConnection<Postgres>,
     sql: String,
-) -> Result<Transaction<'static, Postgres>, QueryError> {
-    Ok(Transaction::begin(conn, Some(AssertSqlSafe(sql).into_sql_str())).await?)
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    Transaction::begin(conn, Some(AssertSqlSafe(sql).into_sql_str())).await
 }
 
 /// One unit of work as one identity, in one transaction. Queries take `&mut Session`.

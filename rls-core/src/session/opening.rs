@@ -29,7 +29,10 @@ pub(crate) enum Identity<'a> {
 /// A role name checked once, when the `Database` is configured, and kept as the literal
 /// the opening message carries.
 #[derive(Clone, Debug)]
-pub(crate) struct RoleLiteral(String);
+pub(crate) struct RoleLiteral {
+    name: String,
+    literal: String,
+}
 
 impl RoleLiteral {
     pub(crate) fn new(role: &str) -> Result<RoleLiteral, QueryError> {
@@ -38,9 +41,36 @@ impl RoleLiteral {
                 "session role {role:?}: a role name has 1 to 63 bytes"
             )));
         }
-        quote::string_literal(role).map(RoleLiteral).ok_or_else(|| {
+        let literal = quote::string_literal(role).ok_or_else(|| {
             QueryError::Setup(format!("session role {role:?} contains a NUL character"))
+        })?;
+        Ok(RoleLiteral {
+            name: role.to_owned(),
+            literal,
         })
+    }
+
+    /// An opening refused because of the role (it does not exist, or the login role is not
+    /// a member of it) says which role and what to do.
+    pub(crate) fn explain(&self, error: sqlx::Error) -> QueryError {
+        // `set_config('role', ..)` reports a missing role as 22023 and a role the login role
+        // may not switch to as 42501, both naming the role.
+        let about_the_role = match &error {
+            sqlx::Error::Database(db) => {
+                matches!(db.code().as_deref(), Some("22023" | "42501"))
+                    && db.message().contains(&format!("role \"{}\"", self.name))
+            }
+            _ => false,
+        };
+        if about_the_role {
+            QueryError::Setup(format!(
+                "a session cannot switch to role \"{}\": it must exist and be granted to the \
+                 login role (GRANT \"{}\" TO <login role>): {error}",
+                self.name, self.name
+            ))
+        } else {
+            QueryError::from(error)
+        }
     }
 }
 
@@ -74,7 +104,7 @@ pub(crate) fn opening(
         }
     }
     sql.push_str("set_config('role', ");
-    sql.push_str(&role.0);
+    sql.push_str(&role.literal);
     sql.push_str(", true); ");
     sql.push_str(if read_only {
         "BEGIN READ ONLY"

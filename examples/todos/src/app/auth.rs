@@ -16,11 +16,19 @@ pub enum Caller {
 }
 
 impl Caller {
-    /// A unit of work as this caller.
+    /// A unit of work as this caller; `commit` keeps its changes.
     pub async fn session(&self, state: &AppState) -> Result<Session, ApiError> {
         Ok(match self {
             Caller::User(claims) => state.db.as_user(claims).await?,
             Caller::Anonymous => state.db.anonymous().await?,
+        })
+    }
+
+    /// A unit of work that only reads: `finish` ends it without waiting for the server.
+    pub async fn read_session(&self, state: &AppState) -> Result<Session, ApiError> {
+        Ok(match self {
+            Caller::User(claims) => state.db.as_user_read_only(claims).await?,
+            Caller::Anonymous => state.db.anonymous_read_only().await?,
         })
     }
 }

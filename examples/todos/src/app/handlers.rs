@@ -21,12 +21,12 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<Todo>>, ApiError> {
-    let mut s = caller.session(&state).await?;
+    let mut s = caller.read_session(&state).await?;
     let todos = Todo::select()
         .order_by(Todo::id.asc())
         .fetch_all(&mut s)
         .await?;
-    // Read-only: dropping the session ends it (the rollback is queued, not waited for).
+    s.finish();
     Ok(Json(todos))
 }
 
