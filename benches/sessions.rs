@@ -1,5 +1,5 @@
-//! One authenticated single-row read, as a whole unit of work: through a session (BEGIN, the
-//! identity, the read, COMMIT) against the same read with raw sqlx and no RLS.
+//! One authenticated single-row read, as a whole unit of work: through a session (the identity
+//! and BEGIN in one message, the read, COMMIT) against the same read with raw sqlx and no RLS.
 //!
 //! `cargo bench --bench sessions` starts its own throwaway PostgreSQL cluster (or uses
 //! `DATABASE_URL`), loads 10,000 todos over 100 users and reads todo 42, owned by `user_42`.
@@ -164,7 +164,7 @@ fn sessions(c: &mut Criterion) {
         })
     });
 
-    // 4 round trips: BEGIN, the identity, the read, COMMIT.
+    // 3 round trips: the identity and BEGIN (one message), the read, COMMIT.
     group.bench_function("session_commit", |b| {
         b.to_async(&rt).iter(|| async {
             let mut s = app.as_user(&claims).await.unwrap();
@@ -178,17 +178,17 @@ fn sessions(c: &mut Criterion) {
         })
     });
 
-    // 3 round trips: BEGIN, the identity, the read; the ROLLBACK is queued on drop and sent
-    // by the pool's release check, in a background task.
-    group.bench_function("session_dropped", |b| {
+    // 2 round trips: the identity and BEGIN READ ONLY (one message), the read; `finish`
+    // queues the ROLLBACK, which the pool's release check sends in a background task.
+    group.bench_function("session_read_only", |b| {
         b.to_async(&rt).iter(|| async {
-            let mut s = app.as_user(&claims).await.unwrap();
+            let mut s = app.as_user_read_only(&claims).await.unwrap();
             let todo = Todo::select()
                 .filter(Todo::id.eq(black_box(ID)))
                 .fetch_one(&mut s)
                 .await
                 .unwrap();
-            drop(s);
+            s.finish();
             black_box(todo)
         })
     });
