@@ -3,8 +3,8 @@
 //! both sides are deparsed the same way and equivalent text is not drift.
 
 use crate::introspect;
-use crate::model::{Auth, TableDef};
-use crate::sql::{self, distinct, quote};
+use crate::model::{Auth, TableDef, distinct};
+use crate::sql::{self, quote};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 

@@ -1580,7 +1580,7 @@ impl Gen {
     /// A value added (in the middle or at the end), removed, or the values reordered, in
     /// every column of the type.
     fn change_enum(&mut self, b: &mut [TableDef]) -> Option<String> {
-        let used: Vec<EnumType> = rls_core::sql::enums(&b.iter().collect::<Vec<_>>());
+        let used: Vec<EnumType> = rls_core::model::enums(&b.iter().collect::<Vec<_>>());
         if used.is_empty() {
             return None;
         }
@@ -1990,7 +1990,7 @@ pub fn known_bug(a: &[TableDef], b: Option<&[TableDef]>) -> Option<&'static str>
     };
     for side in &sides {
         if AVOID_ENUM_SCHEMA_WITHOUT_TABLE {
-            let enums = rls_core::sql::enums(&side.iter().collect::<Vec<_>>());
+            let enums = rls_core::model::enums(&side.iter().collect::<Vec<_>>());
             if enums
                 .iter()
                 .any(|e| e.schema != "public" && !side.iter().any(|t| t.schema == e.schema))
@@ -2055,8 +2055,8 @@ pub fn known_bug(a: &[TableDef], b: Option<&[TableDef]>) -> Option<&'static str>
 /// A label that `b` adds to an enum of `a` by ADD VALUE (the old labels kept in order) and
 /// that a default or an expression of `b` names.
 fn new_enum_value_used(a: &[TableDef], b: &[TableDef]) -> bool {
-    let old = rls_core::sql::enums(&a.iter().collect::<Vec<_>>());
-    let new = rls_core::sql::enums(&b.iter().collect::<Vec<_>>());
+    let old = rls_core::model::enums(&a.iter().collect::<Vec<_>>());
+    let new = rls_core::model::enums(&b.iter().collect::<Vec<_>>());
     let mut added: Vec<Str> = Vec::new();
     for n in &new {
         let Some(o) = old
@@ -2322,8 +2322,8 @@ fn fk_to_new_key(a: &[TableDef], b: &[TableDef]) -> Option<&'static str> {
 
 /// Enums of both `a` and `b` whose values are not kept in order (the diff rebuilds them).
 fn rebuilt_enums(a: &[TableDef], b: &[TableDef]) -> Vec<EnumType> {
-    let old = rls_core::sql::enums(&a.iter().collect::<Vec<_>>());
-    let new = rls_core::sql::enums(&b.iter().collect::<Vec<_>>());
+    let old = rls_core::model::enums(&a.iter().collect::<Vec<_>>());
+    let new = rls_core::model::enums(&b.iter().collect::<Vec<_>>());
     new.into_iter()
         .filter(|n| {
             old.iter()

@@ -7,8 +7,8 @@ mod renames;
 mod tables;
 
 use crate::check::{SchemaError, check_tables};
-use crate::model::{Role, RoleKind, TableDef};
-use crate::sql::{self, distinct, grants, preamble, quote, table_grants};
+use crate::model::{self, Role, RoleKind, TableDef, distinct};
+use crate::sql::{self, grants, preamble, quote, table_grants};
 use std::fmt;
 
 /// How far a diff may go.
@@ -184,11 +184,11 @@ pub fn diff_with_roles(
 
     roles(
         &mut plan,
-        &sql::roles(&old_refs, old_roles),
-        &sql::roles(&new_refs, new_roles),
+        &model::roles(&old_refs, old_roles),
+        &model::roles(&new_refs, new_roles),
     );
-    let old_schemas = sql::schemas(&old_refs);
-    for s in sql::schemas(&new_refs) {
+    let old_schemas = model::schemas(&old_refs);
+    for s in model::schemas(&new_refs) {
         if s != "public" && !old_schemas.contains(&s) {
             plan.push(
                 Phase::Schemas,
@@ -199,7 +199,11 @@ pub fn diff_with_roles(
 
     let renames = renames::Renames::new(old, new);
     let mapped: Vec<TableDef> = old.iter().map(|t| renames.apply(t)).collect();
-    let retyped_enums = enums::diff(&mut plan, &sql::enums(&old_refs), &sql::enums(&new_refs));
+    let retyped_enums = enums::diff(
+        &mut plan,
+        &model::enums(&old_refs),
+        &model::enums(&new_refs),
+    );
 
     // Renames come first, tables before their columns.
     for (o, m) in old.iter().zip(&mapped) {

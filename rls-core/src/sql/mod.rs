@@ -13,7 +13,7 @@ pub use grants::table_grants;
 pub use table::{indexes, sql_type, table_name};
 
 use crate::check::{SchemaError, check_tables};
-use crate::model::{Auth, EnumType, Role, RoleKind, Schema, TableDef, TypeName};
+use crate::model::{Auth, EnumType, Role, Schema, TableDef, distinct, enums, roles, schemas};
 use std::fmt::Write;
 
 /// The full first migration for `schema`: everything from an empty database, in dependency
@@ -116,17 +116,6 @@ pub fn full_migration_with_roles(
     Ok(out)
 }
 
-/// The schemas the tables and their enum types live in, in order of first use.
-pub fn schemas(tables: &[&TableDef]) -> Vec<String> {
-    let mut out = distinct(tables.iter().map(|t| t.schema.to_string()));
-    for e in enums(tables) {
-        if !out.contains(&e.schema.to_string()) {
-            out.push(e.schema.to_string());
-        }
-    }
-    out
-}
-
 /// Whether a foreign key's target columns are the primary key or a unique constraint of
 /// their table (so the key can be declared with the referencing table).
 pub(crate) fn keyed_by_constraint(tables: &[&TableDef], fk: &crate::model::ForeignKey) -> bool {
@@ -147,50 +136,4 @@ pub fn create_enum(e: &EnumType) -> String {
         quote::qualified(&e.schema, &e.name),
         values.join(", ")
     )
-}
-
-/// The session roles, then every role a policy or grant names, each once.
-pub fn roles(tables: &[&TableDef], session_roles: &[Role]) -> Vec<Role> {
-    let mut out = session_roles.to_vec();
-    for r in policy_roles(tables) {
-        if !out.iter().any(|o| o.name == r.name) {
-            out.push(r);
-        }
-    }
-    out
-}
-
-/// Every role a policy or grant names, in order of first mention.
-pub fn policy_roles(tables: &[&TableDef]) -> Vec<Role> {
-    let roles = tables.iter().flat_map(|t| {
-        t.policies
-            .iter()
-            .flat_map(|p| p.roles.iter())
-            .chain(t.grants.iter().map(|g| &g.role))
-    });
-    distinct(
-        roles
-            .filter(|r| r.kind != RoleKind::Keyword || r.name == "public")
-            .cloned(),
-    )
-}
-
-/// The enum types the tables' columns use, in order of first use.
-pub fn enums(tables: &[&TableDef]) -> Vec<EnumType> {
-    distinct(tables.iter().flat_map(|t| {
-        t.columns.iter().filter_map(|c| match &c.ty.name {
-            TypeName::Enum(e) => Some(e.clone()),
-            TypeName::Builtin(_) => None,
-        })
-    }))
-}
-
-pub(crate) fn distinct<T: PartialEq>(items: impl Iterator<Item = T>) -> Vec<T> {
-    let mut out = Vec::new();
-    for item in items {
-        if !out.contains(&item) {
-            out.push(item);
-        }
-    }
-    out
 }
