@@ -3,6 +3,7 @@
 //! `rls-macros` turns model structs into [`model::TableDef`] constants; everything that knows
 //! SQL lives in [`sql`], so the derive and the generator can never disagree.
 
+pub mod change;
 pub mod check;
 pub mod cli;
 mod col;
