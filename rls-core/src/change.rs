@@ -38,22 +38,37 @@ impl QualifiedName {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
     /// The provider of `auth.user_id()` and `auth.session()` (first migration only).
-    SetUpAuth { auth: Auth },
+    SetUpAuth {
+        auth: Auth,
+    },
     /// `CREATE ROLE ... NOLOGIN`, unless the role exists.
-    CreateRole { role: Role },
+    CreateRole {
+        role: Role,
+    },
     /// USAGE on schema `auth`, which holds `auth.user_id()`.
-    GrantAuthUsage { role: Role },
-    CreateSchema { schema: String },
+    GrantAuthUsage {
+        role: Role,
+    },
+    CreateSchema {
+        schema: String,
+    },
 
-    CreateEnum { enum_type: EnumType },
+    CreateEnum {
+        enum_type: EnumType,
+    },
     AddEnumValue {
         enum_type: QualifiedName,
         value: String,
         /// The existing value it goes before; at the end when `None`.
         before: Option<String>,
     },
-    RenameEnum { enum_type: QualifiedName, to: String },
-    DropEnum { enum_type: QualifiedName },
+    RenameEnum {
+        enum_type: QualifiedName,
+        to: String,
+    },
+    DropEnum {
+        enum_type: QualifiedName,
+    },
 
     /// `CREATE TABLE` with its columns and constraints, less the foreign keys at
     /// `later_foreign_keys` (added by [`Change::AddForeignKey`] once their targets exist).
@@ -61,16 +76,27 @@ pub enum Change {
         table: TableDef,
         later_foreign_keys: Vec<usize>,
     },
-    RenameTable { table: QualifiedName, to: String },
-    DropTable { table: QualifiedName },
+    RenameTable {
+        table: QualifiedName,
+        to: String,
+    },
+    DropTable {
+        table: QualifiedName,
+    },
 
-    AddColumn { table: QualifiedName, column: ColumnDef },
+    AddColumn {
+        table: QualifiedName,
+        column: ColumnDef,
+    },
     RenameColumn {
         table: QualifiedName,
         from: String,
         to: String,
     },
-    DropColumn { table: QualifiedName, column: String },
+    DropColumn {
+        table: QualifiedName,
+        column: String,
+    },
     /// `ALTER COLUMN ... TYPE ... USING`; `via_text` when an enum type is on either side
     /// (the values convert through their labels).
     SetType {
@@ -84,9 +110,18 @@ pub enum Change {
         column: String,
         default: DefaultExpr,
     },
-    DropDefault { table: QualifiedName, column: String },
-    SetNotNull { table: QualifiedName, column: String },
-    DropNotNull { table: QualifiedName, column: String },
+    DropDefault {
+        table: QualifiedName,
+        column: String,
+    },
+    SetNotNull {
+        table: QualifiedName,
+        column: String,
+    },
+    DropNotNull {
+        table: QualifiedName,
+        column: String,
+    },
     AddIdentity {
         table: QualifiedName,
         column: String,
@@ -97,7 +132,10 @@ pub enum Change {
         column: String,
         identity: Identity,
     },
-    DropIdentity { table: QualifiedName, column: String },
+    DropIdentity {
+        table: QualifiedName,
+        column: String,
+    },
 
     AddPrimaryKey {
         table: QualifiedName,
@@ -124,7 +162,10 @@ pub enum Change {
         from: String,
         to: String,
     },
-    DropConstraint { table: QualifiedName, name: String },
+    DropConstraint {
+        table: QualifiedName,
+        name: String,
+    },
 
     CreateIndex {
         table: QualifiedName,
@@ -132,15 +173,31 @@ pub enum Change {
         index: Index,
     },
     /// `index` is the index's schema and current name.
-    RenameIndex { index: QualifiedName, to: String },
-    DropIndex { index: QualifiedName },
+    RenameIndex {
+        index: QualifiedName,
+        to: String,
+    },
+    DropIndex {
+        index: QualifiedName,
+    },
 
-    EnableRls { table: QualifiedName },
-    ForceRls { table: QualifiedName },
-    DisableRls { table: QualifiedName },
-    NoForceRls { table: QualifiedName },
+    EnableRls {
+        table: QualifiedName,
+    },
+    ForceRls {
+        table: QualifiedName,
+    },
+    DisableRls {
+        table: QualifiedName,
+    },
+    NoForceRls {
+        table: QualifiedName,
+    },
 
-    CreatePolicy { table: QualifiedName, policy: Policy },
+    CreatePolicy {
+        table: QualifiedName,
+        policy: Policy,
+    },
     /// `ALTER POLICY`: the parts that are `Some` change.
     AlterPolicy {
         table: QualifiedName,
@@ -154,7 +211,10 @@ pub enum Change {
         from: String,
         to: String,
     },
-    DropPolicy { table: QualifiedName, name: String },
+    DropPolicy {
+        table: QualifiedName,
+        name: String,
+    },
 
     Grant {
         table: QualifiedName,
@@ -167,7 +227,10 @@ pub enum Change {
         privileges: Vec<Privilege>,
     },
     /// USAGE on the schema of a table the role is granted.
-    GrantSchemaUsage { schema: String, role: Role },
+    GrantSchemaUsage {
+        schema: String,
+        role: Role,
+    },
 }
 
 impl Change {

@@ -38,12 +38,7 @@ pub async fn compare(url: &str, expected: &SchemaDef) -> Result<Vec<String>, Str
                 "verify builds the expected schema in a scratch database and could not create one: {e} (the role needs CREATEDB)"
             )
         })?;
-    let built = build_expected(
-        &options.clone().database(&scratch),
-        expected,
-        &schemas,
-    )
-    .await;
+    let built = build_expected(&options.clone().database(&scratch), expected, &schemas).await;
     let dropped = sqlx::query(AssertSqlSafe(format!(
         "DROP DATABASE IF EXISTS {} WITH (FORCE)",
         quote::ident(&scratch)

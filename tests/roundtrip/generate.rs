@@ -31,7 +31,7 @@ pub const AVOID_UNIQUE_ON_PRIMARY_KEY: bool = false;
 pub const AVOID_UNIQUE_BECOMING_PRIMARY_KEY_UNDER_FK: bool = true;
 
 /// BUG 2: an enum type in a schema that no table of the model lives in. Neither
-/// `full_migration` nor the diff creates the schema (only the tables' schemas are
+/// `sql::migration` nor the diff creates the schema (only the tables' schemas are
 /// created): `CREATE TYPE "app"."e" ...` fails with `schema "app" does not exist`.
 pub const AVOID_ENUM_SCHEMA_WITHOUT_TABLE: bool = false;
 
@@ -41,7 +41,7 @@ pub const AVOID_ENUM_SCHEMA_WITHOUT_TABLE: bool = false;
 pub const AVOID_NEW_ENUM_VALUE_USED: bool = true;
 
 /// BUG 4: `disable_rls` on a table without explicit grants that has policies or
-/// `force_rls`: `full_migration` skips the table's whole row-level security section, so
+/// `force_rls`: `sql::migration` skips the table's whole row-level security section, so
 /// its policies, their grants and FORCE ROW LEVEL SECURITY are missing, while the diff
 /// creates (or keeps) them.
 pub const AVOID_DISABLE_RLS_WITH_POLICIES_OR_FORCE: bool = true;
@@ -93,7 +93,7 @@ pub const AVOID_DROPPED_TABLE_FK_TO_CHANGED_KEY: bool = false;
 /// BUG 13: a table with a foreign key to its own unique index (not a constraint):
 /// `CREATE TABLE` carries the foreign key inline, before the `CREATE UNIQUE INDEX` that
 /// follows it, and fails with `there is no unique constraint matching given keys for
-/// referenced table` (full_migration and the diff's new tables alike).
+/// referenced table` (sql::migration and the diff's new tables alike).
 pub const AVOID_SELF_FK_TO_UNIQUE_INDEX: bool = false;
 
 /// BUG 14: two tables dropped by one migration, the one listed first referenced by a

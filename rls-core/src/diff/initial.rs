@@ -38,7 +38,8 @@ pub fn initial(schema: &SchemaDef) -> Result<Plan, Vec<SchemaError>> {
         let t = tables[i];
         let later: Vec<usize> = (0..t.foreign_keys.len())
             .filter(|&k| {
-                order.deferred.contains(&(i, k)) || !keyed_by_constraint(&tables, &t.foreign_keys[k])
+                order.deferred.contains(&(i, k))
+                    || !keyed_by_constraint(&tables, &t.foreign_keys[k])
             })
             .collect();
         for &k in &later {

@@ -67,6 +67,14 @@ impl SchemaDef {
         }
     }
 
+    /// The tables alone: auth provider `postgres`, no session roles.
+    pub fn from_tables(tables: Vec<TableDef>) -> SchemaDef {
+        SchemaDef {
+            tables,
+            ..SchemaDef::empty(Auth::Postgres)
+        }
+    }
+
     pub fn table_refs(&self) -> Vec<&TableDef> {
         self.tables.iter().collect()
     }

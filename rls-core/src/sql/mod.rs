@@ -48,7 +48,8 @@ pub fn migration(schema: &SchemaDef) -> Result<String, Vec<SchemaError>> {
 /// section starts.
 fn heading(previous: Option<&Change>, change: &Change) -> String {
     use Change::*;
-    let same_kind = previous.is_some_and(|p| std::mem::discriminant(p) == std::mem::discriminant(change));
+    let same_kind =
+        previous.is_some_and(|p| std::mem::discriminant(p) == std::mem::discriminant(change));
     match change {
         CreateRole { .. } if !same_kind => {
             "\n-- Roles the policies name, created NOLOGIN when missing.\n".into()

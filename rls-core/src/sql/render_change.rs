@@ -68,9 +68,11 @@ pub fn render_change(change: &Change) -> String {
             name,
             columns,
         } => table::add_constraint(t, &table::unique(name, columns)),
-        AddForeignKey { table: t, name, key } => {
-            table::add_constraint(t, &table::foreign_key(name, key))
-        }
+        AddForeignKey {
+            table: t,
+            name,
+            key,
+        } => table::add_constraint(t, &table::foreign_key(name, key)),
         AddCheck {
             table: t,
             name,
@@ -92,7 +94,10 @@ pub fn render_change(change: &Change) -> String {
         DisableRls { table: t } => policy::rls_switch(t, "DISABLE"),
         NoForceRls { table: t } => policy::rls_switch(t, "NO FORCE"),
 
-        CreatePolicy { table: t, policy: p } => policy::create(t, p),
+        CreatePolicy {
+            table: t,
+            policy: p,
+        } => policy::create(t, p),
         AlterPolicy {
             table: t,
             name,

@@ -69,7 +69,11 @@ pub fn set_type(table: &QualifiedName, col: &str, ty: &SqlType, via_text: bool) 
 }
 
 pub fn set_default(table: &QualifiedName, col: &str, default: &DefaultExpr) -> String {
-    alter_column(table, col, &format!("SET DEFAULT {}", default_expr(default)))
+    alter_column(
+        table,
+        col,
+        &format!("SET DEFAULT {}", default_expr(default)),
+    )
 }
 
 fn identity_kind(identity: Identity) -> &'static str {
@@ -158,10 +162,7 @@ pub fn sql_type(ty: &SqlType) -> String {
 pub fn create(table: &TableDef, deferred: &[usize]) -> String {
     let mut lines: Vec<String> = table.columns.iter().map(column).collect();
     if !table.primary_key.is_empty() {
-        lines.push(primary_key(
-            &names::primary_key(table),
-            &table.primary_key,
-        ));
+        lines.push(primary_key(&names::primary_key(table), &table.primary_key));
     }
     for u in uniques(table) {
         lines.push(unique(&names::unique(table, &u.columns), &u.columns));
@@ -334,7 +335,11 @@ pub fn add_enum_value(e: &QualifiedName, value: &str, before: Option<&str>) -> S
 }
 
 pub fn rename_enum(e: &QualifiedName, to: &str) -> String {
-    format!("ALTER TYPE {} RENAME TO {};", qualified(e), quote::ident(to))
+    format!(
+        "ALTER TYPE {} RENAME TO {};",
+        qualified(e),
+        quote::ident(to)
+    )
 }
 
 pub fn drop_enum(e: &QualifiedName) -> String {
