@@ -268,13 +268,26 @@ impl Change {
             CreateIndex { .. } => ("index", "created"),
             RenameIndex { .. } => ("index", "renamed"),
             DropIndex { .. } => ("index", "dropped"),
-            EnableRls { .. } | ForceRls { .. } => ("row-level security switch", "turned on"),
-            DisableRls { .. } | NoForceRls { .. } => ("row-level security switch", "turned off"),
+            EnableRls { .. } | ForceRls { .. } => ("RLS switch", "turned on"),
+            DisableRls { .. } | NoForceRls { .. } => ("RLS switch", "turned off"),
             CreatePolicy { .. } => ("policy", "created"),
             AlterPolicy { .. } => ("policy", "altered"),
             RenamePolicy { .. } => ("policy", "renamed"),
             DropPolicy { .. } => ("policy", "dropped"),
         }
+    }
+}
+
+/// "1 policy", "2 policies", "3 indexes".
+pub(crate) fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else if let Some(stem) = noun.strip_suffix('y') {
+        format!("{n} {stem}ies")
+    } else if noun.ends_with('x') || noun.ends_with("ch") {
+        format!("{n} {noun}es")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 

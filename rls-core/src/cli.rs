@@ -1,6 +1,7 @@
 //! `gen-migrations`: the command-line front of the migration writer. A user's bin calls it
 //! through `rls::gen_migrations!(SCHEMA)`.
 
+use crate::change::plural;
 use crate::diff::{self, Options, Plan};
 use crate::model::{Auth, Schema, SchemaDef};
 use crate::snapshot::Snapshot;
@@ -312,16 +313,6 @@ fn shown(path: &Path) -> String {
         .unwrap_or_else(|| path.to_path_buf())
         .display()
         .to_string()
-}
-
-fn plural(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else if let Some(stem) = noun.strip_suffix('y') {
-        format!("{n} {stem}ies")
-    } else {
-        format!("{n} {noun}s")
-    }
 }
 
 /// "2 tables, 5 policies, 2 roles".

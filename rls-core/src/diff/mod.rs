@@ -129,19 +129,11 @@ impl Plan {
         let words: Vec<String> = counts
             .iter()
             .map(|((noun, verb), n)| {
-                let noun = if *n == 1 {
-                    noun.to_string()
-                } else if noun.ends_with('y') {
-                    format!("{}ies", &noun[..noun.len() - 1])
-                } else if noun.ends_with('x') || noun.ends_with("ch") {
-                    format!("{noun}es")
-                } else {
-                    format!("{noun}s")
-                };
+                let noun = crate::change::plural(*n, noun);
                 if verb.is_empty() {
-                    format!("{n} {noun}")
+                    noun
                 } else {
-                    format!("{n} {noun} {verb}")
+                    format!("{noun} {verb}")
                 }
             })
             .collect();
