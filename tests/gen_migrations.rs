@@ -76,6 +76,23 @@ fn flags() {
     );
     assert!(out.contains("CREATE EXTENSION IF NOT EXISTS pg_session_jwt;"));
     assert!(!dir.join("migrations").exists(), "--stdout wrote a file");
+    // The first migration as a plan: the same changes, without the section headings.
+    let (code, json, _) = run(
+        &todos_example::SCHEMA,
+        &dir,
+        &["--stdout", "--format", "json"],
+    );
+    assert_eq!(code, 0);
+    let plan: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let changes = plan["changes"].as_array().unwrap();
+    assert_eq!(changes[0]["change"]["kind"], "set_up_auth");
+    let full = sql::migration(&todos_example::SCHEMA.into()).unwrap();
+    for c in changes {
+        assert!(full.contains(c["sql"].as_str().unwrap()), "{c}");
+    }
+    let (code, json, _) = run(&todos_example::SCHEMA, &dir, &["check", "--format", "json"]);
+    assert_eq!((code, json.starts_with('{')), (1, true), "{json}");
+    assert!(!dir.join("migrations").exists(), "check wrote a file");
 
     let custom = dir.join("db");
     let (code, _, _) = run(
@@ -253,6 +270,11 @@ fn incremental_migrations_from_snapshots() {
         .iter()
         .map(|c| c["sql"].as_str().unwrap())
         .collect();
+    // Each change reads back as the same data and renders as the same SQL.
+    for c in plan["changes"].as_array().unwrap() {
+        let change: rls::diff::Change = serde_json::from_value(c["change"].clone()).unwrap();
+        assert_eq!(sql::render_change(&change), c["sql"].as_str().unwrap());
+    }
     assert!(out.ends_with(&format!("{sql}\n")), "{out}\n---\n{sql}");
 
     let (code, out, err) = run(&v2::SCHEMA, &dir, &[]);
