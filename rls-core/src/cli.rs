@@ -127,34 +127,25 @@ fn parse(schema: &Schema, crate_dir: &Path, args: &[String]) -> Result<Option<Op
         database_url: std::env::var("DATABASE_URL").ok(),
     };
     let mut args = args.iter().peekable();
-    match args.peek().map(|a| a.as_str()) {
-        Some("check") => opts.command = Command::Check,
-        Some("verify") => opts.command = Command::Verify,
-        Some("generate") => {}
-        _ => {
-            return parse_flags(&mut opts, args)
-                .map(|()| Some(opts))
-                .or_else(|e| if e == "help" { Ok(None) } else { Err(e) })
-                .and_then(|opts| match opts {
-                    Some(o) if o.format == Format::Json && !o.stdout => Err(
-                        "--format json prints the plan: use it with --stdout or with check".into(),
-                    ),
-                    other => Ok(other),
-                });
-        }
+    let command = match args.peek().map(|a| a.as_str()) {
+        Some("check") => Some(Command::Check),
+        Some("verify") => Some(Command::Verify),
+        Some("generate") => Some(Command::Generate),
+        _ => None,
+    };
+    if let Some(command) = command {
+        opts.command = command;
+        args.next();
     }
-    args.next();
     match parse_flags(&mut opts, args) {
-        Ok(()) => Ok(Some(opts)),
-        Err(e) if e == "help" => Ok(None),
-        Err(e) => Err(e),
+        Ok(()) => {}
+        Err(e) if e == "help" => return Ok(None),
+        Err(e) => return Err(e),
     }
-    .and_then(|opts| match opts {
-        Some(o) if o.format == Format::Json && o.command != Command::Check && !o.stdout => {
-            Err("--format json prints the plan: use it with --stdout or with check".into())
-        }
-        other => Ok(other),
-    })
+    if opts.format == Format::Json && opts.command != Command::Check && !opts.stdout {
+        return Err("--format json prints the plan: use it with --stdout or with check".into());
+    }
+    Ok(Some(opts))
 }
 
 fn parse_flags<'a>(
