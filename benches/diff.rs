@@ -6,7 +6,7 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use rls::diff::{self, Options};
 use rls::model::{
     CmpOp, ColumnDef, Command, DefaultExpr, Expr, ExprOp, FkAction, ForeignKey, Identity, Index,
-    Literal, Policy, PolicyKind, PolicyName, Role, SqlType, TableDef,
+    Literal, Policy, PolicyKind, PolicyName, Role, SchemaDef, SqlType, TableDef,
 };
 use std::borrow::Cow::{Borrowed as B, Owned as O};
 use std::hint::black_box;
@@ -122,8 +122,8 @@ fn table(i: usize, changed: bool) -> TableDef {
     }
 }
 
-fn schema(n: usize, changed: bool) -> Vec<TableDef> {
-    (0..n).map(|i| table(i, changed && i % 10 == 0)).collect()
+fn schema(n: usize, changed: bool) -> SchemaDef {
+    SchemaDef::from_tables((0..n).map(|i| table(i, changed && i % 10 == 0)).collect())
 }
 
 fn bench(c: &mut Criterion) {

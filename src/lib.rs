@@ -27,7 +27,7 @@ pub use rls_macros::{PgEnum, Table};
 #[macro_export]
 macro_rules! gen_migrations {
     ($schema:expr) => {
-        $crate::cli::main(&$schema, env!("CARGO_MANIFEST_DIR"))
+        $crate::cli::main(&$schema, env!("CARGO_PKG_NAME"), env!("CARGO_MANIFEST_DIR"))
     };
 }
 

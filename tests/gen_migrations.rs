@@ -7,12 +7,17 @@ use std::path::{Path, PathBuf};
 fn run(schema: &Schema, dir: &Path, args: &[&str]) -> (u8, String, String) {
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = cli::run(schema, dir, &args, &mut out, &mut err);
+    let code = cli::run(schema, "example", dir, &args, &mut out, &mut err);
     (
         code,
         String::from_utf8(out).unwrap(),
         String::from_utf8(err).unwrap(),
     )
+}
+
+/// The output with the test's folder written as `[DIR]`, for snapshots.
+fn redact(text: &str, dir: &Path) -> String {
+    text.replace(dir.to_str().unwrap(), "[DIR]")
 }
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -34,17 +39,20 @@ fn writes_once_then_reports_no_changes() {
         "{out}"
     );
     let written = std::fs::read_to_string(&file).unwrap();
-    assert_eq!(written, sql::migration(schema, Auth::Postgres).unwrap());
+    assert_eq!(written, sql::migration(&schema.into()).unwrap());
+    insta::assert_snapshot!("first_migration_written", redact(&out, &dir));
 
     let (code, out, _) = run(schema, &dir, &[]);
     assert_eq!(code, 0);
     assert!(out.starts_with("no changes"), "{out}");
+    insta::assert_snapshot!("no_changes", redact(&out, &dir));
 
     // Written migrations are never rewritten: the snapshot, not the SQL, is what the next
     // run compares with.
     std::fs::write(&file, "-- applied by hand\n").unwrap();
     let (code, out, _) = run(schema, &dir, &[]);
-    assert_eq!((code, out.as_str()), (0, "no changes\n"));
+    assert_eq!(code, 0);
+    assert!(out.starts_with("no changes"), "{out}");
     assert_eq!(
         std::fs::read_to_string(&file).unwrap(),
         "-- applied by hand\n"
@@ -64,10 +72,27 @@ fn flags() {
     assert_eq!(code, 0);
     assert_eq!(
         out,
-        sql::migration(&todos_example::SCHEMA, Auth::Neon).unwrap()
+        sql::migration(&todos_example::SCHEMA.auth(Auth::Neon).into()).unwrap()
     );
     assert!(out.contains("CREATE EXTENSION IF NOT EXISTS pg_session_jwt;"));
     assert!(!dir.join("migrations").exists(), "--stdout wrote a file");
+    // The first migration as a plan: the same changes, without the section headings.
+    let (code, json, _) = run(
+        &todos_example::SCHEMA,
+        &dir,
+        &["--stdout", "--format", "json"],
+    );
+    assert_eq!(code, 0);
+    let plan: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let changes = plan["changes"].as_array().unwrap();
+    assert_eq!(changes[0]["change"]["kind"], "set_up_auth");
+    let full = sql::migration(&todos_example::SCHEMA.into()).unwrap();
+    for c in changes {
+        assert!(full.contains(c["sql"].as_str().unwrap()), "{c}");
+    }
+    let (code, json, _) = run(&todos_example::SCHEMA, &dir, &["check", "--format", "json"]);
+    assert_eq!((code, json.starts_with('{')), (1, true), "{json}");
+    assert!(!dir.join("migrations").exists(), "check wrote a file");
 
     let custom = dir.join("db");
     let (code, _, _) = run(
@@ -83,6 +108,8 @@ fn flags() {
         &["--frobnicate"],
         &["--name", "a b"],
         &["--dir"],
+        &["--format", "yaml"],
+        &["--format", "json"],
     ] {
         let (code, _, err) = run(&todos_example::SCHEMA, &dir, bad);
         assert_eq!(code, 2, "{bad:?}: {err}");
@@ -126,7 +153,7 @@ pub struct Long {
 #[test]
 fn refuses_a_faulty_schema_with_every_reason() {
     let schema = Schema::new(&[Pet::TABLE, Long::TABLE, Long::TABLE]);
-    let errors = sql::migration(&schema, Auth::Postgres).unwrap_err();
+    let errors = sql::migration(&schema.into()).unwrap_err();
     let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
     let all = messages.join("\n");
     assert!(
@@ -148,7 +175,7 @@ fn refuses_a_faulty_schema_with_every_reason() {
     std::fs::remove_dir_all(&dir).unwrap();
 
     let fixed = Schema::new(&[Pet::TABLE, Owner::TABLE]);
-    let errors = sql::migration(&fixed, Auth::Postgres).unwrap_err();
+    let errors = sql::migration(&fixed.into()).unwrap_err();
     assert_eq!(errors.len(), 1, "{errors:?}");
 }
 
@@ -217,19 +244,42 @@ fn incremental_migrations_from_snapshots() {
     let dir = temp_dir("incremental");
     let migrations = dir.join("migrations");
     assert_eq!(run(&v1::SCHEMA, &dir, &[]).0, 0);
-    assert_eq!(
-        run(&v1::SCHEMA, &dir, &["check"]),
-        (0, "no changes\n".into(), String::new())
-    );
+    let (code, out, err) = run(&v1::SCHEMA, &dir, &["check"]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert!(out.starts_with("no changes"), "{out}");
+    let (code, json, _) = run(&v1::SCHEMA, &dir, &["check", "--format", "json"]);
+    assert_eq!(code, 0);
+    let plan: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(plan["changes"], serde_json::json!([]));
 
     // check: differences are printed, exit 1, nothing written.
     let (code, out, _) = run(&v2::SCHEMA, &dir, &["check"]);
     assert_eq!(code, 1);
     assert!(out.contains(r#"RENAME COLUMN "title" TO "name""#), "{out}");
     assert!(!migrations.join("0002_change.sql").exists());
+    // The same as a JSON plan: each change with its phase and SQL.
+    let (code, json, _) = run(&v2::SCHEMA, &dir, &["check", "--format", "json"]);
+    assert_eq!(code, 1);
+    insta::assert_snapshot!("plan_json", json);
+    let (code, stdout_json, _) = run(&v2::SCHEMA, &dir, &["--stdout", "--format", "json"]);
+    assert_eq!((code, stdout_json), (0, json.clone()));
+    let plan: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let sql: String = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["sql"].as_str().unwrap())
+        .collect();
+    // Each change reads back as the same data and renders as the same SQL.
+    for c in plan["changes"].as_array().unwrap() {
+        let change: rls::diff::Change = serde_json::from_value(c["change"].clone()).unwrap();
+        assert_eq!(sql::render_change(&change), c["sql"].as_str().unwrap());
+    }
+    assert!(out.ends_with(&format!("{sql}\n")), "{out}\n---\n{sql}");
 
     let (code, out, err) = run(&v2::SCHEMA, &dir, &[]);
     assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    insta::assert_snapshot!("change_written", redact(&out, &dir));
     let second = std::fs::read_to_string(migrations.join("0002_change.sql")).unwrap();
     assert!(
         second.contains(
@@ -238,7 +288,7 @@ fn incremental_migrations_from_snapshots() {
         "{second}"
     );
     assert!(migrations.join("snapshots/0002_change.json").exists());
-    assert_eq!(run(&v2::SCHEMA, &dir, &[]).1, "no changes\n");
+    assert!(run(&v2::SCHEMA, &dir, &[]).1.starts_with("no changes"));
 
     // Destructive: refused with the reason, nothing written; then allowed and marked.
     let (code, _, err) = run(&v3::SCHEMA, &dir, &[]);
@@ -267,5 +317,28 @@ fn incremental_migrations_from_snapshots() {
     let (code, _, err) = run(&v3::SCHEMA, &dir, &[]);
     assert_eq!(code, 1);
     assert!(err.contains("has no snapshot"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The README's first command, `cargo run --bin gen-migrations`, on a fresh clone: the
+/// bundled example's migrations are up to date (run on a copy of them).
+#[test]
+fn fresh_clone_reports_what_is_there_and_what_to_do() {
+    let dir = temp_dir("fresh");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/todos/migrations");
+    let copy = dir.join("migrations");
+    std::fs::create_dir_all(copy.join("snapshots")).unwrap();
+    for sub in ["", "snapshots"] {
+        for entry in std::fs::read_dir(source.join(sub)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                std::fs::copy(&path, copy.join(sub).join(path.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+    let (code, out, err) = run(&todos_example::SCHEMA, &dir, &[]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert!(out.lines().count() <= 8, "{out}");
+    insta::assert_snapshot!("fresh_clone", redact(&out, &dir));
     std::fs::remove_dir_all(&dir).unwrap();
 }

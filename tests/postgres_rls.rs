@@ -56,7 +56,7 @@ fn sqlstate(result: Result<sqlx::postgres::PgQueryResult, sqlx::Error>) -> Strin
 const INSUFFICIENT_PRIVILEGE: &str = "42501";
 
 async fn apply(pool: &PgPool, schema: &rls::Schema) {
-    let migration = sql::migration(schema, Auth::Postgres).unwrap();
+    let migration = sql::migration(&schema.auth(Auth::Postgres).into()).unwrap();
     sqlx::raw_sql(AssertSqlSafe(migration))
         .execute(pool)
         .await

@@ -15,7 +15,14 @@ fn verify(url: &str) -> (u8, String, String) {
     let (mut out, mut err) = (Vec::new(), Vec::new());
     // The example's crate folder: its migrations and snapshot.
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/todos");
-    let code = cli::run(&todos_example::SCHEMA, &dir, &args, &mut out, &mut err);
+    let code = cli::run(
+        &todos_example::SCHEMA,
+        "todos-example",
+        &dir,
+        &args,
+        &mut out,
+        &mut err,
+    );
     (
         code,
         String::from_utf8(out).unwrap(),

@@ -1,8 +1,8 @@
 //! Checks of a whole schema that the derive cannot make on one struct alone (it sees one
 //! table at a time, and custom roles' names only exist once their constants are evaluated).
 
-use crate::model::{Role, Schema, TableDef, TypeName};
-use crate::sql::{enums, expr, names, policy_roles};
+use crate::model::{Role, Schema, TableDef, TypeName, enums, policy_roles};
+use crate::sql::{expr, names};
 use std::fmt;
 
 /// A fault in the schema, with the table it was found in and what to do about it.

@@ -1,8 +1,9 @@
 //! `gen-migrations`: the command-line front of the migration writer. A user's bin calls it
 //! through `rls::gen_migrations!(SCHEMA)`.
 
-use crate::diff::{self, Options};
-use crate::model::{Auth, Schema, TableDef};
+use crate::change::plural;
+use crate::diff::{self, Options, Plan};
+use crate::model::{Auth, Schema, SchemaDef};
 use crate::snapshot::Snapshot;
 use crate::sql;
 use std::io::Write;
@@ -20,6 +21,8 @@ Commands:
 
 Options:
   --stdout               print the SQL instead of writing files
+  --format sql|json      with --stdout and check: print the SQL (default), or the plan as
+                         JSON (each change with its phase, destructive mark, notes and SQL)
   --dir DIR              migrations folder (default: the crate's migrations/)
   --name NAME            description part of the file name (default: init, then change)
   --auth neon|postgres   provider of auth.user_id() for the first migration
@@ -32,10 +35,12 @@ Files are sqlx's layout, DIR/<version>_<name>.sql, runnable by sqlx::migrate!() 
 ";
 
 /// Runs the generator with the process's arguments and prints to stdout / stderr.
-pub fn main(schema: &Schema, manifest_dir: &str) -> ExitCode {
+/// `crate_name` and `manifest_dir` are the schema crate's (`gen_migrations!` passes them).
+pub fn main(schema: &Schema, crate_name: &str, manifest_dir: &str) -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let code = run(
         schema,
+        crate_name,
         Path::new(manifest_dir),
         &args,
         &mut std::io::stdout(),
@@ -48,6 +53,7 @@ pub fn main(schema: &Schema, manifest_dir: &str) -> ExitCode {
 /// code: 0 done, 1 refused or differences found, 2 bad usage.
 pub fn run(
     schema: &Schema,
+    crate_name: &str,
     crate_dir: &Path,
     args: &[String],
     out: &mut dyn Write,
@@ -64,10 +70,17 @@ pub fn run(
             return 2;
         }
     };
-    let result = match opts.command {
-        Command::Generate => generate(schema, &opts, out),
-        Command::Check => check(schema, &opts, out),
-        Command::Verify => verify(schema, &opts, out),
+    let mut schema = SchemaDef::from(schema);
+    schema.auth = opts.auth;
+    let ctx = Ctx {
+        schema,
+        crate_name,
+        opts,
+    };
+    let result = match ctx.opts.command {
+        Command::Generate => generate(&ctx, out),
+        Command::Check => check(&ctx, out),
+        Command::Verify => verify(&ctx, out),
     };
     match result {
         Ok(code) => code,
@@ -85,9 +98,16 @@ enum Command {
     Verify,
 }
 
+#[derive(PartialEq)]
+enum Format {
+    Sql,
+    Json,
+}
+
 struct Opts {
     command: Command,
     stdout: bool,
+    format: Format,
     dir: PathBuf,
     name: Option<String>,
     auth: Auth,
@@ -99,6 +119,7 @@ fn parse(schema: &Schema, crate_dir: &Path, args: &[String]) -> Result<Option<Op
     let mut opts = Opts {
         command: Command::Generate,
         stdout: false,
+        format: Format::Sql,
         dir: crate_dir.join("migrations"),
         name: None,
         auth: schema.auth,
@@ -106,22 +127,25 @@ fn parse(schema: &Schema, crate_dir: &Path, args: &[String]) -> Result<Option<Op
         database_url: std::env::var("DATABASE_URL").ok(),
     };
     let mut args = args.iter().peekable();
-    match args.peek().map(|a| a.as_str()) {
-        Some("check") => opts.command = Command::Check,
-        Some("verify") => opts.command = Command::Verify,
-        Some("generate") => {}
-        _ => {
-            return parse_flags(&mut opts, args)
-                .map(|()| Some(opts))
-                .or_else(|e| if e == "help" { Ok(None) } else { Err(e) });
-        }
+    let command = match args.peek().map(|a| a.as_str()) {
+        Some("check") => Some(Command::Check),
+        Some("verify") => Some(Command::Verify),
+        Some("generate") => Some(Command::Generate),
+        _ => None,
+    };
+    if let Some(command) = command {
+        opts.command = command;
+        args.next();
     }
-    args.next();
     match parse_flags(&mut opts, args) {
-        Ok(()) => Ok(Some(opts)),
-        Err(e) if e == "help" => Ok(None),
-        Err(e) => Err(e),
+        Ok(()) => {}
+        Err(e) if e == "help" => return Ok(None),
+        Err(e) => return Err(e),
     }
+    if opts.format == Format::Json && opts.command != Command::Check && !opts.stdout {
+        return Err("--format json prints the plan: use it with --stdout or with check".into());
+    }
+    Ok(Some(opts))
 }
 
 fn parse_flags<'a>(
@@ -139,6 +163,17 @@ fn parse_flags<'a>(
             "--stdout" => opts.stdout = true,
             "--allow-destructive" => opts.allow_destructive = true,
             "--dir" => opts.dir = PathBuf::from(value("--dir")?),
+            "--format" => {
+                opts.format = match value("--format")?.as_str() {
+                    "sql" => Format::Sql,
+                    "json" => Format::Json,
+                    v => {
+                        return Err(format!(
+                            "--format {v:?}: write --format sql or --format json"
+                        ));
+                    }
+                }
+            }
             "--database-url" => opts.database_url = Some(value("--database-url")?),
             "--name" => {
                 let name = value("--name")?;
@@ -214,38 +249,40 @@ impl History {
     }
 }
 
-fn model(schema: &Schema) -> Vec<TableDef> {
-    schema.tables.iter().map(|t| (*t).clone()).collect()
+/// What a command works on: the schema (with `--auth` applied), the crate's name and the
+/// options.
+struct Ctx<'a> {
+    schema: SchemaDef,
+    crate_name: &'a str,
+    opts: Opts,
 }
 
 /// The last snapshot; a lone first migration written before snapshots existed is adopted
 /// when it is exactly what the schema renders.
 fn last_snapshot(
-    schema: &Schema,
-    opts: &Opts,
+    ctx: &Ctx,
     history: &History,
     out: &mut dyn Write,
-) -> Result<Option<Snapshot>, String> {
+) -> Result<Option<SchemaDef>, String> {
     let Some((_, last)) = history.migrations.last() else {
         return Ok(None);
     };
+    let opts = &ctx.opts;
     let path = History::snapshot_path(last);
     match std::fs::read_to_string(&path) {
         Ok(text) => Snapshot::from_json(&text)
-            .map(Some)
+            .map(|s| Some(s.into()))
             .map_err(|e| format!("{}: {e}", path.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let written = std::fs::read_to_string(last)
                 .map_err(|e| format!("cannot read {}: {e}", last.display()))?;
-            let full = sql::migration(schema, opts.auth).map_err(schema_errors)?;
+            let full = sql::migration(&ctx.schema).map_err(schema_errors)?;
             if history.migrations.len() == 1 && written == full {
-                let snapshot =
-                    Snapshot::new(opts.auth, schema.session_roles.to_vec(), model(schema));
                 if !opts.stdout && opts.command == Command::Generate {
-                    write_file(&path, &snapshot.to_json())?;
-                    let _ = writeln!(out, "adopted {}: wrote {}", last.display(), path.display());
+                    write_file(&path, &Snapshot::from(ctx.schema.clone()).to_json())?;
+                    let _ = writeln!(out, "adopted {}: wrote {}", shown(last), shown(&path));
                 }
-                return Ok(Some(snapshot));
+                return Ok(Some(ctx.schema.clone()));
             }
             Err(format!(
                 "{} has no snapshot ({}), so what it created is unknown. Restore the snapshot \
@@ -256,6 +293,40 @@ fn last_snapshot(
             ))
         }
         Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+    }
+}
+
+/// A path as the user would type it: relative to the current directory when inside it.
+fn shown(path: &Path) -> String {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// "2 tables, 5 policies, 2 roles".
+fn counts(schema: &SchemaDef) -> String {
+    format!(
+        "{}, {}, {}",
+        plural(schema.tables.len(), "table"),
+        plural(schema.policy_count(), "policy"),
+        plural(schema.roles().len(), "role")
+    )
+}
+
+/// The written migrations' file names, for the reports.
+fn migration_count(history: &History) -> String {
+    match history.migrations.last() {
+        None => "no migrations yet".into(),
+        Some((_, last)) => format!(
+            "{}, the last {}",
+            plural(history.migrations.len(), "migration"),
+            last.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        ),
     }
 }
 
@@ -272,19 +343,30 @@ fn write_file(path: &Path, text: &str) -> Result<(), String> {
     std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
-fn generate(schema: &Schema, opts: &Opts, out: &mut dyn Write) -> Result<u8, String> {
+fn generate(ctx: &Ctx, out: &mut dyn Write) -> Result<u8, String> {
+    let opts = &ctx.opts;
     let history = History::read(&opts.dir)?;
-    let previous = last_snapshot(schema, opts, &history, out)?;
-    let (sql, snapshot, default_name) = match &previous {
+    let previous = last_snapshot(ctx, &history, out)?;
+    let (plan, sql, default_name) = match &previous {
         None => (
-            sql::migration(schema, opts.auth).map_err(schema_errors)?,
-            Snapshot::new(opts.auth, schema.session_roles.to_vec(), model(schema)),
+            diff::initial(&ctx.schema).map_err(schema_errors)?,
+            sql::migration(&ctx.schema).map_err(schema_errors)?,
             "init",
         ),
         Some(previous) => {
-            let (plan, new) = changes(schema, previous, opts.allow_destructive)?;
-            if plan.is_empty() {
-                let _ = writeln!(out, "no changes");
+            let plan = changes(ctx, previous, opts.allow_destructive)?;
+            if plan.is_empty() && opts.format == Format::Sql {
+                let _ = write!(
+                    out,
+                    "no changes: {} ({}): {}\n\
+                     Up to date: the tables and policies match the last snapshot ({}).\n\
+                     Next: edit the model structs and run again to get the next migration;\n\
+                     \x20     `gen-migrations check` in CI fails while one is missing; --help for more.\n",
+                    ctx.crate_name,
+                    shown(&opts.dir),
+                    migration_count(&history),
+                    counts(&ctx.schema)
+                );
                 return Ok(0);
             }
             let last = history
@@ -297,15 +379,19 @@ fn generate(schema: &Schema, opts: &Opts, out: &mut dyn Write) -> Result<u8, Str
                 "-- Generated by rls {} from the Rust schema: the changes since {last}.\n-- Do not edit: change the structs and generate a new migration.\n\n",
                 env!("CARGO_PKG_VERSION")
             );
-            (
-                header + &plan.sql(),
-                Snapshot::new(previous.auth, schema.session_roles.to_vec(), new),
-                "change",
-            )
+            let sql = header + &plan.sql();
+            (plan, sql, "change")
         }
     };
     if opts.stdout {
-        let _ = write!(out, "{sql}");
+        match opts.format {
+            Format::Sql => {
+                let _ = write!(out, "{sql}");
+            }
+            Format::Json => {
+                let _ = write!(out, "{}", plan.to_json());
+            }
+        }
         return Ok(0);
     }
     let name = opts.name.as_deref().unwrap_or(default_name);
@@ -314,84 +400,97 @@ fn generate(schema: &Schema, opts: &Opts, out: &mut dyn Write) -> Result<u8, Str
         .join(format!("{:04}_{name}.sql", history.next_version()));
     write_file(&path, &sql)?;
     let snapshot_path = History::snapshot_path(&path);
-    write_file(&snapshot_path, &snapshot.to_json())?;
+    write_file(&snapshot_path, &Snapshot::from(plan.next.clone()).to_json())?;
+    let what = match previous {
+        None => format!("Creates the whole schema: {}", counts(&plan.next)),
+        Some(_) => format!("Changes: {}", plan.summary()),
+    };
     let _ = writeln!(
         out,
-        "wrote {} and {}",
-        path.display(),
-        snapshot_path.display()
+        "{}: wrote {}\n  and its snapshot {}\n{what}",
+        ctx.crate_name,
+        shown(&path),
+        shown(&snapshot_path)
+    );
+    for note in plan.notes.iter().take(2) {
+        let _ = writeln!(out, "Note: {note}");
+    }
+    if plan.notes.len() > 2 {
+        let _ = writeln!(
+            out,
+            "... and {} more notes at the top of the migration",
+            plan.notes.len() - 2
+        );
+    }
+    let _ = writeln!(
+        out,
+        "Next: apply it with sqlx::migrate!() or `sqlx migrate run`, and commit both files."
     );
     Ok(0)
 }
 
-/// What changed since `previous`, with RLS kept on where it was (see `diff::keep_rls_on`),
-/// and the model as the next snapshot records it.
-fn changes(
-    schema: &Schema,
-    previous: &Snapshot,
-    allow_destructive: bool,
-) -> Result<(diff::Plan, Vec<TableDef>), String> {
-    let mut new = model(schema);
-    let notes = diff::keep_rls_on(&previous.tables, &mut new);
-    let mut plan = diff::diff_with_roles(
-        &previous.tables,
-        &previous.session_roles,
-        &new,
-        schema.session_roles,
-        Options { allow_destructive },
-    )
-    .map_err(|e| e.to_string())?;
-    plan.notes = notes;
-    Ok((plan, new))
+/// What changed since `previous` (see [`diff::diff`]).
+fn changes(ctx: &Ctx, previous: &SchemaDef, allow_destructive: bool) -> Result<Plan, String> {
+    diff::diff(previous, &ctx.schema, Options { allow_destructive }).map_err(|e| e.to_string())
 }
 
-fn check(schema: &Schema, opts: &Opts, out: &mut dyn Write) -> Result<u8, String> {
+fn check(ctx: &Ctx, out: &mut dyn Write) -> Result<u8, String> {
+    let opts = &ctx.opts;
     let history = History::read(&opts.dir)?;
-    let Some(previous) = last_snapshot(schema, opts, &history, out)? else {
-        let _ = writeln!(out, "no migration yet: the whole schema is new");
+    let Some(previous) = last_snapshot(ctx, &history, out)? else {
+        if opts.format == Format::Json {
+            let plan = diff::initial(&ctx.schema).map_err(schema_errors)?;
+            let _ = write!(out, "{}", plan.to_json());
+        } else {
+            let _ = writeln!(out, "no migration yet: the whole schema is new");
+        }
         return Ok(1);
     };
     // Destructive changes are shown too: check reports, it writes nothing.
-    let (plan, _) = changes(schema, &previous, true)?;
-    if plan.is_empty() {
-        let _ = writeln!(out, "no changes");
-        return Ok(0);
+    let plan = changes(ctx, &previous, true)?;
+    if opts.format == Format::Json {
+        let _ = write!(out, "{}", plan.to_json());
+    } else if plan.is_empty() {
+        let _ = writeln!(
+            out,
+            "no changes: {} matches the last snapshot ({})",
+            ctx.crate_name,
+            migration_count(&history)
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "the schema differs from the last snapshot; `gen-migrations` would write:\n\n{}",
+            plan.sql()
+        );
     }
-    let _ = writeln!(
-        out,
-        "the schema differs from the last snapshot; `gen-migrations` would write:\n\n{}",
-        plan.sql()
-    );
-    Ok(1)
+    Ok(if plan.is_empty() { 0 } else { 1 })
 }
 
-fn verify(schema: &Schema, opts: &Opts, out: &mut dyn Write) -> Result<u8, String> {
+fn verify(ctx: &Ctx, out: &mut dyn Write) -> Result<u8, String> {
+    let opts = &ctx.opts;
     let url = opts
         .database_url
         .clone()
         .ok_or("verify needs --database-url URL (or DATABASE_URL)")?;
     // What the database should hold: the schema, with RLS kept on where the last migration
-    // kept it (see `diff::keep_rls_on`).
+    // kept it (see `diff::diff`).
     let history = History::read(&opts.dir)?;
-    let mut expected = model(schema);
-    if let Some(previous) = last_snapshot(schema, opts, &history, &mut std::io::sink())? {
-        diff::keep_rls_on(&previous.tables, &mut expected);
+    let mut expected = ctx.schema.clone();
+    if let Some(previous) = last_snapshot(ctx, &history, &mut std::io::sink())? {
+        expected = changes(ctx, &previous, true)?.next;
+        expected.auth = ctx.schema.auth;
     }
-    verify_database(&url, &expected, opts.auth, out)
+    verify_database(&url, &expected, out)
 }
 
 #[cfg(feature = "runtime-tokio")]
-fn verify_database(
-    url: &str,
-    expected: &[TableDef],
-    auth: Auth,
-    out: &mut dyn Write,
-) -> Result<u8, String> {
+fn verify_database(url: &str, expected: &SchemaDef, out: &mut dyn Write) -> Result<u8, String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start a runtime: {e}"))?;
-    let differences = runtime.block_on(crate::verify_db::compare(url, expected, auth))?;
+    let differences = runtime.block_on(crate::verify_db::compare(url, expected))?;
     if differences.is_empty() {
         let _ = writeln!(out, "no drift: the database matches the schema");
         return Ok(0);
@@ -404,7 +503,7 @@ fn verify_database(
 }
 
 #[cfg(not(feature = "runtime-tokio"))]
-fn verify_database(_: &str, _: &[TableDef], _: Auth, _: &mut dyn Write) -> Result<u8, String> {
+fn verify_database(_: &str, _: &SchemaDef, _: &mut dyn Write) -> Result<u8, String> {
     Err(
         "verify connects to the database: enable rls's `runtime-tokio` feature (on by default)"
             .into(),

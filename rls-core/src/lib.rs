@@ -1,8 +1,11 @@
 //! The schema model, the SQL renderer and the migration writer behind the `rls` crate.
 //!
 //! `rls-macros` turns model structs into [`model::TableDef`] constants; everything that knows
-//! SQL lives in [`sql`], so the derive and the generator can never disagree.
+//! SQL lives in [`sql`], so the derive and the generator can never disagree. A migration is
+//! planned as a list of [`change::Change`]s ([`diff::diff`], [`diff::initial`]) over
+//! [`model::SchemaDef`]s, and [`sql::render_change`] writes each one.
 
+pub mod change;
 pub mod check;
 #[cfg(feature = "clerk")]
 pub mod clerk;

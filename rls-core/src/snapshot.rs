@@ -1,7 +1,7 @@
 //! The model as committed JSON next to the migrations: what the next migration is diffed
 //! against, so no database is needed to generate it.
 
-use crate::model::{Auth, Role, TableDef};
+use crate::model::{Auth, Role, SchemaDef, TableDef};
 use serde::{Deserialize, Serialize};
 
 /// Bumped when the format changes incompatibly.
@@ -43,5 +43,21 @@ impl Snapshot {
             ));
         }
         Ok(snapshot)
+    }
+}
+
+impl From<Snapshot> for SchemaDef {
+    fn from(snapshot: Snapshot) -> SchemaDef {
+        SchemaDef {
+            auth: snapshot.auth,
+            session_roles: snapshot.session_roles,
+            tables: snapshot.tables,
+        }
+    }
+}
+
+impl From<SchemaDef> for Snapshot {
+    fn from(schema: SchemaDef) -> Snapshot {
+        Snapshot::new(schema.auth, schema.session_roles, schema.tables)
     }
 }

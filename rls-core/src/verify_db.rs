@@ -3,17 +3,17 @@
 //! both sides are deparsed the same way and equivalent text is not drift.
 
 use crate::introspect;
-use crate::model::{Auth, TableDef};
-use crate::sql::{self, distinct, quote};
+use crate::model::{SchemaDef, distinct};
+use crate::sql::{self, quote};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
-pub async fn compare(url: &str, expected: &[TableDef], auth: Auth) -> Result<Vec<String>, String> {
+pub async fn compare(url: &str, expected: &SchemaDef) -> Result<Vec<String>, String> {
     let options: PgConnectOptions = url.parse().map_err(|e| format!("--database-url: {e}"))?;
     let mut live = PgConnection::connect_with(&options)
         .await
         .map_err(|e| format!("cannot connect to the database: {e}"))?;
-    let schemas = distinct(expected.iter().map(|t| t.schema.to_string()));
+    let schemas = distinct(expected.tables.iter().map(|t| t.schema.to_string()));
     let mut actual = introspect::tables(&mut live, &schemas)
         .await
         .map_err(|e| format!("cannot read the catalog: {e}"))?;
@@ -38,13 +38,7 @@ pub async fn compare(url: &str, expected: &[TableDef], auth: Auth) -> Result<Vec
                 "verify builds the expected schema in a scratch database and could not create one: {e} (the role needs CREATEDB)"
             )
         })?;
-    let built = build_expected(
-        &options.clone().database(&scratch),
-        expected,
-        auth,
-        &schemas,
-    )
-    .await;
+    let built = build_expected(&options.clone().database(&scratch), expected, &schemas).await;
     let dropped = sqlx::query(AssertSqlSafe(format!(
         "DROP DATABASE IF EXISTS {} WITH (FORCE)",
         quote::ident(&scratch)
@@ -62,15 +56,19 @@ pub async fn compare(url: &str, expected: &[TableDef], auth: Auth) -> Result<Vec
 
 async fn build_expected(
     options: &PgConnectOptions,
-    expected: &[TableDef],
-    auth: Auth,
+    expected: &SchemaDef,
     schemas: &[String],
 ) -> Result<(Vec<introspect::DbTable>, Vec<introspect::DbEnum>), String> {
     let mut conn = PgConnection::connect_with(options)
         .await
         .map_err(|e| format!("cannot connect to the scratch database: {e}"))?;
-    let tables: Vec<&TableDef> = expected.iter().collect();
-    let migration = sql::full_migration(&tables, auth).map_err(|errors| {
+    // The tables alone, as before session roles were part of the schema: verify compares
+    // tables, and the roles are the live cluster's.
+    let tables = SchemaDef {
+        session_roles: Vec::new(),
+        ..expected.clone()
+    };
+    let migration = sql::migration(&tables).map_err(|errors| {
         let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
         format!("the schema has errors: {}", list.join("; "))
     })?;

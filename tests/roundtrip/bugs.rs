@@ -153,7 +153,7 @@ async fn bug_03_new_enum_value_used() {
 }
 
 #[tokio::test]
-#[ignore = "BUG 4 (AVOID_DISABLE_RLS_WITH_POLICIES_OR_FORCE): full_migration skips the RLS section"]
+#[ignore = "BUG 4 (AVOID_DISABLE_RLS_WITH_POLICIES_OR_FORCE): sql::migration skips the RLS section"]
 async fn bug_04_disable_rls_with_policies_or_force() {
     // t1: a policy and disable_rls; t2: force_rls and disable_rls. No explicit grants.
     let mut t1 = table(

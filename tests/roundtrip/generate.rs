@@ -31,7 +31,7 @@ pub const AVOID_UNIQUE_ON_PRIMARY_KEY: bool = false;
 pub const AVOID_UNIQUE_BECOMING_PRIMARY_KEY_UNDER_FK: bool = true;
 
 /// BUG 2: an enum type in a schema that no table of the model lives in. Neither
-/// `full_migration` nor the diff creates the schema (only the tables' schemas are
+/// `sql::migration` nor the diff creates the schema (only the tables' schemas are
 /// created): `CREATE TYPE "app"."e" ...` fails with `schema "app" does not exist`.
 pub const AVOID_ENUM_SCHEMA_WITHOUT_TABLE: bool = false;
 
@@ -41,7 +41,7 @@ pub const AVOID_ENUM_SCHEMA_WITHOUT_TABLE: bool = false;
 pub const AVOID_NEW_ENUM_VALUE_USED: bool = true;
 
 /// BUG 4: `disable_rls` on a table without explicit grants that has policies or
-/// `force_rls`: `full_migration` skips the table's whole row-level security section, so
+/// `force_rls`: `sql::migration` skips the table's whole row-level security section, so
 /// its policies, their grants and FORCE ROW LEVEL SECURITY are missing, while the diff
 /// creates (or keeps) them.
 pub const AVOID_DISABLE_RLS_WITH_POLICIES_OR_FORCE: bool = true;
@@ -93,7 +93,7 @@ pub const AVOID_DROPPED_TABLE_FK_TO_CHANGED_KEY: bool = false;
 /// BUG 13: a table with a foreign key to its own unique index (not a constraint):
 /// `CREATE TABLE` carries the foreign key inline, before the `CREATE UNIQUE INDEX` that
 /// follows it, and fails with `there is no unique constraint matching given keys for
-/// referenced table` (full_migration and the diff's new tables alike).
+/// referenced table` (sql::migration and the diff's new tables alike).
 pub const AVOID_SELF_FK_TO_UNIQUE_INDEX: bool = false;
 
 /// BUG 14: two tables dropped by one migration, the one listed first referenced by a
@@ -1580,7 +1580,7 @@ impl Gen {
     /// A value added (in the middle or at the end), removed, or the values reordered, in
     /// every column of the type.
     fn change_enum(&mut self, b: &mut [TableDef]) -> Option<String> {
-        let used: Vec<EnumType> = rls_core::sql::enums(&b.iter().collect::<Vec<_>>());
+        let used: Vec<EnumType> = rls_core::model::enums(&b.iter().collect::<Vec<_>>());
         if used.is_empty() {
             return None;
         }
@@ -1990,7 +1990,7 @@ pub fn known_bug(a: &[TableDef], b: Option<&[TableDef]>) -> Option<&'static str>
     };
     for side in &sides {
         if AVOID_ENUM_SCHEMA_WITHOUT_TABLE {
-            let enums = rls_core::sql::enums(&side.iter().collect::<Vec<_>>());
+            let enums = rls_core::model::enums(&side.iter().collect::<Vec<_>>());
             if enums
                 .iter()
                 .any(|e| e.schema != "public" && !side.iter().any(|t| t.schema == e.schema))
@@ -2055,8 +2055,8 @@ pub fn known_bug(a: &[TableDef], b: Option<&[TableDef]>) -> Option<&'static str>
 /// A label that `b` adds to an enum of `a` by ADD VALUE (the old labels kept in order) and
 /// that a default or an expression of `b` names.
 fn new_enum_value_used(a: &[TableDef], b: &[TableDef]) -> bool {
-    let old = rls_core::sql::enums(&a.iter().collect::<Vec<_>>());
-    let new = rls_core::sql::enums(&b.iter().collect::<Vec<_>>());
+    let old = rls_core::model::enums(&a.iter().collect::<Vec<_>>());
+    let new = rls_core::model::enums(&b.iter().collect::<Vec<_>>());
     let mut added: Vec<Str> = Vec::new();
     for n in &new {
         let Some(o) = old
@@ -2322,8 +2322,8 @@ fn fk_to_new_key(a: &[TableDef], b: &[TableDef]) -> Option<&'static str> {
 
 /// Enums of both `a` and `b` whose values are not kept in order (the diff rebuilds them).
 fn rebuilt_enums(a: &[TableDef], b: &[TableDef]) -> Vec<EnumType> {
-    let old = rls_core::sql::enums(&a.iter().collect::<Vec<_>>());
-    let new = rls_core::sql::enums(&b.iter().collect::<Vec<_>>());
+    let old = rls_core::model::enums(&a.iter().collect::<Vec<_>>());
+    let new = rls_core::model::enums(&b.iter().collect::<Vec<_>>());
     new.into_iter()
         .filter(|n| {
             old.iter()

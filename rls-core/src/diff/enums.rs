@@ -1,8 +1,7 @@
 //! Enum types: created, extended with ADD VALUE, or rebuilt when values go away.
 
-use super::{Phase, Plan};
+use super::{Change, Phase, Plan, QualifiedName};
 use crate::model::EnumType;
-use crate::sql::{create_enum as create, quote};
 
 /// Plans the type changes; returns the enums that are rebuilt (their columns must be
 /// converted, see `tables::diff`).
@@ -10,9 +9,14 @@ pub fn diff(plan: &mut Plan, old: &[EnumType], new: &[EnumType]) -> Vec<EnumType
     let mut rebuilt = Vec::new();
     let same = |a: &EnumType, b: &EnumType| a.schema == b.schema && a.name == b.name;
     for n in new {
-        let name = quote::qualified(&n.schema, &n.name);
+        let name = QualifiedName::of_enum(n);
         let Some(o) = old.iter().find(|o| same(o, n)) else {
-            plan.push(Phase::Types, create(n));
+            plan.push(
+                Phase::Types,
+                Change::CreateEnum {
+                    enum_type: n.clone(),
+                },
+            );
             continue;
         };
         if o.values == n.values {
@@ -31,16 +35,17 @@ pub fn diff(plan: &mut Plan, old: &[EnumType], new: &[EnumType]) -> Vec<EnumType
                 if o.values.contains(v) {
                     continue;
                 }
-                let position = match n.values[i + 1..].iter().find(|x| o.values.contains(x)) {
-                    Some(next) => format!(" BEFORE {}", quote::string(next)),
-                    None => String::new(),
-                };
+                let before = n.values[i + 1..]
+                    .iter()
+                    .find(|x| o.values.contains(x))
+                    .map(|next| next.to_string());
                 plan.push(
                     Phase::Types,
-                    format!(
-                        "ALTER TYPE {name} ADD VALUE {}{position};",
-                        quote::string(v)
-                    ),
+                    Change::AddEnumValue {
+                        enum_type: name.clone(),
+                        value: v.to_string(),
+                        before,
+                    },
                 );
             }
             continue;
@@ -55,13 +60,20 @@ pub fn diff(plan: &mut Plan, old: &[EnumType], new: &[EnumType]) -> Vec<EnumType
         let old_name = format!("{}__rls_old", n.name);
         plan.push(
             Phase::Types,
-            format!(
-                "ALTER TYPE {name} RENAME TO {};\n{}",
-                quote::ident(&old_name),
-                create(n)
-            ),
+            Change::RenameEnum {
+                enum_type: name.clone(),
+                to: old_name.clone(),
+            },
         );
-        let drop = format!("DROP TYPE {};", quote::qualified(&n.schema, &old_name));
+        plan.push(
+            Phase::Types,
+            Change::CreateEnum {
+                enum_type: n.clone(),
+            },
+        );
+        let drop = Change::DropEnum {
+            enum_type: QualifiedName::new(&n.schema, &old_name),
+        };
         if dropped.is_empty() {
             plan.push(Phase::DropTypes, drop);
         } else {
@@ -81,7 +93,9 @@ pub fn diff(plan: &mut Plan, old: &[EnumType], new: &[EnumType]) -> Vec<EnumType
     for o in old.iter().filter(|o| !new.iter().any(|n| same(o, n))) {
         plan.push(
             Phase::DropTypes,
-            format!("DROP TYPE {};", quote::qualified(&o.schema, &o.name)),
+            Change::DropEnum {
+                enum_type: QualifiedName::of_enum(o),
+            },
         );
     }
     rebuilt

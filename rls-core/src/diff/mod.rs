@@ -1,14 +1,20 @@
-//! Incremental migrations: the difference between two versions of the schema model, as SQL
-//! in an order that never opens a table to the wrong people or loses data unasked.
+//! Incremental migrations: the difference between two versions of the schema model, as a
+//! list of [`Change`]s in an order that never opens a table to the wrong people or loses
+//! data unasked. [`crate::sql::render_change`] writes their SQL.
 
 mod enums;
+mod initial;
 mod policies;
 mod renames;
 mod tables;
 
+pub use crate::change::{Change, Phase, QualifiedName, Step};
+pub use initial::initial;
+
 use crate::check::{SchemaError, check_tables};
-use crate::model::{Role, RoleKind, TableDef};
-use crate::sql::{self, distinct, grants, preamble, quote, table_grants};
+use crate::model::{Role, RoleKind, SchemaDef, TableDef, distinct};
+use crate::sql::{self, preamble, table_grants};
+use serde::Serialize;
 use std::fmt;
 
 /// How far a diff may go.
@@ -19,94 +25,119 @@ pub struct Options {
     pub allow_destructive: bool,
 }
 
-/// The statements of one migration, in a safe order.
-#[derive(Debug, Default)]
+/// A migration: its changes in the order they run, what the user should know, what it
+/// destroys, and the model the next snapshot records.
+#[derive(Debug, Clone, Serialize)]
 pub struct Plan {
-    steps: Vec<Step>,
+    /// The changes, in order (by phase; within one, in the order they were planned).
+    pub steps: Vec<Step>,
     /// Things the user should know (e.g. RLS kept on for a table without policies).
     pub notes: Vec<String>,
     /// What the migration destroys (empty unless allowed).
     pub destructive: Vec<String>,
+    /// The new model as the database holds it after the migration: what the next snapshot
+    /// must record.
+    #[serde(skip)]
+    pub next: SchemaDef,
 }
 
-#[derive(Debug)]
-struct Step {
+/// One step of a plan as `--format json` prints it: the step and its SQL.
+#[derive(Serialize)]
+struct JsonStep<'a> {
     phase: Phase,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    destructive: Option<&'a str>,
+    change: &'a Change,
     sql: String,
-    destructive: Option<String>,
 }
 
-/// The order of a migration's statements. Renames first (they change nothing about access);
-/// access is taken away before the policies guarding it go (revokes, DISABLE, DROP POLICY),
-/// structure changes next, then new and altered policies, ENABLE / FORCE, and new grants
-/// last: at no point is a table open with fewer rules than intended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Phase {
-    Roles,
-    Schemas,
-    Types,
-    Renames,
-    Revoke,
-    DisableRls,
-    DropPolicies,
-    DropForeignKeys,
-    DropTables,
-    DropConstraints,
-    DropColumns,
-    CreateTables,
-    Columns,
-    AddKeys,
-    Indexes,
-    AddForeignKeys,
-    DropTypes,
-    Policies,
-    EnableRls,
-    Grant,
+#[derive(Serialize)]
+struct JsonPlan<'a> {
+    notes: &'a [String],
+    destructive: &'a [String],
+    changes: Vec<JsonStep<'a>>,
 }
 
 impl Plan {
+    pub(crate) fn new(next: SchemaDef) -> Plan {
+        Plan {
+            steps: Vec::new(),
+            notes: Vec::new(),
+            destructive: Vec::new(),
+            next,
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.steps.is_empty()
     }
 
-    pub(crate) fn push(&mut self, phase: Phase, sql: impl Into<String>) {
+    pub(crate) fn push(&mut self, phase: Phase, change: Change) {
         self.steps.push(Step {
             phase,
-            sql: sql.into(),
+            change,
             destructive: None,
         });
     }
 
-    pub(crate) fn push_destructive(&mut self, phase: Phase, sql: impl Into<String>, what: String) {
+    pub(crate) fn push_destructive(&mut self, phase: Phase, change: Change, what: String) {
         self.destructive.push(what.clone());
         self.steps.push(Step {
             phase,
-            sql: sql.into(),
+            change,
             destructive: Some(what),
         });
     }
 
-    /// The migration's SQL: statements by phase, in the order they were planned within one.
+    /// The migration's SQL: the notes, then the statements in order.
     pub fn sql(&self) -> String {
-        let mut steps: Vec<&Step> = self.steps.iter().collect();
-        steps.sort_by_key(|s| s.phase);
-        let mut out = String::new();
-        for note in &self.notes {
-            out.push_str(&format!("-- Note: {note}\n"));
-        }
-        if !self.notes.is_empty() {
-            out.push('\n');
-        }
-        for step in steps {
-            if let Some(what) = &step.destructive {
-                out.push_str(&format!("-- DESTRUCTIVE (--allow-destructive): {what}\n"));
-            }
-            out.push_str(&step.sql);
-            if !step.sql.ends_with('\n') {
-                out.push('\n');
-            }
-        }
+        sql::render_steps(&self.notes, &self.steps)
+    }
+
+    /// The plan as pretty JSON: notes, what it destroys, and each change in order with its
+    /// phase, destructive mark and SQL.
+    pub fn to_json(&self) -> String {
+        let plan = JsonPlan {
+            notes: &self.notes,
+            destructive: &self.destructive,
+            changes: self
+                .steps
+                .iter()
+                .map(|s| JsonStep {
+                    phase: s.phase,
+                    destructive: s.destructive.as_deref(),
+                    change: &s.change,
+                    sql: sql::render_change(&s.change),
+                })
+                .collect(),
+        };
+        let mut out = serde_json::to_string_pretty(&plan).expect("the plan serializes");
+        out.push('\n');
         out
+    }
+
+    /// How many changes of each kind, in words: "1 table created, 2 policies altered".
+    pub fn summary(&self) -> String {
+        let mut counts: Vec<((&str, &str), usize)> = Vec::new();
+        for s in &self.steps {
+            let kind = s.change.summary_kind();
+            match counts.iter_mut().find(|(k, _)| *k == kind) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((kind, 1)),
+            }
+        }
+        let words: Vec<String> = counts
+            .iter()
+            .map(|((noun, verb), n)| {
+                let noun = crate::change::plural(*n, noun);
+                if verb.is_empty() {
+                    noun
+                } else {
+                    format!("{noun} {verb}")
+                }
+            })
+            .collect();
+        words.join(", ")
     }
 }
 
@@ -148,7 +179,7 @@ impl std::error::Error for DiffError {}
 /// Row-level security is never switched off by omission: a table that had it and has lost
 /// its last policy keeps it (deny all) unless the new model says `disable_rls`. Marks such
 /// tables `enable_rls` in `new` (so the snapshot records what the database has) and says so.
-pub fn keep_rls_on(old: &[TableDef], new: &mut [TableDef]) -> Vec<String> {
+fn keep_rls_on(old: &[TableDef], new: &mut [TableDef]) -> Vec<String> {
     let mut notes = Vec::new();
     let renames = renames::Renames::new(old, new);
     for t in new.iter_mut() {
@@ -164,71 +195,60 @@ pub fn keep_rls_on(old: &[TableDef], new: &mut [TableDef]) -> Vec<String> {
     notes
 }
 
-/// The migration from `old` to `new`.
-pub fn diff(old: &[TableDef], new: &[TableDef], options: Options) -> Result<Plan, DiffError> {
-    diff_with_roles(old, &[], new, &[], options)
-}
-
-/// [`diff`], with the session roles of each side (see [`crate::Schema::session_roles`]).
-pub fn diff_with_roles(
-    old: &[TableDef],
-    old_roles: &[Role],
-    new: &[TableDef],
-    new_roles: &[Role],
-    options: Options,
-) -> Result<Plan, DiffError> {
-    let new_refs: Vec<&TableDef> = new.iter().collect();
-    check_tables(&new_refs).map_err(DiffError::Schema)?;
-    let old_refs: Vec<&TableDef> = old.iter().collect();
-    let mut plan = Plan::default();
-
-    roles(
-        &mut plan,
-        &sql::roles(&old_refs, old_roles),
-        &sql::roles(&new_refs, new_roles),
-    );
-    let old_schemas = sql::schemas(&old_refs);
-    for s in sql::schemas(&new_refs) {
+/// The migration from `old` to `new`. Row-level security stays on where `old` had it and
+/// `new` merely lost its last policy (see the plan's notes); the plan's `next` records that,
+/// with `old`'s auth provider (only the first migration sets one up).
+pub fn diff(old: &SchemaDef, new: &SchemaDef, options: Options) -> Result<Plan, DiffError> {
+    let mut next = new.clone();
+    next.auth = old.auth;
+    let notes = keep_rls_on(&old.tables, &mut next.tables);
+    check_tables(&next.table_refs()).map_err(DiffError::Schema)?;
+    let mut plan = Plan::new(SchemaDef::empty(next.auth));
+    plan.notes = notes;
+    roles(&mut plan, &old.roles(), &next.roles());
+    let old_schemas = old.schemas();
+    for s in next.schemas() {
         if s != "public" && !old_schemas.contains(&s) {
-            plan.push(
-                Phase::Schemas,
-                format!("CREATE SCHEMA IF NOT EXISTS {};", quote::ident(&s)),
-            );
+            plan.push(Phase::Schemas, Change::CreateSchema { schema: s });
         }
     }
 
-    let renames = renames::Renames::new(old, new);
-    let mapped: Vec<TableDef> = old.iter().map(|t| renames.apply(t)).collect();
-    let retyped_enums = enums::diff(&mut plan, &sql::enums(&old_refs), &sql::enums(&new_refs));
+    let (old_tables, new_tables) = (&old.tables, &next.tables);
+    let renames = renames::Renames::new(old_tables, new_tables);
+    let mapped: Vec<TableDef> = old_tables.iter().map(|t| renames.apply(t)).collect();
+    let retyped_enums = enums::diff(&mut plan, &old.enums(), &next.enums());
 
     // Renames come first, tables before their columns.
-    for (o, m) in old.iter().zip(&mapped) {
+    for (o, m) in old_tables.iter().zip(&mapped) {
         if o.name != m.name {
             plan.push(
                 Phase::Renames,
-                format!(
-                    "ALTER TABLE {} RENAME TO {};",
-                    quote::qualified(&o.schema, &o.name),
-                    quote::ident(&m.name)
-                ),
+                Change::RenameTable {
+                    table: QualifiedName::of(o),
+                    to: m.name.to_string(),
+                },
             );
         }
     }
     let mut created = Vec::new();
-    for n in new {
+    for n in new_tables {
         match mapped
             .iter()
             .position(|m| m.schema == n.schema && m.name == n.name)
         {
-            Some(i) => tables::diff(&mut plan, &old[i], &mapped[i], n, &retyped_enums),
+            Some(i) => tables::diff(&mut plan, &old_tables[i], &mapped[i], n, &retyped_enums),
             None => created.push(n),
         }
     }
     // Dropped tables: those that reference others first.
-    let dropped: Vec<&TableDef> = old
+    let dropped: Vec<&TableDef> = old_tables
         .iter()
         .zip(&mapped)
-        .filter(|(_, m)| !new.iter().any(|n| n.schema == m.schema && n.name == m.name))
+        .filter(|(_, m)| {
+            !new_tables
+                .iter()
+                .any(|n| n.schema == m.schema && n.name == m.name)
+        })
         .map(|(o, _)| o)
         .collect();
     let drop_order = sql::order::order(&dropped);
@@ -236,16 +256,20 @@ pub fn diff_with_roles(
         let o = dropped[i];
         plan.push_destructive(
             Phase::DropTables,
-            format!("DROP TABLE {};", quote::qualified(&o.schema, &o.name)),
+            Change::DropTable {
+                table: QualifiedName::of(o),
+            },
             format!("drops table {}.{} and all its rows", o.schema, o.name),
         );
     }
     tables::create(&mut plan, &created);
-    grant_usage(&mut plan, &mapped, new);
+    grant_usage(&mut plan, &mapped, new_tables);
 
     if !plan.destructive.is_empty() && !options.allow_destructive {
         return Err(DiffError::Destructive(plan.destructive));
     }
+    plan.steps.sort_by_key(|s| s.phase);
+    plan.next = next;
     Ok(plan)
 }
 
@@ -257,9 +281,9 @@ fn roles(plan: &mut Plan, before: &[Role], after: &[Role]) {
             continue;
         }
         if r.kind == RoleKind::Created {
-            plan.push(Phase::Roles, preamble::create_role(&r));
+            plan.push(Phase::Roles, Change::CreateRole { role: r.clone() });
         }
-        plan.push(Phase::Roles, preamble::auth_usage(&r));
+        plan.push(Phase::Roles, Change::GrantAuthUsage { role: r });
     }
 }
 
@@ -277,9 +301,12 @@ fn grant_usage(plan: &mut Plan, old: &[TableDef], new: &[TableDef]) {
         for (r, _) in table_grants(t) {
             let pair = (t.schema.to_string(), r.name.to_string());
             if !before.contains(&pair) {
-                let sql = grants::schema_usage(&t.schema, &r);
-                if !plan.steps.iter().any(|s| s.sql == sql) {
-                    plan.push(Phase::Grant, sql);
+                let change = Change::GrantSchemaUsage {
+                    schema: t.schema.to_string(),
+                    role: r,
+                };
+                if !plan.steps.iter().any(|s| s.change == change) {
+                    plan.push(Phase::Grant, change);
                 }
             }
         }

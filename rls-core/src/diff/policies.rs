@@ -1,9 +1,9 @@
 //! Policies: ALTER where PostgreSQL can (roles, USING, WITH CHECK, name), DROP + CREATE
 //! where it cannot (command, permissive/restrictive, a clause taken away).
 
-use super::{Phase, Plan};
+use super::{Change, Phase, Plan, QualifiedName};
 use crate::model::{Expr, ExprOp, Policy, PolicyName, TableDef};
-use crate::sql::{names, policy, quote, table};
+use crate::sql::{names, policy};
 
 /// Whether the policy may read one of `columns`: it names one, or holds raw SQL that might.
 pub fn may_read(p: &Policy, columns: &[String]) -> bool {
@@ -24,14 +24,21 @@ pub fn expr_may_read(e: &Expr, columns: &[String]) -> bool {
 }
 
 pub fn diff(plan: &mut Plan, old: &TableDef, new: &TableDef, rebuild: bool) {
-    let on = table::table_name(new);
-    let drop = |p: &Policy| format!("DROP POLICY {} ON {on};", quote::ident(&names::policy(p)));
+    let on = QualifiedName::of(new);
+    let drop = |p: &Policy| Change::DropPolicy {
+        table: on.clone(),
+        name: names::policy(p),
+    };
+    let create = |p: &Policy| Change::CreatePolicy {
+        table: on.clone(),
+        policy: p.clone(),
+    };
     if rebuild {
         for p in old.policies.iter() {
             plan.push(Phase::DropPolicies, drop(p));
         }
         for p in new.policies.iter() {
-            plan.push(Phase::Policies, policy::create(new, p));
+            plan.push(Phase::Policies, create(p));
         }
         return;
     }
@@ -76,11 +83,11 @@ pub fn diff(plan: &mut Plan, old: &TableDef, new: &TableDef, rebuild: bool) {
                 let (from, to) = (names::policy(o), names::policy(n));
                 plan.push(
                     Phase::Policies,
-                    format!(
-                        "ALTER POLICY {} ON {on} RENAME TO {};",
-                        quote::ident(&from),
-                        quote::ident(&to)
-                    ),
+                    Change::RenamePolicy {
+                        table: on.clone(),
+                        from,
+                        to: to.clone(),
+                    },
                 );
                 change(plan, &on, old, o, new, n, &to);
             }
@@ -91,7 +98,7 @@ pub fn diff(plan: &mut Plan, old: &TableDef, new: &TableDef, rebuild: bool) {
         plan.push(Phase::DropPolicies, drop(o));
     }
     for n in unmatched_new {
-        plan.push(Phase::Policies, policy::create(new, n));
+        plan.push(Phase::Policies, create(n));
     }
 }
 
@@ -103,49 +110,52 @@ fn recreates(old: &Policy, new: &Policy) -> bool {
         || (old.with_check.is_some() && new.with_check.is_none())
 }
 
-/// `old` and `new` are the same policy (now named `name`).
+/// `old` and `new` are the same policy (now named `name`). Clauses compare by their SQL.
 fn change(
     plan: &mut Plan,
-    on: &str,
+    on: &QualifiedName,
     old_table: &TableDef,
     old: &Policy,
     new_table: &TableDef,
     new: &Policy,
     name: &str,
 ) {
-    let text =
-        |t: &TableDef, e: &Option<crate::model::Expr>| e.as_ref().map(|e| policy::clause(t, e));
-    let (old_using, new_using) = (text(old_table, &old.using), text(new_table, &new.using));
-    let (old_check, new_check) = (
-        text(old_table, &old.with_check),
-        text(new_table, &new.with_check),
-    );
+    let text = |t: &TableDef, e: &Option<Expr>| e.as_ref().map(|e| policy::clause(&t.name, e));
     if recreates(old, new) {
         plan.push(
             Phase::DropPolicies,
-            format!("DROP POLICY {} ON {on};", quote::ident(&names::policy(old))),
+            Change::DropPolicy {
+                table: on.clone(),
+                name: names::policy(old),
+            },
         );
-        plan.push(Phase::Policies, policy::create(new_table, new));
-        return;
-    }
-    let mut clauses = String::new();
-    if old.roles != new.roles {
-        clauses.push_str(&format!(" TO {}", policy::roles(&new.roles)));
-    }
-    if old_using != new_using
-        && let Some(u) = &new_using
-    {
-        clauses.push_str(&format!(" USING ({u})"));
-    }
-    if old_check != new_check
-        && let Some(c) = &new_check
-    {
-        clauses.push_str(&format!(" WITH CHECK ({c})"));
-    }
-    if !clauses.is_empty() {
         plan.push(
             Phase::Policies,
-            format!("ALTER POLICY {} ON {on}{clauses};", quote::ident(name)),
+            Change::CreatePolicy {
+                table: on.clone(),
+                policy: new.clone(),
+            },
+        );
+        return;
+    }
+    let changed = |a: &Option<Expr>, b: &Option<Expr>| {
+        (text(old_table, a) != text(new_table, b))
+            .then(|| b.clone())
+            .flatten()
+    };
+    let roles = (old.roles != new.roles).then(|| new.roles.to_vec());
+    let using = changed(&old.using, &new.using);
+    let with_check = changed(&old.with_check, &new.with_check);
+    if roles.is_some() || using.is_some() || with_check.is_some() {
+        plan.push(
+            Phase::Policies,
+            Change::AlterPolicy {
+                table: on.clone(),
+                name: name.to_string(),
+                roles,
+                using,
+                with_check,
+            },
         );
     }
 }

@@ -1,38 +1,46 @@
 //! Tables: creation of new ones, and column, key, index, RLS and grant changes of kept ones.
 
-use super::{Phase, Plan, policies};
-use crate::model::{ColumnDef, EnumType, Identity, TableDef, TypeName};
-use crate::sql::{grants, names, order, policy, quote, table, table_grants};
+use super::{Change, Phase, Plan, QualifiedName, initial, policies};
+use crate::model::{ColumnDef, EnumType, TableDef, TypeName};
+use crate::sql::{names, order, table, table_grants};
 
 /// New tables, in foreign-key order, with everything they carry.
 pub fn create(plan: &mut Plan, tables: &[&TableDef]) {
     let order = order::order(tables);
     for &i in &order.tables {
         let t = tables[i];
+        let name = QualifiedName::of(t);
         // Every foreign key of a new table is added once all keys and indexes exist: its
         // target may be an existing table whose key this migration changes.
-        let deferred: Vec<usize> = (0..t.foreign_keys.len()).collect();
-        let mut sql = table::create(t, &deferred);
+        let later: Vec<usize> = (0..t.foreign_keys.len()).collect();
+        plan.push(
+            Phase::CreateTables,
+            Change::CreateTable {
+                table: t.clone(),
+                later_foreign_keys: later,
+            },
+        );
         for index in table::indexes(t) {
-            sql.push_str(&table::create_index(t, &index));
-        }
-        plan.push(Phase::CreateTables, sql);
-        for &k in &deferred {
             plan.push(
-                Phase::AddForeignKeys,
-                table::add_foreign_key(t, &t.foreign_keys[k]),
+                Phase::CreateTables,
+                Change::CreateIndex {
+                    table: name.clone(),
+                    name: names::index(t, &index),
+                    index,
+                },
             );
         }
-        for p in t.policies.iter() {
-            plan.push(Phase::Policies, policy::create(t, p));
+        for key in t.foreign_keys.iter() {
+            plan.push(
+                Phase::AddForeignKeys,
+                Change::AddForeignKey {
+                    table: name.clone(),
+                    name: names::foreign_key(t, &key.columns),
+                    key: key.clone(),
+                },
+            );
         }
-        let enable = policy::enable(t);
-        if !enable.is_empty() {
-            plan.push(Phase::EnableRls, enable);
-        }
-        for (r, privileges) in table_grants(t) {
-            plan.push(Phase::Grant, grants::grant(t, &r, &privileges));
-        }
+        initial::secure(plan, t);
     }
 }
 
@@ -44,19 +52,18 @@ pub fn diff(
     new: &TableDef,
     rebuilt_enums: &[EnumType],
 ) {
-    let name = table::table_name(new);
-    let alter = |clause: String| format!("ALTER TABLE {name} {clause};");
+    let name = QualifiedName::of(new);
 
     // Column renames (the table itself was renamed before).
     for (o, m) in old.columns.iter().zip(mapped.columns.iter()) {
         if o.name != m.name {
             plan.push(
                 Phase::Renames,
-                alter(format!(
-                    "RENAME COLUMN {} TO {}",
-                    quote::ident(&o.name),
-                    quote::ident(&m.name)
-                )),
+                Change::RenameColumn {
+                    table: name.clone(),
+                    from: o.name.to_string(),
+                    to: m.name.to_string(),
+                },
             );
         }
     }
@@ -66,11 +73,14 @@ pub fn diff(
         let Some(m) = mapped.column(&n.name) else {
             plan.push(
                 Phase::Columns,
-                alter(format!("ADD COLUMN {}", table::column(n))),
+                Change::AddColumn {
+                    table: name.clone(),
+                    column: n.clone(),
+                },
             );
             continue;
         };
-        if column(plan, &alter, m, n, rebuilt_enums) {
+        if column(plan, &name, m, n, rebuilt_enums) {
             retyped.push(n.name.to_string());
         }
     }
@@ -84,7 +94,10 @@ pub fn diff(
         if new.column(&m.name).is_none() {
             plan.push_destructive(
                 Phase::DropColumns,
-                alter(format!("DROP COLUMN {}", quote::ident(&m.name))),
+                Change::DropColumn {
+                    table: name.clone(),
+                    column: m.name.to_string(),
+                },
                 format!(
                     "drops column {}.{}.{} and its data",
                     new.schema, new.name, m.name
@@ -93,7 +106,7 @@ pub fn diff(
         }
     }
 
-    keys(plan, &alter, old, mapped, new, &retyped);
+    keys(plan, &name, old, mapped, new, &retyped);
     indexes(plan, old, mapped, new);
 
     // RLS off only when said in so many words (see `keep_rls_on`); before policies go.
@@ -101,13 +114,17 @@ pub fn diff(
     if was && !is {
         plan.push(
             Phase::DisableRls,
-            alter("DISABLE ROW LEVEL SECURITY".into()),
+            Change::DisableRls {
+                table: name.clone(),
+            },
         );
     }
     if mapped.force_rls && !new.force_rls {
         plan.push(
             Phase::DisableRls,
-            alter("NO FORCE ROW LEVEL SECURITY".into()),
+            Change::NoForceRls {
+                table: name.clone(),
+            },
         );
     }
     // A column whose type changes cannot be in a policy: such tables get their policies
@@ -122,24 +139,34 @@ pub fn diff(
             .any(|p| policies::may_read(p, &dropped));
     policies::diff(plan, mapped, new, rebuild);
     if !was && is {
-        plan.push(Phase::EnableRls, alter("ENABLE ROW LEVEL SECURITY".into()));
+        plan.push(
+            Phase::EnableRls,
+            Change::EnableRls {
+                table: name.clone(),
+            },
+        );
     }
     if !mapped.force_rls && new.force_rls {
-        plan.push(Phase::EnableRls, alter("FORCE ROW LEVEL SECURITY".into()));
+        plan.push(
+            Phase::EnableRls,
+            Change::ForceRls {
+                table: name.clone(),
+            },
+        );
     }
 
-    grants_diff(plan, mapped, new);
+    grants_diff(plan, &name, mapped, new);
 }
 
 /// One column's changes; returns whether its type changes.
 fn column(
     plan: &mut Plan,
-    alter: &impl Fn(String) -> String,
+    table: &QualifiedName,
     old: &ColumnDef,
     new: &ColumnDef,
     rebuilt_enums: &[EnumType],
 ) -> bool {
-    let col = quote::ident(&new.name);
+    let column = new.name.to_string();
     let rebuilt = match &new.ty.name {
         TypeName::Enum(e) => rebuilt_enums
             .iter()
@@ -149,83 +176,74 @@ fn column(
     // Enum columns compare by the type's name: its values are the enum's own diff.
     let retype = table::sql_type(&old.ty) != table::sql_type(&new.ty) || rebuilt;
     let default_changes = old.default != new.default;
+    let mut push = |change: Change| plan.push(Phase::Columns, change);
     // An identity goes first (a default, a type change or NULL needs it gone) and comes last
     // (it needs the final type, NOT NULL and no default).
     if old.identity.is_some() && new.identity.is_none() {
-        plan.push(
-            Phase::Columns,
-            alter(format!("ALTER COLUMN {col} DROP IDENTITY")),
-        );
+        push(Change::DropIdentity {
+            table: table.clone(),
+            column: column.clone(),
+        });
     }
     if old.default.is_some() && (default_changes || retype) {
-        plan.push(
-            Phase::Columns,
-            alter(format!("ALTER COLUMN {col} DROP DEFAULT")),
-        );
+        push(Change::DropDefault {
+            table: table.clone(),
+            column: column.clone(),
+        });
     }
     if retype {
-        let ty = table::sql_type(&new.ty);
         let via_text =
             matches!(old.ty.name, TypeName::Enum(_)) || matches!(new.ty.name, TypeName::Enum(_));
-        let using = match (via_text, new.ty.array) {
-            (true, true) => format!("{col}::text[]::{ty}"),
-            (true, false) => format!("{col}::text::{ty}"),
-            (false, _) => format!("{col}::{ty}"),
+        let change = Change::SetType {
+            table: table.clone(),
+            column: column.clone(),
+            ty: new.ty.clone(),
+            via_text,
         };
-        let sql = alter(format!("ALTER COLUMN {col} TYPE {ty} USING {using}"));
         if widens(old, new) || rebuilt {
-            plan.push(Phase::Columns, sql);
+            plan.push(Phase::Columns, change);
         } else {
             plan.push_destructive(
                 Phase::Columns,
-                sql,
+                change,
                 format!(
                     "changes column {} from {} to {}, which can lose or reject values",
                     new.name,
                     table::sql_type(&old.ty),
-                    ty
+                    table::sql_type(&new.ty)
                 ),
             );
         }
     }
+    let mut push = |change: Change| plan.push(Phase::Columns, change);
     if let Some(d) = &new.default
         && (default_changes || retype)
     {
-        plan.push(
-            Phase::Columns,
-            alter(format!(
-                "ALTER COLUMN {col} SET DEFAULT {}",
-                table::default_expr(d)
-            )),
-        );
+        push(Change::SetDefault {
+            table: table.clone(),
+            column: column.clone(),
+            default: d.clone(),
+        });
     }
     if old.nullable != new.nullable {
-        let clause = if new.nullable {
-            "DROP NOT NULL"
+        let (table, column) = (table.clone(), column.clone());
+        push(if new.nullable {
+            Change::DropNotNull { table, column }
         } else {
-            "SET NOT NULL"
-        };
-        plan.push(
-            Phase::Columns,
-            alter(format!("ALTER COLUMN {col} {clause}")),
-        );
+            Change::SetNotNull { table, column }
+        });
     }
-    let kind = |i: Identity| match i {
-        Identity::Always => "ALWAYS",
-        Identity::ByDefault => "BY DEFAULT",
-    };
     match (old.identity, new.identity) {
-        (None, Some(i)) => plan.push(
-            Phase::Columns,
-            alter(format!(
-                "ALTER COLUMN {col} ADD GENERATED {} AS IDENTITY",
-                kind(i)
-            )),
-        ),
-        (Some(a), Some(b)) if a != b => plan.push(
-            Phase::Columns,
-            alter(format!("ALTER COLUMN {col} SET GENERATED {}", kind(b))),
-        ),
+        (None, Some(identity)) => push(Change::AddIdentity {
+            table: table.clone(),
+            column,
+            identity,
+        }),
+        (Some(a), Some(identity)) if a != identity => push(Change::SetIdentity {
+            table: table.clone(),
+            column,
+            identity,
+        }),
         _ => {}
     }
     retype
@@ -271,40 +289,44 @@ fn widens(old: &ColumnDef, new: &ColumnDef) -> bool {
 /// added when their content changes; renamed when only the names they derive from do.
 fn keys(
     plan: &mut Plan,
-    alter: &impl Fn(String) -> String,
+    table: &QualifiedName,
     old: &TableDef,
     mapped: &TableDef,
     new: &TableDef,
     retyped: &[String],
 ) {
-    let drop = |name: &str| alter(format!("DROP CONSTRAINT {}", quote::ident(name)));
-    let rename = |from: &str, to: &str| {
-        alter(format!(
-            "RENAME CONSTRAINT {} TO {}",
-            quote::ident(from),
-            quote::ident(to)
-        ))
+    let drop = |name: String| Change::DropConstraint {
+        table: table.clone(),
+        name,
+    };
+    let rename = |from: String, to: String| Change::RenameConstraint {
+        table: table.clone(),
+        from,
+        to,
+    };
+    let columns = |cols: &[crate::model::Str]| -> Vec<String> {
+        cols.iter().map(|c| c.to_string()).collect()
     };
 
     // Primary key.
     if mapped.primary_key != new.primary_key {
         if !old.primary_key.is_empty() {
-            plan.push(Phase::DropConstraints, drop(&names::primary_key(old)));
+            plan.push(Phase::DropConstraints, drop(names::primary_key(old)));
         }
         if !new.primary_key.is_empty() {
             plan.push(
                 Phase::AddKeys,
-                alter(format!(
-                    "ADD CONSTRAINT {} PRIMARY KEY ({})",
-                    quote::ident(&names::primary_key(new)),
-                    table::column_list(&new.primary_key)
-                )),
+                Change::AddPrimaryKey {
+                    table: table.clone(),
+                    name: names::primary_key(new),
+                    columns: columns(&new.primary_key),
+                },
             );
         }
     } else if !new.primary_key.is_empty() && names::primary_key(old) != names::primary_key(new) {
         plan.push(
             Phase::Renames,
-            rename(&names::primary_key(old), &names::primary_key(new)),
+            rename(names::primary_key(old), names::primary_key(new)),
         );
     }
 
@@ -320,21 +342,21 @@ fn keys(
         );
         if wanted.contains(&m) {
             if from != to {
-                plan.push(Phase::Renames, rename(&from, &to));
+                plan.push(Phase::Renames, rename(from, to));
             }
         } else {
-            plan.push(Phase::DropConstraints, drop(&from));
+            plan.push(Phase::DropConstraints, drop(from));
         }
     }
     let had: Vec<&crate::model::Unique> = table::uniques(mapped).collect();
     for u in wanted.iter().filter(|u| !had.contains(u)) {
         plan.push(
             Phase::AddKeys,
-            alter(format!(
-                "ADD CONSTRAINT {} UNIQUE ({})",
-                quote::ident(&names::unique(new, &u.columns)),
-                table::column_list(&u.columns)
-            )),
+            Change::AddUnique {
+                table: table.clone(),
+                name: names::unique(new, &u.columns),
+                columns: columns(&u.columns),
+            },
         );
     }
 
@@ -346,10 +368,10 @@ fn keys(
         );
         if new.foreign_keys.contains(m) {
             if from != to {
-                plan.push(Phase::Renames, rename(&from, &to));
+                plan.push(Phase::Renames, rename(from, to));
             }
         } else {
-            plan.push(Phase::DropForeignKeys, drop(&from));
+            plan.push(Phase::DropForeignKeys, drop(from));
         }
     }
     for fk in new
@@ -357,15 +379,22 @@ fn keys(
         .iter()
         .filter(|f| !mapped.foreign_keys.contains(f))
     {
-        plan.push(Phase::AddForeignKeys, table::add_foreign_key(new, fk));
+        plan.push(
+            Phase::AddForeignKeys,
+            Change::AddForeignKey {
+                table: table.clone(),
+                name: names::foreign_key(new, &fk.columns),
+                key: fk.clone(),
+            },
+        );
     }
 
-    // Checks, by name and expression.
+    // Checks, by name and condition.
     let checks = |t: &TableDef| -> Vec<(String, String)> {
         t.checks
             .iter()
             .enumerate()
-            .map(|(i, c)| (names::check(t, i, c), table::check_expr(t, c)))
+            .map(|(i, c)| (names::check(t, i, c), table::check_expr(&t.name, c)))
             .collect()
     };
     let (mut before, after) = (checks(mapped), checks(new));
@@ -384,20 +413,23 @@ fn keys(
     for (k, (name, body)) in before.iter().enumerate() {
         if after.iter().any(|(n, b)| n == name && b == body) {
             if old_names[k] != *name {
-                plan.push(Phase::Renames, rename(&old_names[k], name));
+                plan.push(Phase::Renames, rename(old_names[k].clone(), name.clone()));
             }
         } else {
-            plan.push(Phase::DropConstraints, drop(&old_names[k]));
+            plan.push(Phase::DropConstraints, drop(old_names[k].clone()));
         }
     }
-    for (name, body) in after.iter().filter(|c| !before.contains(c)) {
-        plan.push(
-            Phase::AddKeys,
-            alter(format!(
-                "ADD CONSTRAINT {} CHECK ({body})",
-                quote::ident(name)
-            )),
-        );
+    for (k, c) in after.iter().enumerate() {
+        if !before.contains(c) {
+            plan.push(
+                Phase::AddKeys,
+                Change::AddCheck {
+                    table: table.clone(),
+                    name: c.0.clone(),
+                    check: new.checks[k].clone(),
+                },
+            );
+        }
     }
 }
 
@@ -419,17 +451,18 @@ fn indexes(plan: &mut Plan, old: &TableDef, mapped: &TableDef, new: &TableDef) {
                 if from != to {
                     plan.push(
                         Phase::Renames,
-                        format!(
-                            "ALTER INDEX {} RENAME TO {};",
-                            quote::qualified(&old.schema, &from),
-                            quote::ident(&to)
-                        ),
+                        Change::RenameIndex {
+                            index: QualifiedName::new(&old.schema, &from),
+                            to,
+                        },
                     );
                 }
             }
             None => plan.push(
                 Phase::DropConstraints,
-                format!("DROP INDEX {};", quote::qualified(&old.schema, &from)),
+                Change::DropIndex {
+                    index: QualifiedName::new(&old.schema, &from),
+                },
             ),
         }
     }
@@ -437,12 +470,19 @@ fn indexes(plan: &mut Plan, old: &TableDef, mapped: &TableDef, new: &TableDef) {
         .iter()
         .filter(|w| !mapped_now.iter().any(|m| same(w, m)))
     {
-        plan.push(Phase::Indexes, table::create_index(new, w));
+        plan.push(
+            Phase::Indexes,
+            Change::CreateIndex {
+                table: QualifiedName::of(new),
+                name: names::index(new, w),
+                index: w.clone(),
+            },
+        );
     }
 }
 
 /// Revokes what the policies no longer give (before they go), grants what they newly give.
-fn grants_diff(plan: &mut Plan, old: &TableDef, new: &TableDef) {
+fn grants_diff(plan: &mut Plan, table: &QualifiedName, old: &TableDef, new: &TableDef) {
     let (before, after) = (table_grants(old), table_grants(new));
     for (role, had) in &before {
         let keeps = after
@@ -452,15 +492,13 @@ fn grants_diff(plan: &mut Plan, old: &TableDef, new: &TableDef) {
             .unwrap_or_default();
         let lost: Vec<_> = had.iter().filter(|p| !keeps.contains(p)).copied().collect();
         if !lost.is_empty() {
-            let list: Vec<&str> = lost.iter().map(|p| p.keyword()).collect();
             plan.push(
                 Phase::Revoke,
-                format!(
-                    "REVOKE {} ON {} FROM {};",
-                    list.join(", "),
-                    table::table_name(new),
-                    policy::role(role)
-                ),
+                Change::Revoke {
+                    table: table.clone(),
+                    role: role.clone(),
+                    privileges: lost,
+                },
             );
         }
     }
@@ -472,7 +510,14 @@ fn grants_diff(plan: &mut Plan, old: &TableDef, new: &TableDef) {
             .unwrap_or_default();
         let gained: Vec<_> = has.iter().filter(|p| !had.contains(p)).copied().collect();
         if !gained.is_empty() {
-            plan.push(Phase::Grant, grants::grant(new, role, &gained));
+            plan.push(
+                Phase::Grant,
+                Change::Grant {
+                    table: table.clone(),
+                    role: role.clone(),
+                    privileges: gained,
+                },
+            );
         }
     }
 }

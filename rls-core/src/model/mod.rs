@@ -6,14 +6,16 @@
 //! owned values.
 
 mod expr;
+mod inventory;
 mod policy;
 mod schema;
 mod table;
 mod types;
 
 pub use expr::{CmpOp, Expr, ExprOp, Literal};
+pub use inventory::{distinct, enums, policy_roles, roles, schemas};
 pub use policy::{Command, Grant, Policy, PolicyKind, PolicyName, Privilege, Role, RoleKind};
-pub use schema::{Auth, Schema};
+pub use schema::{Auth, Schema, SchemaDef};
 pub use table::{
     Check, ColumnDef, DefaultExpr, FkAction, ForeignKey, Identity, Index, TableDef, Unique,
 };

@@ -1,4 +1,5 @@
-use super::{Role, TableDef};
+use super::{EnumType, Role, TableDef, inventory};
+use serde::{Deserialize, Serialize};
 
 /// The tables a migration covers, listed once by the application:
 ///
@@ -41,6 +42,82 @@ impl Schema {
             session_roles: roles,
             ..self
         }
+    }
+}
+
+/// A schema as owned data: what the derive's `const` [`Schema`] and a loaded
+/// [`crate::snapshot::Snapshot`] both convert into, and what the renderer, the checker and
+/// the diff read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SchemaDef {
+    /// Which provider of `auth.user_id()` the first migration sets up.
+    pub auth: Auth,
+    /// The roles sessions switch to (see [`Schema::session_roles`]).
+    pub session_roles: Vec<Role>,
+    pub tables: Vec<TableDef>,
+}
+
+impl SchemaDef {
+    /// No tables, no session roles: what there is before the first migration.
+    pub fn empty(auth: Auth) -> SchemaDef {
+        SchemaDef {
+            auth,
+            session_roles: Vec::new(),
+            tables: Vec::new(),
+        }
+    }
+
+    /// The tables alone: auth provider `postgres`, no session roles.
+    pub fn from_tables(tables: Vec<TableDef>) -> SchemaDef {
+        SchemaDef {
+            tables,
+            ..SchemaDef::empty(Auth::Postgres)
+        }
+    }
+
+    pub fn table_refs(&self) -> Vec<&TableDef> {
+        self.tables.iter().collect()
+    }
+
+    /// The session roles, then every role a policy or grant names, each once.
+    pub fn roles(&self) -> Vec<Role> {
+        inventory::roles(&self.table_refs(), &self.session_roles)
+    }
+
+    /// Every role a policy or grant names, in order of first mention.
+    pub fn policy_roles(&self) -> Vec<Role> {
+        inventory::policy_roles(&self.table_refs())
+    }
+
+    /// The enum types the columns use, in order of first use.
+    pub fn enums(&self) -> Vec<EnumType> {
+        inventory::enums(&self.table_refs())
+    }
+
+    /// The schemas the tables and their enum types live in, in order of first use.
+    pub fn schemas(&self) -> Vec<String> {
+        inventory::schemas(&self.table_refs())
+    }
+
+    /// How many policies the tables have.
+    pub fn policy_count(&self) -> usize {
+        self.tables.iter().map(|t| t.policies.len()).sum()
+    }
+}
+
+impl From<&Schema> for SchemaDef {
+    fn from(schema: &Schema) -> SchemaDef {
+        SchemaDef {
+            auth: schema.auth,
+            session_roles: schema.session_roles.to_vec(),
+            tables: schema.tables.iter().map(|t| (*t).clone()).collect(),
+        }
+    }
+}
+
+impl From<Schema> for SchemaDef {
+    fn from(schema: Schema) -> SchemaDef {
+        SchemaDef::from(&schema)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Least-privilege grants derived from the policies.
 
-use super::{policy::role, quote, table::table_name};
+use super::{policy::role, quote, table};
+use crate::change::QualifiedName;
 use crate::model::{Privilege, Role, RoleKind, TableDef};
 
 /// What each role may do on the table, in order of first mention: a role gets a command
@@ -38,14 +39,27 @@ pub fn table_grants(table: &TableDef) -> Vec<(Role, Vec<Privilege>)> {
     out
 }
 
-pub fn grant(table: &TableDef, to: &Role, privileges: &[Privilege]) -> String {
-    let list: Vec<&str> = privileges.iter().map(|p| p.keyword()).collect();
+pub fn grant(table: &QualifiedName, to: &Role, privileges: &[Privilege]) -> String {
     format!(
         "GRANT {} ON {} TO {};\n",
-        list.join(", "),
-        table_name(table),
+        keywords(privileges),
+        table::qualified(table),
         role(to)
     )
+}
+
+pub fn revoke(table: &QualifiedName, from: &Role, privileges: &[Privilege]) -> String {
+    format!(
+        "REVOKE {} ON {} FROM {};",
+        keywords(privileges),
+        table::qualified(table),
+        role(from)
+    )
+}
+
+fn keywords(privileges: &[Privilege]) -> String {
+    let list: Vec<&str> = privileges.iter().map(|p| p.keyword()).collect();
+    list.join(", ")
 }
 
 pub fn schema_usage(schema: &str, to: &Role) -> String {

@@ -19,7 +19,8 @@ const POSTGRES_AUTH: &str = "    IF to_regprocedure('auth.session()') IS NULL TH
     END IF;
 ";
 
-pub fn render(auth: Auth, roles: &[Role]) -> String {
+/// The provider of `auth.user_id()` and `auth.session()`.
+pub fn auth_provider(auth: Auth) -> String {
     let mut out = String::new();
     match auth {
         Auth::Neon => {
@@ -36,22 +37,11 @@ pub fn render(auth: Auth, roles: &[Role]) -> String {
             );
         }
     }
-    let created: Vec<&Role> = roles
-        .iter()
-        .filter(|r| r.kind == RoleKind::Created)
-        .collect();
-    if !created.is_empty() {
-        out.push_str("\n-- Roles the policies name, created NOLOGIN when missing.\n");
-    }
-    for r in created {
-        out.push_str(&create_role(r));
-    }
-    out.push_str("\n-- Policies call auth.user_id(): its schema must be usable by the roles they apply to.\n");
-    out.push_str("GRANT USAGE ON SCHEMA auth TO CURRENT_USER;\n");
-    for r in roles.iter().filter(|r| !is_current_user(r)) {
-        out.push_str(&auth_usage(r));
-    }
     out
+}
+
+pub fn create_schema(schema: &str) -> String {
+    format!("CREATE SCHEMA IF NOT EXISTS {};", quote::ident(schema))
 }
 
 /// `CREATE ROLE ... NOLOGIN` unless the role exists.

@@ -1,0 +1,153 @@
+//! The first migration: everything from an empty database, in dependency order, as changes.
+//! Unlike an incremental plan it is not sorted by phase: each table's policies, switches and
+//! grants stay together, as `sql::migration` lays them out.
+
+use super::{Change, Phase, Plan, QualifiedName};
+use crate::check::{SchemaError, check_tables};
+use crate::model::{ForeignKey, Role, RoleKind, SchemaDef, TableDef, distinct};
+use crate::sql::{names, order, preamble, table_grants};
+
+/// The changes that build `schema` in an empty database. Refuses a schema that `check`
+/// finds fault with.
+pub fn initial(schema: &SchemaDef) -> Result<Plan, Vec<SchemaError>> {
+    let tables = schema.table_refs();
+    check_tables(&tables)?;
+    let mut plan = Plan::new(schema.clone());
+
+    plan.push(Phase::Auth, Change::SetUpAuth { auth: schema.auth });
+    let roles = schema.roles();
+    for r in roles.iter().filter(|r| r.kind == RoleKind::Created) {
+        plan.push(Phase::Roles, Change::CreateRole { role: r.clone() });
+    }
+    for r in std::iter::once(&Role::CURRENT_USER)
+        .chain(roles.iter().filter(|r| !preamble::is_current_user(r)))
+    {
+        plan.push(Phase::Roles, Change::GrantAuthUsage { role: r.clone() });
+    }
+    for s in schema.schemas().into_iter().filter(|s| s != "public") {
+        plan.push(Phase::Schemas, Change::CreateSchema { schema: s });
+    }
+    for e in schema.enums() {
+        plan.push(Phase::Types, Change::CreateEnum { enum_type: e });
+    }
+
+    let order = order::order(&tables);
+    // Keys whose target is unique only through an index wait until every index exists.
+    let mut late_keys = Vec::new();
+    for &i in &order.tables {
+        let t = tables[i];
+        let later: Vec<usize> = (0..t.foreign_keys.len())
+            .filter(|&k| {
+                order.deferred.contains(&(i, k))
+                    || !keyed_by_constraint(&tables, &t.foreign_keys[k])
+            })
+            .collect();
+        for &k in &later {
+            if !order.deferred.contains(&(i, k)) {
+                late_keys.push((i, k));
+            }
+        }
+        plan.push(
+            Phase::CreateTables,
+            Change::CreateTable {
+                table: t.clone(),
+                later_foreign_keys: later,
+            },
+        );
+        for index in crate::sql::indexes(t) {
+            plan.push(
+                Phase::CreateTables,
+                Change::CreateIndex {
+                    table: QualifiedName::of(t),
+                    name: names::index(t, &index),
+                    index,
+                },
+            );
+        }
+    }
+    for &(i, k) in order.deferred.iter().chain(&late_keys) {
+        let (t, key) = (tables[i], &tables[i].foreign_keys[k]);
+        plan.push(
+            Phase::AddForeignKeys,
+            Change::AddForeignKey {
+                table: QualifiedName::of(t),
+                name: names::foreign_key(t, &key.columns),
+                key: key.clone(),
+            },
+        );
+    }
+
+    // Access to the tables' schemas, once per schema and grantee.
+    let usage = distinct(order.tables.iter().flat_map(|&i| {
+        let t = tables[i];
+        table_grants(t)
+            .into_iter()
+            .map(move |(r, _)| (t.schema.to_string(), r))
+    }));
+    for (schema, role) in usage {
+        plan.push(Phase::Grant, Change::GrantSchemaUsage { schema, role });
+    }
+
+    // Policies before ENABLE ROW LEVEL SECURITY, grants last: no moment in which a table is
+    // open with fewer rules than intended.
+    for &i in &order.tables {
+        let t = tables[i];
+        if !t.rls_enabled() && t.grants.is_empty() {
+            continue;
+        }
+        secure(&mut plan, t);
+    }
+    Ok(plan)
+}
+
+/// A new table's policies, row-level security switches and grants, in that order.
+pub(super) fn secure(plan: &mut Plan, t: &TableDef) {
+    let table = QualifiedName::of(t);
+    for p in t.policies.iter() {
+        plan.push(
+            Phase::Policies,
+            Change::CreatePolicy {
+                table: table.clone(),
+                policy: p.clone(),
+            },
+        );
+    }
+    if t.rls_enabled() {
+        plan.push(
+            Phase::EnableRls,
+            Change::EnableRls {
+                table: table.clone(),
+            },
+        );
+    }
+    if t.force_rls {
+        plan.push(
+            Phase::EnableRls,
+            Change::ForceRls {
+                table: table.clone(),
+            },
+        );
+    }
+    for (role, privileges) in table_grants(t) {
+        plan.push(
+            Phase::Grant,
+            Change::Grant {
+                table: table.clone(),
+                role,
+                privileges,
+            },
+        );
+    }
+}
+
+/// Whether a foreign key's target columns are the primary key or a unique constraint of
+/// their table (so the key can be declared with the referencing table).
+fn keyed_by_constraint(tables: &[&TableDef], fk: &ForeignKey) -> bool {
+    tables
+        .iter()
+        .find(|t| t.schema == fk.target_schema && t.name == fk.target_table)
+        .is_none_or(|t| {
+            *t.primary_key == *fk.target_columns
+                || t.uniques.iter().any(|u| *u.columns == *fk.target_columns)
+        })
+}
