@@ -19,7 +19,7 @@ const INSTALL: &str = "run ../shared/tools/install-pg-session-jwt.sh as root (as
 async fn setup(connections: u32) -> (support::pg::TestDb, Database) {
     let db = support::pg::fresh_database().await;
     support::pg::require_extension(&db, "pg_session_jwt", INSTALL).await;
-    let migration = rls::sql::migration(&todos_example::SCHEMA, Auth::Neon).unwrap();
+    let migration = rls::sql::migration(&todos_example::SCHEMA.auth(Auth::Neon).into()).unwrap();
     db.pool.execute(AssertSqlSafe(migration)).await.unwrap();
     drop(support::pg::app_pool(&db, 1).await);
     // auth.init() at connection start needs the login role's own USAGE (it is NOINHERIT).
@@ -67,7 +67,7 @@ async fn the_neon_migration_keeps_the_extensions_functions() {
         assert_eq!(lang, "c", "auth.{function}() is the extension's");
     }
     // The portable migration on a database that has the extension: its shim steps aside.
-    let portable = rls::sql::migration(&todos_example::SCHEMA, Auth::Postgres).unwrap();
+    let portable = rls::sql::migration(&todos_example::SCHEMA.auth(Auth::Postgres).into()).unwrap();
     let other = support::pg::fresh_database().await;
     other
         .pool
@@ -91,7 +91,10 @@ async fn a_user_sees_only_their_rows() {
     for (user, task) in [("user_alice", "alice's"), ("user_bob", "bob's")] {
         let mut s = app.as_user(&SessionClaims::new(user)).await.unwrap();
         assert_eq!(user_id(&mut s).await.unwrap().as_deref(), Some(user));
-        let row = Todo::insert(todo(task)).returning_one(&mut s).await.unwrap();
+        let row = Todo::insert(todo(task))
+            .returning_one(&mut s)
+            .await
+            .unwrap();
         assert_eq!(row.user_id, user);
         s.commit().await.unwrap();
     }
@@ -114,7 +117,10 @@ async fn a_user_sees_only_their_rows() {
 async fn claims_and_forged_or_replayed_tokens_never_change_the_identity() {
     // One connection: every session below follows the others on it.
     let (_db, app) = setup(1).await;
-    let mut s = app.as_user(&SessionClaims::new("user_alice")).await.unwrap();
+    let mut s = app
+        .as_user(&SessionClaims::new("user_alice"))
+        .await
+        .unwrap();
     let alices_token: String = sqlx::query_scalar("select current_setting('pg_session_jwt.jwt')")
         .fetch_one(s.connection())
         .await
@@ -132,19 +138,31 @@ async fn claims_and_forged_or_replayed_tokens_never_change_the_identity() {
 
     // A token for bob, well formed, signed with another key.
     let forged = SessionKey::generate().sign(SessionClaims::new("user_bob").as_map());
-    let mut s = app.as_user(&SessionClaims::new("user_carol")).await.unwrap();
+    let mut s = app
+        .as_user(&SessionClaims::new("user_carol"))
+        .await
+        .unwrap();
     sqlx::query("select set_config('pg_session_jwt.jwt', $1, true)")
         .bind(&forged)
         .execute(s.connection())
         .await
         .unwrap();
     let refused = user_id(&mut s).await.expect_err("a forged token");
-    assert!(refused.to_string().contains("invalid JWT signature"), "{refused}");
+    assert!(
+        refused.to_string().contains("invalid JWT signature"),
+        "{refused}"
+    );
     drop(s);
 
     // Alice's own token again, in a later session: its jti is spent.
-    let mut s = app.as_user(&SessionClaims::new("user_carol")).await.unwrap();
-    assert_eq!(user_id(&mut s).await.unwrap().as_deref(), Some("user_carol"));
+    let mut s = app
+        .as_user(&SessionClaims::new("user_carol"))
+        .await
+        .unwrap();
+    assert_eq!(
+        user_id(&mut s).await.unwrap().as_deref(),
+        Some("user_carol")
+    );
     sqlx::query("select set_config('pg_session_jwt.jwt', $1, true)")
         .bind(&alices_token)
         .execute(s.connection())
@@ -192,7 +210,10 @@ async fn anonymous_sessions_and_a_thousand_in_a_row() {
 #[tokio::test]
 async fn a_token_left_at_session_level_is_not_read_by_the_next_session() {
     let (_db, app) = setup(1).await;
-    let mut s = app.as_user(&SessionClaims::new("user_alice")).await.unwrap();
+    let mut s = app
+        .as_user(&SessionClaims::new("user_alice"))
+        .await
+        .unwrap();
     s.connection()
         .execute(
             "select set_config('pg_session_jwt.jwt', current_setting('pg_session_jwt.jwt'), false), \
@@ -208,7 +229,11 @@ async fn a_token_left_at_session_level_is_not_read_by_the_next_session() {
         } else {
             app.anonymous().await.unwrap()
         };
-        assert_eq!(user_id(&mut s).await.unwrap(), None, "read_only = {read_only}");
+        assert_eq!(
+            user_id(&mut s).await.unwrap(),
+            None,
+            "read_only = {read_only}"
+        );
         let role: String = sqlx::query_scalar("select current_user::text")
             .fetch_one(s.connection())
             .await

@@ -675,13 +675,12 @@ pub async fn app_pool(db: &TestDb, max_connections: u32) -> PgPool {
 /// Fails, saying how to install it, when the cluster cannot create `extension`: tests that
 /// need an extension never skip.
 pub async fn require_extension(db: &TestDb, extension: &str, install: &str) {
-    let available: bool = sqlx::query_scalar(
-        "select exists (select from pg_available_extensions where name = $1)",
-    )
-    .bind(extension)
-    .fetch_one(&db.pool)
-    .await
-    .expect("pg_available_extensions");
+    let available: bool =
+        sqlx::query_scalar("select exists (select from pg_available_extensions where name = $1)")
+            .bind(extension)
+            .fetch_one(&db.pool)
+            .await
+            .expect("pg_available_extensions");
     assert!(
         available,
         "this test needs the PostgreSQL extension {extension}, which the server does not have: {install}"

@@ -18,6 +18,7 @@ use crate::query::{Conn, QueryError};
 use opening::{Identity, RoleLiteral, opening};
 use sqlx::pool::PoolConnection;
 use sqlx::{AssertSqlSafe, PgConnection, PgPool, Postgres, SqlSafeStr, Transaction};
+#[cfg(feature = "pg-session-jwt")]
 use std::sync::Arc;
 
 /// The application's pool, wrapped so that its work runs inside a [`Session`]: the pool itself
