@@ -3,7 +3,7 @@
 //! table gains a column, changes a policy and loses an index, so the diff does real work.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use rls::diff::{self, Options};
+use rls::migrations::{self, Options};
 use rls::model::{
     CmpOp, ColumnDef, Command, DefaultExpr, Expr, ExprOp, FkAction, ForeignKey, Identity, Index,
     Literal, Policy, PolicyKind, PolicyName, Role, SchemaDef, SqlType, TableDef,
@@ -130,12 +130,14 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("diff_and_render");
     for n in [10, 100, 1_000] {
         let (old, new) = (schema(n, false), schema(n, true));
-        let sql = diff::diff(&old, &new, Options::default()).unwrap().sql();
+        let sql = migrations::diff(&old, &new, Options::default())
+            .unwrap()
+            .sql();
         assert!(sql.contains("ADD COLUMN \"extra\""), "the diff does work");
         group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
             b.iter(|| {
                 let plan =
-                    diff::diff(black_box(&old), black_box(&new), Options::default()).unwrap();
+                    migrations::diff(black_box(&old), black_box(&new), Options::default()).unwrap();
                 black_box(plan.sql())
             })
         });

@@ -4,15 +4,57 @@
 //! table's DDL, its policies and the grants they need; [`gen_migrations!`] writes them as a
 //! sqlx migration. See the README for the attribute reference.
 
+// The public API, item by item: everything else in rls-core is an implementation detail.
+
+// Tables: the derives, and what they build.
+pub use rls_core::{Auth, Col, ColumnType, Role, Schema, Table, TableDef};
+pub use rls_macros::{PgEnum, Table};
+
+// Queries and sessions.
+pub use rls_core::session::LoginRoleProblem;
+#[cfg(feature = "pg-session-jwt")]
+pub use rls_core::session::SessionKey;
+pub use rls_core::{Conn, Database, Filter, Model, Order, QueryError, Session, SessionClaims};
+
+/// The query builders' types, for naming them in signatures: `Todo::select()` is a
+/// `Select<Todo>`.
+pub mod query {
+    pub use rls_core::query::{Columns, Delete, Insert, Projection, Select, SqlValue, Update};
+    // Named by the derive's expansions.
+    #[doc(hidden)]
+    pub use rls_core::query::{NewRow, RowWriter};
+}
+
+/// The schema model: plain data that `#[derive(Table)]` builds as constants and that
+/// snapshots hold. Build it by hand only for tools and tests.
+pub use rls_core::model;
+
+/// Migrations as a library: what `gen-migrations` does, for tools and tests. Most users
+/// only need the bin ([`gen_migrations!`]).
+///
+/// A [`Schema`] (the static list the application declares) and a [`Snapshot`](migrations::Snapshot)
+/// (what the last migration recorded) both convert into a [`SchemaDef`](migrations::SchemaDef):
+///
+/// ```ignore
+/// let sql = rls::migrations::migration(&my_app::SCHEMA.into())?;          // from nothing
+/// let plan = rls::migrations::diff(&previous, &my_app::SCHEMA.into(), Default::default())?;
+/// println!("{}", plan.sql());                                               // or plan.to_json()
+/// ```
+pub mod migrations {
+    pub use rls_core::check::{SchemaError, check};
+    pub use rls_core::cli::{main, run};
+    pub use rls_core::diff::{Change, DiffError, Options, Phase, Plan, Step, diff, initial};
+    pub use rls_core::model::SchemaDef;
+    pub use rls_core::snapshot::Snapshot;
+    pub use rls_core::sql::{migration, render_change};
+}
+
 /// Verification of Clerk session tokens (RS256, JWKS): see [`clerk::Verifier`].
 #[cfg(feature = "clerk")]
 pub use rls_core::clerk;
-pub use rls_core::{
-    Auth, Col, ColumnType, Conn, Database, Filter, Model, Order, QueryError, Role, Schema,
-    SchemaError, Session, SessionClaims, Table, TableDef, check, cli, diff, model, query, session,
-    snapshot, sql, sqlx,
-};
-pub use rls_macros::{PgEnum, Table};
+
+/// The sqlx this crate is built on, for the pool and for decoding.
+pub use rls_core::sqlx;
 
 /// The body of a `gen-migrations` bin:
 ///
@@ -27,7 +69,7 @@ pub use rls_macros::{PgEnum, Table};
 #[macro_export]
 macro_rules! gen_migrations {
     ($schema:expr) => {
-        $crate::cli::main(&$schema, env!("CARGO_PKG_NAME"), env!("CARGO_MANIFEST_DIR"))
+        $crate::migrations::main(&$schema, env!("CARGO_PKG_NAME"), env!("CARGO_MANIFEST_DIR"))
     };
 }
 

@@ -1,13 +1,14 @@
 #![allow(dead_code)] // model structs that only describe tables
 //! The `gen-migrations` command: files, re-runs, flags and refusals.
 
-use rls::{Auth, Schema, Table, cli, sql};
+use rls::migrations;
+use rls::{Auth, Schema, Table};
 use std::path::{Path, PathBuf};
 
 fn run(schema: &Schema, dir: &Path, args: &[&str]) -> (u8, String, String) {
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = cli::run(schema, "example", dir, &args, &mut out, &mut err);
+    let code = migrations::run(schema, "example", dir, &args, &mut out, &mut err);
     (
         code,
         String::from_utf8(out).unwrap(),
@@ -39,7 +40,7 @@ fn writes_once_then_reports_no_changes() {
         "{out}"
     );
     let written = std::fs::read_to_string(&file).unwrap();
-    assert_eq!(written, sql::migration(&schema.into()).unwrap());
+    assert_eq!(written, migrations::migration(&schema.into()).unwrap());
     insta::assert_snapshot!("first_migration_written", redact(&out, &dir));
 
     let (code, out, _) = run(schema, &dir, &[]);
@@ -72,7 +73,7 @@ fn flags() {
     assert_eq!(code, 0);
     assert_eq!(
         out,
-        sql::migration(&todos_example::SCHEMA.auth(Auth::Neon).into()).unwrap()
+        migrations::migration(&todos_example::SCHEMA.auth(Auth::Neon).into()).unwrap()
     );
     assert!(out.contains("CREATE EXTENSION IF NOT EXISTS pg_session_jwt;"));
     assert!(!dir.join("migrations").exists(), "--stdout wrote a file");
@@ -86,7 +87,7 @@ fn flags() {
     let plan: serde_json::Value = serde_json::from_str(&json).unwrap();
     let changes = plan["changes"].as_array().unwrap();
     assert_eq!(changes[0]["change"]["kind"], "set_up_auth");
-    let full = sql::migration(&todos_example::SCHEMA.into()).unwrap();
+    let full = migrations::migration(&todos_example::SCHEMA.into()).unwrap();
     for c in changes {
         assert!(full.contains(c["sql"].as_str().unwrap()), "{c}");
     }
@@ -153,7 +154,7 @@ pub struct Long {
 #[test]
 fn refuses_a_faulty_schema_with_every_reason() {
     let schema = Schema::new(&[Pet::TABLE, Long::TABLE, Long::TABLE]);
-    let errors = sql::migration(&schema.into()).unwrap_err();
+    let errors = migrations::migration(&schema.into()).unwrap_err();
     let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
     let all = messages.join("\n");
     assert!(
@@ -175,7 +176,7 @@ fn refuses_a_faulty_schema_with_every_reason() {
     std::fs::remove_dir_all(&dir).unwrap();
 
     let fixed = Schema::new(&[Pet::TABLE, Owner::TABLE]);
-    let errors = sql::migration(&fixed.into()).unwrap_err();
+    let errors = migrations::migration(&fixed.into()).unwrap_err();
     assert_eq!(errors.len(), 1, "{errors:?}");
 }
 
@@ -272,8 +273,11 @@ fn incremental_migrations_from_snapshots() {
         .collect();
     // Each change reads back as the same data and renders as the same SQL.
     for c in plan["changes"].as_array().unwrap() {
-        let change: rls::diff::Change = serde_json::from_value(c["change"].clone()).unwrap();
-        assert_eq!(sql::render_change(&change), c["sql"].as_str().unwrap());
+        let change: rls::migrations::Change = serde_json::from_value(c["change"].clone()).unwrap();
+        assert_eq!(
+            migrations::render_change(&change),
+            c["sql"].as_str().unwrap()
+        );
     }
     assert!(out.ends_with(&format!("{sql}\n")), "{out}\n---\n{sql}");
 

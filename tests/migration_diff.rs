@@ -4,8 +4,8 @@
 mod schemas;
 
 use rls::TableDef;
-use rls::diff::{self, DiffError, Options};
-use rls::model::SchemaDef;
+use rls::migrations::SchemaDef;
+use rls::migrations::{self, DiffError, Options};
 use schemas::changes::CASES;
 
 fn owned(tables: &[&TableDef]) -> SchemaDef {
@@ -18,14 +18,14 @@ fn each_kind_of_change() {
         let before = owned(case.before);
         let after = owned(case.after);
         // Destructive cases are refused unless allowed.
-        let refused = diff::diff(&before, &after, Options::default());
+        let refused = migrations::diff(&before, &after, Options::default());
         assert_eq!(
             matches!(refused, Err(DiffError::Destructive(_))),
             case.destructive,
             "{}: {refused:?}",
             case.name
         );
-        let plan = diff::diff(
+        let plan = migrations::diff(
             &before,
             &after,
             Options {
@@ -36,9 +36,9 @@ fn each_kind_of_change() {
         insta::assert_snapshot!(case.name, plan.sql());
         // Diffing a schema with itself gives nothing, and so does diffing the migrated
         // schema (RLS kept on) with the wanted one.
-        let same = diff::diff(&after, &after, Options::default()).unwrap();
+        let same = migrations::diff(&after, &after, Options::default()).unwrap();
         assert!(same.is_empty(), "{}: {}", case.name, same.sql());
-        let same = diff::diff(&plan.next, &after, Options::default()).unwrap();
+        let same = migrations::diff(&plan.next, &after, Options::default()).unwrap();
         assert!(same.is_empty(), "{}: {}", case.name, same.sql());
     }
 }

@@ -3,26 +3,27 @@
 
 mod schemas;
 
-use rls::{Auth, sql};
+use rls::Auth;
+use rls::migrations;
 
 #[test]
 fn todos_postgres() {
     insta::assert_snapshot!(
-        sql::migration(&todos_example::SCHEMA.auth(Auth::Postgres).into()).unwrap()
+        migrations::migration(&todos_example::SCHEMA.auth(Auth::Postgres).into()).unwrap()
     );
 }
 
 #[test]
 fn todos_neon() {
     insta::assert_snapshot!(
-        sql::migration(&todos_example::SCHEMA.auth(Auth::Neon).into()).unwrap()
+        migrations::migration(&todos_example::SCHEMA.auth(Auth::Neon).into()).unwrap()
     );
 }
 
 #[test]
 fn projects_postgres() {
     insta::assert_snapshot!(
-        sql::migration(&schemas::projects::SCHEMA.auth(Auth::Postgres).into()).unwrap()
+        migrations::migration(&schemas::projects::SCHEMA.auth(Auth::Postgres).into()).unwrap()
     );
 }
 
@@ -31,7 +32,7 @@ fn projects_postgres() {
 fn committed_example_migrations_are_current() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/todos");
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = rls::cli::run(
+    let code = rls::migrations::run(
         &todos_example::SCHEMA,
         "todos-example",
         &dir,

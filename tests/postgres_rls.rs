@@ -4,7 +4,8 @@
 mod schemas;
 mod support;
 
-use rls::{Auth, Table, sql};
+use rls::migrations;
+use rls::{Auth, Table};
 use serde_json::Value;
 use sqlx::{AssertSqlSafe, PgPool, Postgres, Row, Transaction};
 
@@ -56,7 +57,7 @@ fn sqlstate(result: Result<sqlx::postgres::PgQueryResult, sqlx::Error>) -> Strin
 const INSUFFICIENT_PRIVILEGE: &str = "42501";
 
 async fn apply(pool: &PgPool, schema: &rls::Schema) {
-    let migration = sql::migration(&schema.auth(Auth::Postgres).into()).unwrap();
+    let migration = migrations::migration(&schema.auth(Auth::Postgres).into()).unwrap();
     sqlx::raw_sql(AssertSqlSafe(migration))
         .execute(pool)
         .await
@@ -88,7 +89,7 @@ async fn assert_catalog_matches(pool: &PgPool, schema: &rls::Schema) {
         .unwrap();
         assert_eq!(rows.len(), t.policies.len(), "policies on {}", t.name);
         for p in t.policies.iter() {
-            let name = sql::names::policy(p);
+            let name = rls_core::sql::names::policy(p);
             let row = rows
                 .iter()
                 .find(|r| r.get::<String, _>("policyname") == name)

@@ -5,7 +5,7 @@
 
 mod support;
 
-use rls::session::SessionKey;
+use rls::SessionKey;
 use rls::{Auth, Conn, Database, Model, QueryError, SessionClaims};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Executor};
@@ -19,7 +19,8 @@ const INSTALL: &str = "run ../shared/tools/install-pg-session-jwt.sh as root (as
 async fn setup(connections: u32) -> (support::pg::TestDb, Database) {
     let db = support::pg::fresh_database().await;
     support::pg::require_extension(&db, "pg_session_jwt", INSTALL).await;
-    let migration = rls::sql::migration(&todos_example::SCHEMA.auth(Auth::Neon).into()).unwrap();
+    let migration =
+        rls::migrations::migration(&todos_example::SCHEMA.auth(Auth::Neon).into()).unwrap();
     db.pool.execute(AssertSqlSafe(migration)).await.unwrap();
     drop(support::pg::app_pool(&db, 1).await);
     // auth.init() at connection start needs the login role's own USAGE (it is NOINHERIT).
@@ -67,7 +68,8 @@ async fn the_neon_migration_keeps_the_extensions_functions() {
         assert_eq!(lang, "c", "auth.{function}() is the extension's");
     }
     // The portable migration on a database that has the extension: its shim steps aside.
-    let portable = rls::sql::migration(&todos_example::SCHEMA.auth(Auth::Postgres).into()).unwrap();
+    let portable =
+        rls::migrations::migration(&todos_example::SCHEMA.auth(Auth::Postgres).into()).unwrap();
     let other = support::pg::fresh_database().await;
     other
         .pool

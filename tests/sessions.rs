@@ -191,7 +191,7 @@ async fn login_roles_that_defeat_the_policies_are_refused() {
         Err(QueryError::LoginRole(problems)) => {
             assert!(matches!(
                 problems[0],
-                rls::session::LoginRoleProblem::Superuser(_)
+                rls::LoginRoleProblem::Superuser(_)
             ));
             let text = QueryError::LoginRole(problems).to_string();
             assert!(text.contains("NOSUPERUSER NOBYPASSRLS NOINHERIT"), "{text}");
@@ -207,7 +207,7 @@ async fn login_roles_that_defeat_the_policies_are_refused() {
     match Database::new(app_pool.clone()).await {
         Err(QueryError::LoginRole(problems)) => assert_eq!(
             problems,
-            [rls::session::LoginRoleProblem::HoldsGrants {
+            [rls::LoginRoleProblem::HoldsGrants {
                 role: "rls_app".into(),
                 tables: vec!["public.todos".into()]
             }]
@@ -220,7 +220,7 @@ async fn login_roles_that_defeat_the_policies_are_refused() {
         .unwrap();
     match Database::new(app_pool.clone()).await {
         Err(QueryError::LoginRole(problems)) => assert!(
-            matches!(&problems[..], [rls::session::LoginRoleProblem::OwnsTables { tables, .. }] if tables == &["public.todos"]),
+            matches!(&problems[..], [rls::LoginRoleProblem::OwnsTables { tables, .. }] if tables == &["public.todos"]),
             "{problems:?}"
         ),
         other => panic!("expected a login-role error, got {other:?}"),

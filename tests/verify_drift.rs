@@ -3,7 +3,7 @@
 
 mod support;
 
-use rls::cli;
+use rls::migrations;
 use sqlx::AssertSqlSafe;
 use std::path::Path;
 
@@ -15,7 +15,7 @@ fn verify(url: &str) -> (u8, String, String) {
     let (mut out, mut err) = (Vec::new(), Vec::new());
     // The example's crate folder: its migrations and snapshot.
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/todos");
-    let code = cli::run(
+    let code = migrations::run(
         &todos_example::SCHEMA,
         "todos-example",
         &dir,

@@ -490,7 +490,7 @@ fn verify_database(url: &str, expected: &SchemaDef, out: &mut dyn Write) -> Resu
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start a runtime: {e}"))?;
-    let differences = runtime.block_on(crate::verify_db::compare(url, expected))?;
+    let differences = runtime.block_on(crate::drift::compare(url, expected))?;
     if differences.is_empty() {
         let _ = writeln!(out, "no drift: the database matches the schema");
         return Ok(0);

@@ -12,14 +12,14 @@ pub mod clerk;
 pub mod cli;
 mod col;
 pub mod diff;
+#[cfg(feature = "runtime-tokio")]
+mod drift;
 pub mod introspect;
 pub mod model;
 pub mod query;
 pub mod session;
 pub mod snapshot;
 pub mod sql;
-#[cfg(feature = "runtime-tokio")]
-mod verify_db;
 
 pub use check::SchemaError;
 pub use col::Col;

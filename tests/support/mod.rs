@@ -9,7 +9,7 @@ pub mod tokens;
 /// its owner.
 pub async fn migrated(schema: &rls::Schema) -> pg::TestDb {
     let db = pg::fresh_database().await;
-    let migration = rls::sql::migration(&schema.into()).unwrap();
+    let migration = rls::migrations::migration(&schema.into()).unwrap();
     sqlx::raw_sql(sqlx::AssertSqlSafe(migration))
         .execute(&db.pool)
         .await
