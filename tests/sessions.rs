@@ -189,10 +189,7 @@ async fn login_roles_that_defeat_the_policies_are_refused() {
     // The superuser the harness connects as.
     match Database::new(db.pool.clone()).await {
         Err(QueryError::LoginRole(problems)) => {
-            assert!(matches!(
-                problems[0],
-                rls::LoginRoleProblem::Superuser(_)
-            ));
+            assert!(matches!(problems[0], rls::LoginRoleProblem::Superuser(_)));
             let text = QueryError::LoginRole(problems).to_string();
             assert!(text.contains("NOSUPERUSER NOBYPASSRLS NOINHERIT"), "{text}");
         }

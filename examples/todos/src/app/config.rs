@@ -17,6 +17,9 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// `BIND`: default `127.0.0.1:3000`.
     pub bind: SocketAddr,
+    /// `DATABASE_POOL_SIZE`: connections of the application's pool, all opened at start-up
+    /// (default 16).
+    pub pool_size: u32,
 }
 
 impl Config {
@@ -47,6 +50,17 @@ impl Config {
             );
         }
         let bind = get("BIND").unwrap_or_else(|| "127.0.0.1:3000".into());
+        let pool_size = match get("DATABASE_POOL_SIZE").filter(|v| !v.is_empty()) {
+            None => 16,
+            Some(n) => match n.parse::<u32>() {
+                Ok(n) if n > 0 => n,
+                _ => {
+                    return Err(format!(
+                        "DATABASE_POOL_SIZE={n}: expected a positive number"
+                    ));
+                }
+            },
+        };
         Ok(Config {
             database_url: required("DATABASE_URL")?,
             migration_database_url: get("MIGRATION_DATABASE_URL").filter(|v| !v.is_empty()),
@@ -54,6 +68,7 @@ impl Config {
             jwks_url,
             allowed_origins,
             bind: bind.parse().map_err(|e| format!("BIND={bind}: {e}"))?,
+            pool_size,
         })
     }
 }

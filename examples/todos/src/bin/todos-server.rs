@@ -23,7 +23,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let pool = PgPoolOptions::new()
-        .max_connections(16)
+        .max_connections(config.pool_size)
+        .min_connections(config.pool_size)
+        // sqlx pings a connection before handing it out by default: one more round trip per
+        // request. A broken connection fails the request that uses it instead, and the pool
+        // replaces it.
+        .test_before_acquire(false)
         .connect(&config.database_url)
         .await?;
     // Refuses a login role that could bypass the policies.
