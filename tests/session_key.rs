@@ -1,6 +1,6 @@
-//! pg_session_jwt key mode, as far as it can be tested without the extension: the key the
-//! connections start with, and the tokens each session hands to the server. (With the
-//! extension, `auth.user_id()` verifies those tokens; CI has no pg_session_jwt.)
+//! pg_session_jwt key mode, seen from the server without the extension: the key the
+//! connections start with, and the tokens each session hands to the server. What the
+//! extension does with them: tests/session_key_extension.rs.
 
 mod support;
 
