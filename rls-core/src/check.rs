@@ -91,13 +91,7 @@ pub fn check_tables(tables: &[&TableDef]) -> Result<(), Vec<SchemaError>> {
                 continue;
             };
             let cols = &fk.target_columns;
-            let unique = *target.primary_key == **cols
-                || target.uniques.iter().any(|u| *u.columns == **cols)
-                || target
-                    .indexes
-                    .iter()
-                    .any(|x| x.unique && *x.columns == **cols);
-            if !unique {
+            if !is_key(target, cols) {
                 err(format!(
                     "references {}.{}({}), which is neither its primary key nor unique: mark the target #[column(unique)]",
                     fk.target_schema,
@@ -167,4 +161,12 @@ fn identifiers(t: &TableDef) -> Vec<String> {
     out.extend(crate::sql::indexes(t).iter().map(|x| names::index(t, x)));
     out.extend(t.policies.iter().map(names::policy));
     out
+}
+
+/// A foreign key may reference these columns: the primary key, a unique constraint or a
+/// unique index.
+fn is_key(t: &TableDef, columns: &[impl AsRef<str>]) -> bool {
+    let uniques = t.uniques.iter().map(|u| &*u.columns);
+    let unique_indexes = t.indexes.iter().filter(|x| x.unique).map(|x| &*x.columns);
+    rls_rules::is_key(columns, &t.primary_key, uniques.chain(unique_indexes))
 }

@@ -1,7 +1,7 @@
 //! CREATE POLICY and the table's row-level security switches.
 
 use super::{expr, names, quote, table::table_name};
-use crate::model::{Expr, Policy, PolicyKind, Role, RoleKind, TableDef};
+use crate::model::{Expr, Policy, Role, RoleKind, TableDef};
 use std::fmt::Write;
 
 /// `"authenticated"`, or the keyword for `PUBLIC` / `CURRENT_USER`.
@@ -21,10 +21,7 @@ pub fn create(table: &TableDef, policy: &Policy) -> String {
         "CREATE POLICY {} ON {} AS {} FOR {} TO {}",
         quote::ident(&names::policy(policy)),
         table_name(table),
-        match policy.kind {
-            PolicyKind::Permissive => "PERMISSIVE",
-            PolicyKind::Restrictive => "RESTRICTIVE",
-        },
+        policy.kind.keyword(),
         policy.command.keyword(),
         roles(&policy.roles),
     );
