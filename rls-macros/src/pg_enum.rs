@@ -2,7 +2,7 @@
 
 use crate::args::{self, Arg};
 use crate::errors::Errors;
-use crate::table::snake_case;
+use crate::helpers::snake_case;
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::ext::IdentExt;
