@@ -1,11 +1,14 @@
-//! `#[derive(Table)]`, in three steps as serde_derive does it: `attr` reads the attributes
-//! into the typed model of `ast`, `check` applies the rules, `expand` writes the code.
+//! `#[derive(Table)]`, in three steps as serde_derive does it: `attr` (with `column` for the
+//! fields and `policy` for policies and grants) reads the attributes into the typed model of
+//! `ast`, `check` applies the rules, `expand` writes the code.
 //! Every error of the first two steps is collected and reported together.
 
 mod ast;
 mod attr;
 mod check;
+mod column;
 mod expand;
+mod policy;
 
 use crate::errors::Errors;
 use proc_macro2::TokenStream;
