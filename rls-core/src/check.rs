@@ -82,46 +82,7 @@ pub fn check_tables(tables: &[&TableDef]) -> Result<(), Vec<SchemaError>> {
                 ));
             }
         }
-        for fk in t.foreign_keys.iter() {
-            let Some(target) = tables
-                .iter()
-                .find(|o| o.schema == fk.target_schema && o.name == fk.target_table)
-            else {
-                err(format!(
-                    "references {}.{}, which is not in the schema: add its TABLE to Schema::new(&[...])",
-                    fk.target_schema, fk.target_table
-                ));
-                continue;
-            };
-            for (c, target_c) in fk.columns.iter().zip(fk.target_columns.iter()) {
-                let (Some(col), Some(target_col)) = (t.column(c), target.column(target_c)) else {
-                    continue; // a missing column is reported on its own
-                };
-                if col.ty != target_col.ty {
-                    err(format!(
-                        "the foreign key column \"{c}\" is {}, and the column it references, {}.{}({target_c}), is {}: give both one type",
-                        sql_type(&col.ty),
-                        fk.target_schema,
-                        fk.target_table,
-                        sql_type(&target_col.ty)
-                    ));
-                }
-            }
-            let cols = &fk.target_columns;
-            if let Some(missing) = cols.iter().find(|c| target.column(c).is_none()) {
-                err(format!(
-                    "references {}.{}({missing}), a column that table does not have: name one of its columns",
-                    fk.target_schema, fk.target_table
-                ));
-            } else if !is_key(target, cols) {
-                err(format!(
-                    "references {}.{}({}), which is neither its primary key nor unique: mark the target #[column(unique)]",
-                    fk.target_schema,
-                    fk.target_table,
-                    cols.join(", ")
-                ));
-            }
-        }
+        foreign_keys(t, tables, &mut err);
     }
     let roles = policy_roles(tables);
     for (i, r) in roles.iter().enumerate() {
@@ -154,6 +115,51 @@ pub fn check_tables(tables: &[&TableDef]) -> Result<(), Vec<SchemaError>> {
         Ok(())
     } else {
         Err(errors)
+    }
+}
+
+/// Each foreign key references a table of the schema, by existing columns of the same types
+/// that are a key of it.
+fn foreign_keys(t: &TableDef, tables: &[&TableDef], err: &mut impl FnMut(String)) {
+    for fk in t.foreign_keys.iter() {
+        let Some(target) = tables
+            .iter()
+            .find(|o| o.schema == fk.target_schema && o.name == fk.target_table)
+        else {
+            err(format!(
+                "references {}.{}, which is not in the schema: add its TABLE to Schema::new(&[...])",
+                fk.target_schema, fk.target_table
+            ));
+            continue;
+        };
+        for (c, target_c) in fk.columns.iter().zip(fk.target_columns.iter()) {
+            let (Some(col), Some(target_col)) = (t.column(c), target.column(target_c)) else {
+                continue; // a missing column is reported on its own
+            };
+            if col.ty != target_col.ty {
+                err(format!(
+                    "the foreign key column \"{c}\" is {}, and the column it references, {}.{}({target_c}), is {}: give both one type",
+                    sql_type(&col.ty),
+                    fk.target_schema,
+                    fk.target_table,
+                    sql_type(&target_col.ty)
+                ));
+            }
+        }
+        let cols = &fk.target_columns;
+        if let Some(missing) = cols.iter().find(|c| target.column(c).is_none()) {
+            err(format!(
+                "references {}.{}({missing}), a column that table does not have: name one of its columns",
+                fk.target_schema, fk.target_table
+            ));
+        } else if !is_key(target, cols) {
+            err(format!(
+                "references {}.{}({}), which is neither its primary key nor unique: mark the target #[column(unique)]",
+                fk.target_schema,
+                fk.target_table,
+                cols.join(", ")
+            ));
+        }
     }
 }
 
