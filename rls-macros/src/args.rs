@@ -2,6 +2,7 @@
 
 use crate::errors::Errors;
 use crate::similar;
+use proc_macro2::Span;
 use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
@@ -21,6 +22,62 @@ impl Arg {
             Arg::Pair(key, _) => Some(key),
             Arg::Bare(e) => ident_of(e),
         }
+    }
+
+    /// The key as written without `r#`, or "" for a positional expression.
+    pub fn word(&self) -> String {
+        self.key()
+            .map(|k| k.unraw().to_string())
+            .unwrap_or_default()
+    }
+}
+
+/// The value of one key, across the attributes it may appear in (`#[table]` and `#[column]`
+/// may be written several times): the first `key = value` sets it, a second is an error at
+/// the second key rather than silently winning.
+pub struct Attr<T> {
+    attr: &'static str,
+    key: &'static str,
+    seen: bool,
+    value: Option<T>,
+}
+
+impl<T> Attr<T> {
+    pub fn none(attr: &'static str, key: &'static str) -> Self {
+        Attr {
+            attr,
+            key,
+            seen: false,
+            value: None,
+        }
+    }
+
+    /// Records the value written at `key`; `None` when the value was wrong (and reported),
+    /// which still counts as the key being written.
+    pub fn set(&mut self, errors: &mut Errors, key: &Ident, value: Option<T>) {
+        if self.seen {
+            errors.at(
+                key,
+                format!(
+                    "duplicate `{}` in #[{}]: write it once",
+                    self.key, self.attr
+                ),
+            );
+            return;
+        }
+        self.seen = true;
+        self.value = value;
+    }
+
+    pub fn get(self) -> Option<T> {
+        self.value
+    }
+}
+
+impl Attr<Span> {
+    /// A flag (`#[column(unique)]`), remembered by where it was written.
+    pub fn flag(&mut self, errors: &mut Errors, key: &Ident) {
+        self.set(errors, key, Some(key.span()));
     }
 }
 

@@ -1,15 +1,27 @@
+//! The errors of one derive, collected so that one build reports every mistake.
+
 use std::fmt::Display;
 
-/// Every error found in one derive, reported together.
 #[derive(Default)]
-pub struct Errors(Option<syn::Error>, usize);
+pub struct Errors {
+    all: Option<syn::Error>,
+    count: usize,
+}
+
+/// How many errors had been reported when an attribute (or field) began.
+///
+/// A follow-up check ("#[crud_policy] needs `role`") stays quiet only when the attribute it
+/// depends on had an error of its own, which it would merely repeat; mistakes elsewhere in
+/// the struct never hide it.
+#[derive(Clone, Copy)]
+pub struct Checkpoint(usize);
 
 impl Errors {
     pub fn push(&mut self, error: syn::Error) {
-        self.1 += 1;
-        match &mut self.0 {
+        self.count += 1;
+        match &mut self.all {
             Some(all) => all.combine(error),
-            None => self.0 = Some(error),
+            None => self.all = Some(error),
         }
     }
 
@@ -21,16 +33,20 @@ impl Errors {
         self.push(syn::Error::new(span, message));
     }
 
-    /// How many errors so far: a check that would only repeat an earlier error compares it.
-    pub fn count(&self) -> usize {
-        self.1
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint(self.count)
+    }
+
+    /// Whether anything was reported since `checkpoint`.
+    pub fn since(&self, checkpoint: Checkpoint) -> bool {
+        self.count > checkpoint.0
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_none()
+        self.all.is_none()
     }
 
     pub fn into_compile_errors(self) -> proc_macro2::TokenStream {
-        self.0.map(|e| e.to_compile_error()).unwrap_or_default()
+        self.all.map(|e| e.to_compile_error()).unwrap_or_default()
     }
 }

@@ -1,45 +1,132 @@
-//! Snapshots of what the derives expand to: a review of every change to generated code.
+//! Snapshots of what the derives expand to, one per attribute kind: a review of every change
+//! to generated code.
 
+use proc_macro2::TokenStream;
 use quote::quote;
 
-/// One item per line, so that snapshot diffs stay readable without a formatter.
-fn pretty(tokens: proc_macro2::TokenStream) -> String {
-    tokens
-        .to_string()
-        .replace("; ", ";\n")
-        .replace("} ", "}\n")
-        .replace(", ", ",\n")
+fn pretty(tokens: TokenStream) -> String {
+    let file: syn::File = syn::parse2(tokens).expect("the expansion parses as items");
+    prettyplease::unparse(&file)
+}
+
+fn table(input: TokenStream) -> String {
+    pretty(crate::table::derive(input))
 }
 
 #[test]
-fn todos() {
-    let input = quote! {
-        #[table(name = "todos")]
-        #[crud_policy(role = authenticated, read = auth_uid(user_id), modify = auth_uid(user_id))]
+fn table_attribute() {
+    insta::assert_snapshot!(table(quote! {
+        #[table(name = "todos", schema = "app", force_rls, policy_indexes = false, renamed_from = "todo")]
         pub struct Todo {
-            #[column(primary_key, identity)]
+            #[column(primary_key)]
             pub id: i64,
-            #[column(default = auth_user_id())]
+        }
+    }));
+}
+
+#[test]
+fn column_options() {
+    insta::assert_snapshot!(table(quote! {
+        pub struct Todo {
+            #[column(primary_key, identity = always)]
+            pub id: i64,
+            #[column(default = auth_user_id(), policy_index = false)]
             pub user_id: String,
+            #[column(rename = "title", renamed_from = "task", unique, index)]
             pub task: String,
             #[column(default = false)]
             pub is_complete: bool,
             #[column(default = now())]
             pub inserted_at: time::OffsetDateTime,
+            #[column(sql_type = "varchar(80)", default = sql("'x'"))]
+            pub note: Option<String>,
         }
-    };
-    insta::assert_snapshot!(pretty(crate::table::derive(input)));
+    }));
+}
+
+#[test]
+fn crud_policy() {
+    insta::assert_snapshot!(table(quote! {
+        #[crud_policy(role = authenticated, read = auth_uid(user_id), modify = auth_uid(user_id))]
+        #[crud_policy(role = [anon, crate::roles::EDITOR], read = true)]
+        pub struct Todo {
+            #[column(primary_key, identity)]
+            pub id: i64,
+            pub user_id: String,
+        }
+    }));
+}
+
+#[test]
+fn policy() {
+    insta::assert_snapshot!(table(quote! {
+        #[policy(name = "owner writes", as = restrictive, for = update, to = authenticated,
+                 using = auth_uid(user_id) && !archived, with_check = user_id.is_in(["a", "b"]))]
+        #[policy(name = "everyone reads", for = select, using = is_not_null(user_id) || priority >= -1)]
+        pub struct Todo {
+            #[column(primary_key)]
+            pub id: i64,
+            pub user_id: String,
+            pub archived: bool,
+            pub priority: i32,
+        }
+    }));
+}
+
+#[test]
+fn grant() {
+    insta::assert_snapshot!(table(quote! {
+        #[grant(to = [authenticated, service_role], privileges = [select, update])]
+        #[grant(to = anon, privileges = [all])]
+        #[grant(to = public, privileges = [])]
+        pub struct Todo {
+            #[column(primary_key)]
+            pub id: i64,
+        }
+    }));
+}
+
+#[test]
+fn keys_indexes_and_checks() {
+    insta::assert_snapshot!(table(quote! {
+        #[primary_key(tenant, id)]
+        #[unique(tenant, slug)]
+        #[index(columns = [tenant, created], unique, name = "by_created")]
+        #[index(columns = slug)]
+        #[check(budget >= 0)]
+        #[check(name = "slug_not_empty", slug != "")]
+        pub struct Project {
+            pub tenant: i64,
+            pub id: i64,
+            pub slug: String,
+            pub created: i64,
+            pub budget: i32,
+        }
+    }));
+}
+
+#[test]
+fn references() {
+    insta::assert_snapshot!(table(quote! {
+        pub struct Task {
+            #[column(primary_key)]
+            pub id: i64,
+            #[column(references = Project::id, on_delete = cascade, on_update = set_null)]
+            pub project_id: Option<i64>,
+            #[column(references = crate::users::User::id)]
+            pub owner: String,
+        }
+    }));
 }
 
 #[test]
 fn errors_still_define_the_table() {
-    let input = quote! {
+    insta::assert_snapshot!(table(quote! {
         #[crud_policy(role = authenticatd, read = auth_uid(usr_id))]
         pub struct Todo {
             pub user_id: String,
         }
-    };
-    insta::assert_snapshot!(pretty(crate::table::derive(input)));
+    }));
 }
 
 #[test]

@@ -4,8 +4,8 @@
 
 mod args;
 mod errors;
-mod expand;
 mod expr;
+mod helpers;
 mod pg_enum;
 mod roles;
 mod similar;

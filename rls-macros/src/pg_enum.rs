@@ -1,8 +1,8 @@
 //! `#[derive(PgEnum)]`: a PostgreSQL enum type from a Rust enum of unit variants.
 
-use crate::args::{self, Arg};
+use crate::args::{self, Arg, Attr};
 use crate::errors::Errors;
-use crate::table::snake_case;
+use crate::helpers::snake_case;
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::ext::IdentExt;
@@ -15,25 +15,27 @@ pub fn derive(input: TokenStream) -> TokenStream {
     };
     let mut errors = Errors::default();
     let ident = &input.ident;
-    let mut name = snake_case(&ident.unraw().to_string());
-    let mut schema = "public".to_string();
+    let mut name = Attr::none("pg_enum", "name");
+    let mut schema = Attr::none("pg_enum", "schema");
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("pg_enum")) {
         for arg in args::parse(attr, &mut errors) {
             match &arg {
                 Arg::Pair(k, v) if k == "name" => {
-                    if let Some(s) = args::string(&mut errors, k, v) {
-                        name = s.value();
-                    }
+                    let value = args::string(&mut errors, k, v).map(|s| s.value());
+                    name.set(&mut errors, k, value);
                 }
                 Arg::Pair(k, v) if k == "schema" => {
-                    if let Some(s) = args::string(&mut errors, k, v) {
-                        schema = s.value();
-                    }
+                    let value = args::string(&mut errors, k, v).map(|s| s.value());
+                    schema.set(&mut errors, k, value);
                 }
                 _ => args::unknown(&mut errors, "pg_enum", &arg, &["name", "schema"]),
             }
         }
     }
+    let name = name
+        .get()
+        .unwrap_or_else(|| snake_case(&ident.unraw().to_string()));
+    let schema = schema.get().unwrap_or_else(|| "public".to_string());
     let mut values: Vec<String> = Vec::new();
     match &input.data {
         Data::Enum(e) => {
@@ -44,19 +46,21 @@ pub fn derive(input: TokenStream) -> TokenStream {
                 if !matches!(v.fields, Fields::Unit) {
                     errors.at(v, "#[derive(PgEnum)] variants carry no data: a PostgreSQL enum value is a label");
                 }
-                let mut value = snake_case(&v.ident.unraw().to_string());
+                let mut rename = Attr::none("pg_enum", "rename");
                 for attr in v.attrs.iter().filter(|a| a.path().is_ident("pg_enum")) {
                     for arg in args::parse(attr, &mut errors) {
                         match &arg {
                             Arg::Pair(k, val) if k == "rename" => {
-                                if let Some(s) = args::string(&mut errors, k, val) {
-                                    value = s.value();
-                                }
+                                let label = args::string(&mut errors, k, val).map(|s| s.value());
+                                rename.set(&mut errors, k, label);
                             }
                             _ => args::unknown(&mut errors, "pg_enum", &arg, &["rename"]),
                         }
                     }
                 }
+                let value = rename
+                    .get()
+                    .unwrap_or_else(|| snake_case(&v.ident.unraw().to_string()));
                 if values.contains(&value) {
                     errors.at(v, format!("two variants have the label \"{value}\": rename one with #[pg_enum(rename = \"...\")]"));
                 }

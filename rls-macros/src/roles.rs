@@ -17,6 +17,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("current_user", "CURRENT_USER"),
 ];
 
+#[derive(Clone)]
 pub struct RoleRef {
     /// Code that evaluates to a `rls::Role`.
     pub tokens: TokenStream,
@@ -26,6 +27,7 @@ pub struct RoleRef {
 }
 
 pub fn parse(errors: &mut Errors, value: &Expr) -> Vec<RoleRef> {
+    let checkpoint = errors.checkpoint();
     let mut out = Vec::new();
     for e in args::list(value) {
         let Expr::Path(path) = e else {
@@ -55,7 +57,8 @@ pub fn parse(errors: &mut Errors, value: &Expr) -> Vec<RoleRef> {
             key: path.to_token_stream().to_string().replace(' ', ""),
         });
     }
-    if out.is_empty() && errors.is_empty() {
+    // After an unknown role, "expected at least one" would only repeat it.
+    if out.is_empty() && !errors.since(checkpoint) {
         errors.at(value, role_help("expected at least one role"));
     }
     out

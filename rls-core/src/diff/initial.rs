@@ -147,7 +147,7 @@ fn keyed_by_constraint(tables: &[&TableDef], fk: &ForeignKey) -> bool {
         .iter()
         .find(|t| t.schema == fk.target_schema && t.name == fk.target_table)
         .is_none_or(|t| {
-            *t.primary_key == *fk.target_columns
-                || t.uniques.iter().any(|u| *u.columns == *fk.target_columns)
+            let uniques = t.uniques.iter().map(|u| &*u.columns);
+            rls_rules::is_key(&fk.target_columns, &t.primary_key, uniques)
         })
 }

@@ -14,11 +14,11 @@ mod types;
 
 pub use expr::{CmpOp, Expr, ExprOp, Literal};
 pub use inventory::{distinct, enums, policy_roles, roles, schemas};
-pub use policy::{Command, Grant, Policy, PolicyKind, PolicyName, Privilege, Role, RoleKind};
+pub use policy::{Grant, Policy, PolicyName, Role, RoleKind};
+// The small enums live in rls-rules, with the words the derive reads and the SQL keywords.
+pub use rls_rules::{Command, FkAction, Identity, PolicyKind, Privilege};
 pub use schema::{Auth, Schema, SchemaDef};
-pub use table::{
-    Check, ColumnDef, DefaultExpr, FkAction, ForeignKey, Identity, Index, TableDef, Unique,
-};
+pub use table::{Check, ColumnDef, DefaultExpr, ForeignKey, Index, TableDef, Unique};
 pub use types::{ArrayElement, ColumnType, EnumType, SqlType, TypeName};
 
 use std::borrow::Cow;

@@ -1,4 +1,4 @@
-use super::{Expr, List, Str};
+use super::{Command, Expr, List, PolicyKind, Privilege, Str};
 use serde::{Deserialize, Serialize};
 
 /// `CREATE POLICY name ON table AS kind FOR command TO roles USING (..) WITH CHECK (..)`.
@@ -20,59 +20,6 @@ pub enum PolicyName {
     /// `crud-<role>[-<role>...]-policy-<command>`. Kept structured because a custom role's
     /// name is only known once its constant is evaluated.
     Crud,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PolicyKind {
-    Permissive,
-    Restrictive,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Command {
-    All,
-    Select,
-    Insert,
-    Update,
-    Delete,
-}
-
-impl Command {
-    pub const fn allows_using(self) -> bool {
-        !matches!(self, Command::Insert)
-    }
-
-    pub const fn allows_with_check(self) -> bool {
-        matches!(self, Command::All | Command::Insert | Command::Update)
-    }
-
-    pub const fn keyword(self) -> &'static str {
-        match self {
-            Command::All => "ALL",
-            Command::Select => "SELECT",
-            Command::Insert => "INSERT",
-            Command::Update => "UPDATE",
-            Command::Delete => "DELETE",
-        }
-    }
-
-    /// The table privileges a policy for this command makes usable.
-    pub const fn privileges(self) -> &'static [Privilege] {
-        match self {
-            Command::All => &[
-                Privilege::Select,
-                Privilege::Insert,
-                Privilege::Update,
-                Privilege::Delete,
-            ],
-            Command::Select => &[Privilege::Select],
-            Command::Insert => &[Privilege::Insert],
-            Command::Update => &[Privilege::Update],
-            Command::Delete => &[Privilege::Delete],
-        }
-    }
 }
 
 /// A database role that policies and grants name.
@@ -124,26 +71,6 @@ impl Role {
         name: Str::Borrowed("current_user"),
         kind: RoleKind::Keyword,
     };
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Privilege {
-    Select,
-    Insert,
-    Update,
-    Delete,
-}
-
-impl Privilege {
-    pub const fn keyword(self) -> &'static str {
-        match self {
-            Privilege::Select => "SELECT",
-            Privilege::Insert => "INSERT",
-            Privilege::Update => "UPDATE",
-            Privilege::Delete => "DELETE",
-        }
-    }
 }
 
 /// `#[grant(to = role, privileges = [...])]`: what `role` gets on the table instead of what

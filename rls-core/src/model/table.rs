@@ -1,4 +1,4 @@
-use super::{Expr, Grant, List, Literal, Policy, SqlType, Str};
+use super::{Expr, FkAction, Grant, Identity, List, Literal, Policy, SqlType, Str};
 use serde::{Deserialize, Serialize};
 
 /// One table: its columns, constraints, indexes, row-level security and grants.
@@ -58,13 +58,6 @@ pub struct ColumnDef {
     pub renamed_from: Option<Str>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Identity {
-    ByDefault,
-    Always,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DefaultExpr {
@@ -87,16 +80,6 @@ pub struct ForeignKey {
     pub target_columns: List<Str>,
     pub on_delete: FkAction,
     pub on_update: FkAction,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FkAction {
-    NoAction,
-    Restrict,
-    Cascade,
-    SetNull,
-    SetDefault,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

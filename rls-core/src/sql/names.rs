@@ -2,7 +2,7 @@
 //! conventions (`<table>_pkey`, `<table>_<cols>_key`, ...) so that the catalog looks the same
 //! as if the DDL had been written by hand.
 
-use crate::model::{Check, Command, Index, Policy, PolicyName, TableDef};
+use crate::model::{Check, Index, Policy, PolicyName, TableDef};
 
 /// PostgreSQL silently truncates longer identifiers (NAMEDATALEN - 1).
 pub const MAX_IDENTIFIER_BYTES: usize = 63;
@@ -37,15 +37,7 @@ pub fn policy(policy: &Policy) -> String {
     match &policy.name {
         PolicyName::Named(name) => name.to_string(),
         PolicyName::Crud => {
-            let roles: Vec<&str> = policy.roles.iter().map(|r| &*r.name).collect();
-            let command = match policy.command {
-                Command::All => "all",
-                Command::Select => "select",
-                Command::Insert => "insert",
-                Command::Update => "update",
-                Command::Delete => "delete",
-            };
-            format!("crud-{}-policy-{command}", roles.join("-"))
+            rls_rules::crud_policy_name(policy.roles.iter().map(|r| &r.name), policy.command)
         }
     }
 }

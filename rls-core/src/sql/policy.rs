@@ -2,7 +2,7 @@
 
 use super::{expr, names, quote, table};
 use crate::change::QualifiedName;
-use crate::model::{Expr, Policy, PolicyKind, Role, RoleKind};
+use crate::model::{Expr, Policy, Role, RoleKind};
 use std::fmt::Write;
 
 /// `"authenticated"`, or the keyword for `PUBLIC` / `CURRENT_USER`.
@@ -22,10 +22,7 @@ pub fn create(table: &QualifiedName, policy: &Policy) -> String {
         "CREATE POLICY {} ON {} AS {} FOR {} TO {}",
         quote::ident(&names::policy(policy)),
         table::qualified(table),
-        match policy.kind {
-            PolicyKind::Permissive => "PERMISSIVE",
-            PolicyKind::Restrictive => "RESTRICTIVE",
-        },
+        policy.kind.keyword(),
         policy.command.keyword(),
         roles(&policy.roles),
     );

@@ -1,9 +1,10 @@
 //! Code generation for `#[derive(Table)]`: one `&'static TableDef` constant and one typed
 //! column handle per field. Static data only, so a crate with many tables compiles fast.
 
+use super::ast::{Clause, Field, Policy, Table};
 use crate::errors::Errors;
-use crate::table::{Field, Policy, Table, is_option, strip_option};
-use proc_macro2::TokenStream;
+use crate::helpers::{is_option, strip_option};
+use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
@@ -34,8 +35,8 @@ pub fn table(t: &Table, errors: Errors) -> TokenStream {
         .iter()
         .map(|cols| quote!(Unique { columns: B(&[#(B(#cols)),*]) }));
     let foreign_keys = t.fields.iter().filter_map(foreign_key);
-    let checks = t.checks.iter().map(|(name, ops)| {
-        let name = option_str(name.as_deref());
+    let checks = t.checks.iter().map(|c| {
+        let (name, ops) = (option_str(c.name.as_deref()), &c.ops);
         quote!(Check { name: #name, expr: Expr::new(&[#(#ops),*]) })
     });
     let indexes = t.indexes.iter().map(|i| {
@@ -44,15 +45,13 @@ pub fn table(t: &Table, errors: Errors) -> TokenStream {
         quote!(Index { name: #name, columns: B(&[#(B(#cols)),*]), unique: #unique })
     });
     let policies = t.policies.iter().map(policy);
-    let grants = t.grants.iter().map(|(role, privileges)| {
-        let role = &role.tokens;
-        let privileges = privileges
-            .iter()
-            .map(|p| syn::Ident::new(p, proc_macro2::Span::call_site()));
+    let grants = t.grants.iter().map(|g| {
+        let role = &g.role.tokens;
+        let privileges = g.privileges.iter().map(|p| variant(p.variant()));
         quote!(Grant { role: #role, privileges: B(&[#(Privilege::#privileges),*]) })
     });
     let (enable_rls, force_rls, policy_indexes) = (t.enable_rls, t.force_rls, t.policy_indexes);
-    let disable_rls = t.disable_rls;
+    let disable_rls = t.disable_rls.is_some();
     let renamed_from = option_str(t.renamed_from.as_deref());
     let checks_at_compile_time = compile_time_checks(t);
     let model = model(t);
@@ -160,6 +159,11 @@ fn model(t: &Table) -> TokenStream {
     }
 }
 
+/// The name of a variant of one of rls-rules' enums, as the generated code spells it.
+fn variant(name: &str) -> syn::Ident {
+    syn::Ident::new(name, Span::call_site())
+}
+
 fn option_str(s: Option<&str>) -> TokenStream {
     match s {
         Some(s) => quote!(Some(B(#s))),
@@ -183,12 +187,15 @@ fn column(f: &Field) -> TokenStream {
         ),
     };
     let default = match &f.default {
-        Some(d) => quote!(Some(#d)),
+        Some(d) => {
+            let d = &d.tokens;
+            quote!(Some(#d))
+        }
         None => quote!(None),
     };
     let identity = match f.identity {
         Some(i) => {
-            let i = syn::Ident::new(i, proc_macro2::Span::call_site());
+            let i = variant(i.variant());
             quote!(Some(Identity::#i))
         }
         None => quote!(None),
@@ -211,8 +218,10 @@ fn column(f: &Field) -> TokenStream {
 fn foreign_key(f: &Field) -> Option<TokenStream> {
     let r = f.references.as_ref()?;
     let (name, path) = (&f.sql, &r.path);
-    let on_delete = syn::Ident::new(r.on_delete, proc_macro2::Span::call_site());
-    let on_update = syn::Ident::new(r.on_update, proc_macro2::Span::call_site());
+    let (on_delete, on_update) = (
+        variant(r.on_delete.variant()),
+        variant(r.on_update.variant()),
+    );
     Some(quote! {
         ForeignKey {
             columns: B(&[B(#name)]),
@@ -230,31 +239,17 @@ fn policy(p: &Policy) -> TokenStream {
         Some(n) => quote!(PolicyName::Named(B(#n))),
         None => quote!(PolicyName::Crud),
     };
-    let kind = if p.restrictive {
-        quote!(PolicyKind::Restrictive)
-    } else {
-        quote!(PolicyKind::Permissive)
-    };
-    let command = syn::Ident::new(
-        match p.command {
-            "select" => "Select",
-            "insert" => "Insert",
-            "update" => "Update",
-            "delete" => "Delete",
-            _ => "All",
-        },
-        proc_macro2::Span::call_site(),
-    );
+    let (kind, command) = (variant(p.kind.variant()), variant(p.command.variant()));
     let roles = p.roles.iter().map(|r| &r.tokens);
-    let clause = |ops: &Option<Vec<TokenStream>>| match ops {
-        Some(ops) => quote!(Some(Expr::new(&[#(#ops),*]))),
+    let clause = |clause: &Option<Clause>| match clause {
+        Some(Clause { ops, .. }) => quote!(Some(Expr::new(&[#(#ops),*]))),
         None => quote!(None),
     };
     let (using, with_check) = (clause(&p.using), clause(&p.with_check));
     quote! {
         Policy {
             name: #name,
-            kind: #kind,
+            kind: PolicyKind::#kind,
             command: Command::#command,
             roles: B(&[#(#roles),*]),
             using: #using,
@@ -269,9 +264,14 @@ fn column_handles(t: &Table) -> TokenStream {
     let (schema, table) = (&t.schema, &t.name);
     let handles = t.fields.iter().map(|f| {
         let (field, sql, vis_ty) = (&f.ident, &f.sql, &f.ty);
-        let unique = (t.primary_key.len() == 1 && t.primary_key[0] == f.sql)
-            || t.uniques.iter().any(|u| u.len() == 1 && u[0] == f.sql)
-            || t.indexes.iter().any(|i| i.unique && i.columns.len() == 1 && i.columns[0] == f.sql);
+        // The handle knows whether the column alone is a key: `references` may name it.
+        let uniques = t.uniques.iter().map(Vec::as_slice);
+        let unique_indexes = t.indexes.iter().filter(|i| i.unique).map(|i| &*i.columns);
+        let unique = rls_rules::is_key(
+            std::slice::from_ref(&f.sql),
+            &t.primary_key,
+            uniques.chain(unique_indexes),
+        );
         let doc = format!("The column `{sql}` of `{schema}.{table}`.");
         quote! {
             #[doc = #doc]

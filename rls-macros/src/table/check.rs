@@ -1,0 +1,137 @@
+//! The rules a parsed [`Table`] must follow, each a named function. `rls_core::check` applies
+//! the same rules to models that did not come from the derive (snapshots, hand-built).
+
+use super::ast::{Field, Table};
+use crate::errors::Errors;
+
+pub fn check(table: &Table, errors: &mut Errors) {
+    duplicate_columns(table, errors);
+    for field in &table.fields {
+        identity_with_default(field, errors);
+    }
+    primary_key(table, errors);
+    disable_rls(table, errors);
+    policy_clauses(table, errors);
+    duplicate_policy_names(table, errors);
+}
+
+/// Two fields, one column: `rename` made them collide, or `r#type` and `type`.
+fn duplicate_columns(table: &Table, errors: &mut Errors) {
+    for (i, f) in table.fields.iter().enumerate() {
+        if table.fields[..i].iter().any(|o| o.sql == f.sql) {
+            errors.at(&f.ident, format!("two fields map to the column \"{}\": give one another #[column(rename = \"...\")]", f.sql));
+        }
+    }
+}
+
+/// PostgreSQL refuses a default on an identity column: the sequence is its default.
+fn identity_with_default(field: &Field, errors: &mut Errors) {
+    if let (Some(_), Some(default)) = (field.identity, &field.default) {
+        errors.span(
+            default.span,
+            "an identity column cannot also have a default: keep `identity` or `default`",
+        );
+    }
+}
+
+/// Exactly one primary key, declared in one place: the migration writer, the column handles
+/// and the query builders all rely on it.
+fn primary_key(table: &Table, errors: &mut Errors) {
+    let marked: Vec<&Field> = table
+        .fields
+        .iter()
+        .filter(|f| f.primary_key.is_some())
+        .collect();
+    let span = |f: &Field| f.primary_key.unwrap_or_else(|| f.ident.span());
+    if let Some(second) = table.primary_key_attrs.get(1) {
+        errors.at(
+            second,
+            "the primary key is declared twice: keep one #[primary_key(...)]",
+        );
+    }
+    if let (Some(first), false) = (marked.first(), table.primary_key_attrs.is_empty()) {
+        errors.span(span(first), "the primary key is declared twice: use #[column(primary_key)] on one field or #[primary_key(a, b)] on the struct, not both");
+    } else if let Some(second) = marked.get(1) {
+        errors.span(span(second), "several fields are marked #[column(primary_key)]: for a composite key write #[primary_key(a, b)] on the struct");
+    }
+    // A misspelt `primary_key` in a #[column], or a broken #[primary_key], was reported:
+    // this would only repeat it.
+    let key_attr_errors =
+        table.primary_key_attr_errors || table.fields.iter().any(|f| f.attr_errors);
+    if table.primary_key.is_empty() && !table.fields.is_empty() && !key_attr_errors {
+        errors.span(
+            table.ident.span(),
+            format!("table `{}` has no primary key: mark its key field #[column(primary_key)], or write #[primary_key(a, b)] on the struct for a composite key", table.name),
+        );
+    }
+}
+
+/// `disable_rls` turns row-level security off, which contradicts asking for it or for
+/// policies (each of which turns it on).
+fn disable_rls(table: &Table, errors: &mut Errors) {
+    let Some(span) = table.disable_rls else {
+        return;
+    };
+    if table.enable_rls || table.force_rls {
+        errors.span(
+            span,
+            "`disable_rls` contradicts `enable_rls` / `force_rls`: keep one",
+        );
+    }
+    if let Some(first) = table.policies.first() {
+        errors.span(
+            first.span,
+            "policies need row-level security, and the table says #[table(disable_rls)]: remove `disable_rls` or the policies",
+        );
+    }
+}
+
+/// The clauses PostgreSQL accepts for the policy's command (see `rls_rules::ClauseFault`).
+fn policy_clauses(table: &Table, errors: &mut Errors) {
+    use rls_rules::ClauseFault;
+    for p in &table.policies {
+        let fault = p
+            .command
+            .clause_fault(p.using.is_some(), p.with_check.is_some());
+        match (fault, &p.using, &p.with_check) {
+            (Some(f @ ClauseFault::Using(_)), Some(using), _) => {
+                errors.span(using.key, f.message())
+            }
+            (Some(f @ ClauseFault::WithCheck(_)), _, Some(check)) => {
+                errors.span(check.key, f.message())
+            }
+            (Some(f), _, _) => errors.at(&p.attr_tokens, f.message()),
+            (None, _, _) => {}
+        }
+    }
+}
+
+/// Policy names are unique per table; crud policies are named from their roles and command
+/// (`rls_rules::crud_policy_name`), custom roles by their constant's path.
+fn duplicate_policy_names(table: &Table, errors: &mut Errors) {
+    let mut names: Vec<String> = Vec::new();
+    let mut reported: Vec<usize> = Vec::new();
+    for p in &table.policies {
+        let name = match &p.name {
+            Some(n) => n.clone(),
+            None => rls_rules::crud_policy_name(p.roles.iter().map(|r| &r.key), p.command),
+        };
+        // One error per attribute, though a crud_policy declares up to four policies.
+        if names.contains(&name) && !reported.contains(&p.attr) {
+            reported.push(p.attr);
+            let fix = if p.name.is_some() {
+                "give one of them another name"
+            } else {
+                "merge the #[crud_policy] attributes for these roles into one"
+            };
+            errors.span(
+                p.span,
+                format!(
+                    "two policies on table `{}` are named \"{name}\": {fix}",
+                    table.name
+                ),
+            );
+        }
+        names.push(name);
+    }
+}

@@ -1,0 +1,11 @@
+use rls::Table;
+
+#[derive(Table)]
+#[policy(name = "owner", for = select, for = update, using = auth_uid(user_id))]
+pub struct Todo {
+    #[column(primary_key)]
+    pub id: i64,
+    pub user_id: String,
+}
+
+fn main() {}
