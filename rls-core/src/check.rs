@@ -3,7 +3,9 @@
 //! and again the derive's own rules (rls-macros/src/table/check.rs), for tables loaded from a
 //! snapshot or built by hand.
 
-use crate::model::{Expr, ExprOp, Role, Schema, Str, TableDef, TypeName, enums, policy_roles};
+use crate::model::{
+    Expr, ExprOp, Role, Schema, SqlType, Str, TableDef, TypeName, enums, policy_roles,
+};
 use crate::sql::{expr, names, sql_type};
 use std::fmt;
 
@@ -136,7 +138,7 @@ fn foreign_keys(t: &TableDef, tables: &[&TableDef], err: &mut impl FnMut(String)
             let (Some(col), Some(target_col)) = (t.column(c), target.column(target_c)) else {
                 continue; // a missing column is reported on its own
             };
-            if col.ty != target_col.ty {
+            if !same_key_type(&col.ty, &target_col.ty) {
                 err(format!(
                     "the foreign key column \"{c}\" is {}, and the column it references, {}.{}({target_c}), is {}: give both one type",
                     sql_type(&col.ty),
@@ -322,6 +324,20 @@ fn is_key(t: &TableDef, columns: &[impl AsRef<str>]) -> bool {
     let uniques = t.uniques.iter().map(|u| &*u.columns);
     let unique_indexes = t.indexes.iter().filter(|x| x.unique).map(|x| &*x.columns);
     rls_rules::is_key(columns, &t.primary_key, uniques.chain(unique_indexes))
+}
+
+/// Whether a foreign key column may reference a column of type `target`: the same type, or
+/// both text (`text`, `varchar(n)`: the derive lets a `String` field reference a column that
+/// says `sql_type = "varchar(80)"`, and PostgreSQL compares them with text's operators).
+fn same_key_type(column: &SqlType, target: &SqlType) -> bool {
+    let textual = |ty: &SqlType| match &ty.name {
+        TypeName::Builtin(name) => {
+            let name = name.trim().to_ascii_lowercase();
+            name == "text" || name.starts_with("varchar") || name.starts_with("character varying")
+        }
+        TypeName::Enum(_) => false,
+    };
+    column == target || (column.array == target.array && textual(column) && textual(target))
 }
 
 #[cfg(test)]
@@ -578,6 +594,16 @@ mod tests {
             )),
             "{messages:#?}"
         );
+
+        // text referencing varchar(n): what a `String` field referencing a column with
+        // `sql_type = "varchar(80)"` gives; PostgreSQL compares them as text.
+        let mut parent = todos();
+        parent.columns = Owned(vec![column("id", "bigint"), column("owner", "varchar(80)")]);
+        parent.uniques = Owned(vec![Unique {
+            columns: Owned(vec![B("owner")]),
+        }]);
+        child.foreign_keys = Owned(vec![foreign_key("owner", "owner")]);
+        assert_eq!(check_tables(&[&parent, &child]), Ok(()));
 
         child.foreign_keys = Owned(vec![foreign_key("id", "uid")]);
         let messages = refused(&[&todos(), &child]);
