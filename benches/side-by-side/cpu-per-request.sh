@@ -22,6 +22,10 @@ psqlp $PORT -c "create database p3bench" && psqlp $PORT -d p3bench -f "$W/schema
 PIDS=""; DB_URL=postgres://app@127.0.0.1:$PORT/p3bench
 (cd "$W/jwks" && exec python3 -m http.server 18490 --bind 127.0.0.1 >/dev/null 2>&1) & PIDS="$PIDS $!"
 for i in $(seq 50); do curl -sf -o /dev/null http://127.0.0.1:18490/.well-known/jwks.json && break; sleep 0.2; done
+if [ -n "${PERF:-}" ]; then
+  sleep 1
+  perf report -i "$W/perf.data" --no-children --sort dso,symbol -g none --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 60 || true
+fi
 (cd "$W" && MODE=rls PORT=18491 POOL_SIZE=16 NODE_ENV=production PUBLIC_KEY=public.pem \
    DATABASE_URL=$DB_URL exec node server.mjs >"$W/node.log" 2>&1) & NODE=$!; PIDS="$PIDS $NODE"
 DATABASE_URL=$DB_URL CLERK_FRONTEND_API=$ISS ALLOWED_ORIGINS=$AZP \
@@ -31,7 +35,15 @@ sleep 2
 tok=$(head -1 "$W/tokens.txt")
 for p in 18491 18492; do
   for i in $(seq 50); do curl -sf -o /dev/null -H "Authorization: Bearer $tok" http://127.0.0.1:$p/todos && break; sleep 0.2; done
+if [ -n "${PERF:-}" ]; then
+  sleep 1
+  perf report -i "$W/perf.data" --no-children --sort dso,symbol -g none --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 60 || true
+fi
 done
+if [ -n "${PERF:-}" ]; then
+  sleep 1
+  perf report -i "$W/perf.data" --no-children --sort dso,symbol -g none --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 60 || true
+fi
 # utime + stime of the given pids, in clock ticks.
 ticks() { local t=0; for p in "$@"; do [ -r /proc/$p/stat ] && t=$((t + $(awk '{print $14 + $15}' /proc/$p/stat))); done; echo $t; }
 # This cluster's processes only: its postmaster and the backends it forked.
@@ -41,9 +53,16 @@ for p in 18491 18492; do
   name=$([ $p = 18491 ] && echo node-drizzle || echo rls-axum); svc=$([ $p = 18491 ] && echo $NODE || echo $RUST)
   wrk -t1 -c$CONNS -d3s -s "$W/pick-token.lua" http://127.0.0.1:$p/todos -- "$W/tokens.txt" >/dev/null   # warm-up
   pgs=$(pg_pids); s0=$(ticks $svc); g0=$(ticks $pgs)
+  if [ -n "${PERF:-}" ] && [ $p = 18492 ]; then
+    perf record -q -e cpu-clock -F 2000 -g -p $svc -o "$W/perf.data" -- sleep 5 >/dev/null 2>&1 &
+  fi
   line=$(wrk -t1 -c$CONNS -d$DUR --latency -s "$W/pick-token.lua" http://127.0.0.1:$p/todos -- "$W/tokens.txt" | grep RESULT)
   s1=$(ticks $svc); g1=$(ticks $pgs)
   n=$(echo "$line" | sed -E 's/.*requests=([0-9]+).*/\1/')
   awk -v n=$n -v s=$((s1 - s0)) -v g=$((g1 - g0)) -v hz=$HZ -v name=$name -v line="$line" 'BEGIN {
     printf "%s c='"$CONNS"' %s\n  cpu per request: service %.0f us, postgres %.0f us\n", name, line, s/hz/n*1e6, g/hz/n*1e6 }'
 done
+if [ -n "${PERF:-}" ]; then
+  sleep 1
+  perf report -i "$W/perf.data" --no-children --sort dso,symbol -g none --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 60 || true
+fi
