@@ -1068,3 +1068,70 @@ async fn attacker_controlled_header_values_are_clipped_in_errors() {
     assert_eq!(kid.len(), 64);
     assert!(!error.to_string().contains('\n'));
 }
+
+// ---------------------------------------------------------------------------------------
+// Verified tokens remembered
+
+#[tokio::test]
+async fn a_remembered_token_is_still_checked_against_the_clock() {
+    let s = setup().await;
+    let token = s.token(&claims(s.clock.now()));
+    let first = s.check(&token).await.unwrap();
+    assert_eq!(
+        s.check(&token).await.unwrap(),
+        first,
+        "the same answer again"
+    );
+    s.clock.advance(60 + 5);
+    assert_eq!(s.error(&token).await, VerifyError::Expired);
+}
+
+#[tokio::test]
+async fn a_remembered_token_stops_working_when_its_key_leaves_the_jwks() {
+    let s = setup().await;
+    let k = keys();
+    let token = s.token(&with(
+        claims(s.clock.now()),
+        "exp",
+        json!(s.clock.now() + 4 * 3600),
+    ));
+    s.check(&token).await.unwrap();
+    s.server.publish(jwks(&[&k.k2]));
+    s.clock.advance(3600);
+    assert_eq!(s.error(&token).await, VerifyError::UnknownKey("k1".into()));
+}
+
+#[tokio::test]
+async fn a_remembered_token_does_not_vouch_for_other_bytes() {
+    let s = setup().await;
+    let token = s.token(&claims(s.clock.now()));
+    s.check(&token).await.unwrap();
+    // The same header and payload with another signature.
+    let (signed, signature) = token.rsplit_once('.').unwrap();
+    let mut bytes = URL_SAFE_NO_PAD.decode(signature).unwrap();
+    bytes[0] ^= 1;
+    let forged = format!("{signed}.{}", URL_SAFE_NO_PAD.encode(bytes));
+    assert_eq!(s.error(&forged).await, VerifyError::BadSignature);
+}
+
+#[tokio::test]
+async fn more_tokens_than_the_cache_holds_all_verify() {
+    for capacity in [0, 2] {
+        let s = setup_with(|c| c.verified_token_cache = capacity).await;
+        let tokens: Vec<String> = (0..5)
+            .map(|i| {
+                s.token(&with(
+                    claims(s.clock.now()),
+                    "sub",
+                    json!(format!("user_{i}")),
+                ))
+            })
+            .collect();
+        for round in 0..3 {
+            for (i, token) in tokens.iter().enumerate() {
+                let verified = s.check(token).await.unwrap();
+                assert_eq!(verified.sub(), format!("user_{i}"), "round {round}");
+            }
+        }
+    }
+}

@@ -12,6 +12,12 @@ pub(crate) struct RsaKey {
     components: RsaPublicKeyComponents<Vec<u8>>,
 }
 
+impl PartialEq for RsaKey {
+    fn eq(&self, other: &RsaKey) -> bool {
+        self.components.n == other.components.n && self.components.e == other.components.e
+    }
+}
+
 impl RsaKey {
     /// RSASSA-PKCS1-v1_5 with SHA-256, a modulus of 2048 to 8192 bits.
     pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {

@@ -32,6 +32,7 @@
 //! Verification runs on Tokio: [`HttpFetcher`] uses its TCP, and every fetch is bounded by a
 //! Tokio timer, so the runtime needs its IO and time drivers (`#[tokio::main]` has both).
 
+mod cache;
 mod claims;
 mod error;
 mod fetch;
@@ -107,6 +108,10 @@ pub struct VerifierConfig {
     pub max_token_bytes: usize,
     /// The time source (default: the system clock).
     pub clock: Clock,
+    /// How many verified tokens are remembered until they expire, so that a token carried
+    /// by many requests is verified (RSA, parsing) once; every use still checks its times,
+    /// issuer, `azp`, `sts` and that its key is still in the JWKS (default 10,000; 0: none).
+    pub verified_token_cache: usize,
 }
 
 impl VerifierConfig {
@@ -124,6 +129,7 @@ impl VerifierConfig {
             reject_pending: true,
             max_token_bytes: 8 * 1024,
             clock: Clock::system(),
+            verified_token_cache: 10_000,
         }
     }
 
@@ -155,6 +161,7 @@ struct Inner {
     keys: RwLock<Arc<Keys>>,
     /// Held while deciding on, and doing, a fetch: one at a time.
     gate: tokio::sync::Mutex<FetchState>,
+    verified: cache::VerifiedTokens,
 }
 
 #[derive(Default)]
@@ -185,6 +192,7 @@ impl Verifier {
     pub fn new(config: VerifierConfig, fetcher: impl JwksFetcher) -> Verifier {
         Verifier {
             inner: Arc::new(Inner {
+                verified: cache::VerifiedTokens::new(config.verified_token_cache),
                 config,
                 fetcher: Box::new(fetcher),
                 keys: RwLock::new(Arc::new(Keys::default())),
@@ -221,6 +229,16 @@ impl Verifier {
     pub async fn verify(&self, token: &str) -> Result<Verified, VerifyError> {
         let config = &self.inner.config;
         let unverified = token::split(token, config.max_token_bytes)?;
+        let now = millis_since_epoch(config.clock.now());
+        if let Some((signed_by, verified)) = self.inner.verified.get(token, now) {
+            // The same bytes were verified with this key: if the JWKS still has it under
+            // that kid, the signature holds; the claims are checked again below.
+            let key = self.key(&unverified.kid).await?;
+            if *key == *signed_by {
+                self.check(&verified.claims)?;
+                return Ok(verified);
+            }
+        }
         let key = self.key(&unverified.kid).await?;
         if !key.verify(unverified.signing_input, &unverified.signature) {
             return Err(VerifyError::BadSignature);
@@ -232,11 +250,17 @@ impl Verifier {
             })?;
         let claims = ClerkClaims::from_map(&raw)?;
         self.check(&claims)?;
-        Ok(Verified {
+        let leeway = i128::try_from(config.leeway.as_millis()).unwrap_or(i128::MAX / 4);
+        let expires = i128::from(claims.exp) * 1000 + leeway;
+        let verified = Verified {
             claims,
             raw,
             kid: unverified.kid,
-        })
+        };
+        self.inner
+            .verified
+            .insert(token, key, &verified, expires, now);
+        Ok(verified)
     }
 
     fn check(&self, claims: &ClerkClaims) -> Result<(), VerifyError> {
