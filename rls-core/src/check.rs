@@ -79,6 +79,9 @@ pub fn check_tables(tables: &[&TableDef]) -> Result<(), Vec<SchemaError>> {
                 ));
             }
         }
+        if t.disable_rls && (!t.policies.is_empty() || t.enable_rls || t.force_rls) {
+            err("says disable_rls, and has policies, enable_rls or force_rls: policies need row-level security; remove `disable_rls`, or the policies and the other switches".into());
+        }
         for fk in t.foreign_keys.iter() {
             let Some(target) = tables
                 .iter()

@@ -231,15 +231,21 @@ pub fn diff(old: &SchemaDef, new: &SchemaDef, options: Options) -> Result<Plan, 
         }
     }
     let mut created = Vec::new();
+    let mut kept = Vec::new();
     for n in new_tables {
         match mapped
             .iter()
             .position(|m| m.schema == n.schema && m.name == n.name)
         {
-            Some(i) => tables::diff(&mut plan, &old_tables[i], &mapped[i], n, &retyped_enums),
+            Some(i) => kept.push(tables::Kept {
+                mapped: &mapped[i],
+                new: n,
+                retyped: tables::diff(&mut plan, &old_tables[i], &mapped[i], n, &retyped_enums),
+            }),
             None => created.push(n),
         }
     }
+    tables::rebind_foreign_keys(&mut plan, &kept);
     // Dropped tables: those that reference others first.
     let dropped: Vec<&TableDef> = old_tables
         .iter()

@@ -44,12 +44,21 @@ pub fn create_schema(schema: &str) -> String {
     format!("CREATE SCHEMA IF NOT EXISTS {};", quote::ident(schema))
 }
 
-/// `CREATE ROLE ... NOLOGIN` unless the role exists.
+/// The key of the transaction-level advisory lock every role block takes first: the bytes
+/// of `rls_role`. Roles are global to the cluster, so two migrations (of two databases)
+/// creating the same roles in different orders would deadlock; under the lock they create
+/// them one migration at a time, and the second finds the first's roles committed.
+pub const ROLE_LOCK_KEY: i64 = i64::from_be_bytes(*b"rls_role");
+
+/// `CREATE ROLE ... NOLOGIN` unless the role exists, under the roles' advisory lock (held
+/// until the migration's transaction ends; taking it again in the same transaction is free).
 pub fn create_role(r: &Role) -> String {
-    // The exception handler covers a concurrent migration creating the same role between
-    // the check and the CREATE (roles are global to the cluster).
+    // The lock serializes concurrent migrations; the exception handler still covers a
+    // role created between the check and the CREATE by anything not taking the lock. The
+    // lock is taken outside the handler's block: a block that catches an error rolls back
+    // its subtransaction, and the locks taken in it with it.
     let body = format!(
-        "BEGIN\n    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {}) THEN\n        CREATE ROLE {} NOLOGIN;\n    END IF;\nEXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;\nEND\n",
+        "BEGIN\n    PERFORM pg_catalog.pg_advisory_xact_lock({ROLE_LOCK_KEY});\n    BEGIN\n        IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {}) THEN\n            CREATE ROLE {} NOLOGIN;\n        END IF;\n    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;\n    END;\nEND\n",
         quote::string(&r.name),
         quote::ident(&r.name)
     );
