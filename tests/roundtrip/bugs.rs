@@ -131,7 +131,6 @@ async fn bug_02_enum_schema_without_table() {
 }
 
 #[tokio::test]
-#[ignore = "BUG 3 (AVOID_NEW_ENUM_VALUE_USED): ADD VALUE and its use in one transaction"]
 async fn bug_03_new_enum_value_used() {
     // A: e ('a', 'b'), t.s DEFAULT 'a'; B: e ('a', 'b', 'c'), t.s DEFAULT 'c'.
     let column = |values: &[&str], default: &str| {

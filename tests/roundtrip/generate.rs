@@ -29,11 +29,6 @@ pub const AVOID_UNIQUE_ON_PRIMARY_KEY: bool = false;
 /// created): `CREATE TYPE "app"."e" ...` fails with `schema "app" does not exist`.
 pub const AVOID_ENUM_SCHEMA_WITHOUT_TABLE: bool = false;
 
-/// BUG 3: a value added to an enum (`ALTER TYPE ... ADD VALUE`) and used by the same
-/// migration (a default, a policy): PostgreSQL refuses `unsafe use of new value` inside the
-/// transaction sqlx runs a migration in.
-pub const AVOID_NEW_ENUM_VALUE_USED: bool = true;
-
 /// BUG 5: a new table with a foreign key to an existing table that the same migration
 /// changes: CREATE TABLE (the foreign key inline) runs in phase CreateTables, before the
 /// kept table's ADD CONSTRAINT ... PRIMARY KEY / UNIQUE (AddKeys) and ALTER COLUMN ... TYPE
@@ -1986,9 +1981,6 @@ pub fn known_bug(a: &[TableDef], b: Option<&[TableDef]>) -> Option<&'static str>
         }
     }
     let b = b?;
-    if AVOID_NEW_ENUM_VALUE_USED && new_enum_value_used(a, b) {
-        return Some("AVOID_NEW_ENUM_VALUE_USED");
-    }
     if let Some(flag) = identity_change(a, b) {
         return Some(flag);
     }
@@ -2011,38 +2003,6 @@ pub fn known_bug(a: &[TableDef], b: Option<&[TableDef]>) -> Option<&'static str>
         return Some("AVOID_CHECK_OVER_FLOAT_RETYPED_COLUMN");
     }
     None
-}
-
-/// A label that `b` adds to an enum of `a` by ADD VALUE (the old labels kept in order) and
-/// that a default or an expression of `b` names.
-fn new_enum_value_used(a: &[TableDef], b: &[TableDef]) -> bool {
-    let old = rls_core::model::enums(&a.iter().collect::<Vec<_>>());
-    let new = rls_core::model::enums(&b.iter().collect::<Vec<_>>());
-    let mut added: Vec<Str> = Vec::new();
-    for n in &new {
-        let Some(o) = old
-            .iter()
-            .find(|o| o.schema == n.schema && o.name == n.name)
-        else {
-            continue;
-        };
-        let kept: Vec<&Str> = n.values.iter().filter(|v| o.values.contains(v)).collect();
-        if kept.len() == o.values.len() && kept.iter().zip(o.values.iter()).all(|(x, y)| *x == y) {
-            added.extend(n.values.iter().filter(|v| !o.values.contains(v)).cloned());
-        }
-    }
-    b.iter().any(|t| {
-        added.iter().any(|v| {
-            t.columns.iter().any(
-                |c| matches!(&c.default, Some(DefaultExpr::Literal(Literal::String(d))) if d == v),
-            ) || t
-                .policies
-                .iter()
-                .flat_map(|p| p.using.iter().chain(p.with_check.iter()))
-                .chain(t.checks.iter().map(|k| &k.expr))
-                .any(|e| expr_mentions_string(e, v))
-        })
-    })
 }
 
 /// The name in `a` of column `c` of `t` (a table of B).
@@ -2297,4 +2257,178 @@ fn check_over_float_retyped_column(a: &[TableDef], b: &[TableDef]) -> bool {
         }
     }
     false
+}
+
+// ---------------------------------------------------------------------------------------
+// Shapes that once were bugs, recognised in a pair (for RLS_ROUNDTRIP_STATS: how often the
+// generator draws them)
+// ---------------------------------------------------------------------------------------
+
+/// The shapes the generator once avoided that the pair `a` -> `b` has.
+pub fn shapes(a: &[TableDef], b: &[TableDef]) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if new_enum_value_used(a, b) {
+        out.push("new enum value used (split in two files)");
+    }
+    if enum_rebuilt_under_fk(a, b) {
+        out.push("enum rebuilt under a foreign key");
+    }
+    if unique_becoming_primary_key_under_fk(a, b) {
+        out.push("unique becoming the primary key under a foreign key");
+    }
+    if key_dropped_under_fk_same_column_set(a, b) {
+        out.push("key dropped under a foreign key on the same columns in another order");
+    }
+    out
+}
+
+/// A kept foreign key of `b` whose target loses a key (primary, unique, unique index)
+/// over the same columns in another order.
+fn key_dropped_under_fk_same_column_set(a: &[TableDef], b: &[TableDef]) -> bool {
+    let keys = |t: &TableDef| -> Vec<Vec<String>> {
+        let mut out = vec![t.primary_key.iter().map(|c| c.to_string()).collect()];
+        out.extend(
+            t.uniques
+                .iter()
+                .map(|u| u.columns.iter().map(|c| c.to_string()).collect()),
+        );
+        out.extend(
+            t.indexes
+                .iter()
+                .filter(|x| x.unique)
+                .map(|x| x.columns.iter().map(|c| c.to_string()).collect()),
+        );
+        out
+    };
+    for t in b {
+        let Some(old_t) = a_table_of(a, t) else {
+            continue;
+        };
+        for f in t.foreign_keys.iter() {
+            if !old_t
+                .foreign_keys
+                .iter()
+                .any(|o| o.target_table == f.target_table)
+            {
+                continue;
+            }
+            let Some(target) = b
+                .iter()
+                .find(|o| o.schema == f.target_schema && o.name == f.target_table)
+            else {
+                continue;
+            };
+            let Some(old_target) = a_table_of(a, target) else {
+                continue;
+            };
+            let wanted: Vec<String> = f
+                .target_columns
+                .iter()
+                .map(|c| a_column_name(target, c))
+                .collect();
+            let now: Vec<Vec<String>> = keys(target)
+                .into_iter()
+                .map(|k| k.iter().map(|c| a_column_name(target, c)).collect())
+                .collect();
+            let dropped = keys(old_target).into_iter().filter(|k| !now.contains(k));
+            if dropped.into_iter().any(|k| {
+                k != wanted && k.len() == wanted.len() && k.iter().all(|c| wanted.contains(c))
+            }) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// A label that `b` adds to an enum of `a` by ADD VALUE (the old labels kept in order) and
+/// that a default or an expression of `b` names.
+fn new_enum_value_used(a: &[TableDef], b: &[TableDef]) -> bool {
+    let old = rls_core::model::enums(&a.iter().collect::<Vec<_>>());
+    let new = rls_core::model::enums(&b.iter().collect::<Vec<_>>());
+    let mut added: Vec<Str> = Vec::new();
+    for n in &new {
+        let Some(o) = old
+            .iter()
+            .find(|o| o.schema == n.schema && o.name == n.name)
+        else {
+            continue;
+        };
+        let kept: Vec<&Str> = n.values.iter().filter(|v| o.values.contains(v)).collect();
+        if kept.len() == o.values.len() && kept.iter().zip(o.values.iter()).all(|(x, y)| *x == y) {
+            added.extend(n.values.iter().filter(|v| !o.values.contains(v)).cloned());
+        }
+    }
+    b.iter().any(|t| {
+        added.iter().any(|v| {
+            t.columns.iter().any(
+                |c| matches!(&c.default, Some(DefaultExpr::Literal(Literal::String(d))) if d == v),
+            ) || t
+                .policies
+                .iter()
+                .flat_map(|p| p.using.iter().chain(p.with_check.iter()))
+                .chain(t.checks.iter().map(|k| &k.expr))
+                .any(|e| expr_mentions_string(e, v))
+        })
+    })
+}
+
+fn unique_becoming_primary_key_under_fk(a: &[TableDef], b: &[TableDef]) -> bool {
+    let set_eq = |x: &[Str], y: &[Str]| x.len() == y.len() && x.iter().all(|c| y.contains(c));
+    for t in b {
+        let Some(old) = a_table_of(a, t) else {
+            continue;
+        };
+        let old_pk: Vec<String> = old.primary_key.iter().map(|c| c.to_string()).collect();
+        let new_pk: Vec<String> = t.primary_key.iter().map(|c| a_column_name(t, c)).collect();
+        if old_pk == new_pk {
+            continue;
+        }
+        let unique_before = old
+            .uniques
+            .iter()
+            .any(|u| u.columns.iter().map(|c| c.to_string()).collect::<Vec<_>>() == new_pk);
+        let targeted = targeted_keys(b, &t.schema, &t.name)
+            .iter()
+            .any(|k| set_eq(k, &t.primary_key));
+        if unique_before && targeted {
+            return true;
+        }
+    }
+    false
+}
+
+/// Enums of both `a` and `b` whose values are not kept in order (the diff rebuilds them).
+fn rebuilt_enums(a: &[TableDef], b: &[TableDef]) -> Vec<EnumType> {
+    let old = rls_core::model::enums(&a.iter().collect::<Vec<_>>());
+    let new = rls_core::model::enums(&b.iter().collect::<Vec<_>>());
+    new.into_iter()
+        .filter(|n| {
+            old.iter()
+                .find(|o| o.schema == n.schema && o.name == n.name)
+                .is_some_and(|o| {
+                    let kept: Vec<&Str> =
+                        n.values.iter().filter(|v| o.values.contains(v)).collect();
+                    kept.len() != o.values.len()
+                        || kept.iter().zip(o.values.iter()).any(|(x, y)| *x != y)
+                })
+        })
+        .collect()
+}
+
+fn enum_rebuilt_under_fk(a: &[TableDef], b: &[TableDef]) -> bool {
+    let rebuilt = rebuilt_enums(a, b);
+    b.iter().any(|t| {
+        t.foreign_keys.iter().any(|f| {
+            f.columns.iter().any(|c| {
+                t.column(c)
+                    .and_then(|col| enum_of(&col.ty))
+                    .is_some_and(|e| {
+                        rebuilt
+                            .iter()
+                            .any(|r| r.schema == e.schema && r.name == e.name)
+                    })
+            })
+        })
+    })
 }
