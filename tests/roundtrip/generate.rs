@@ -845,7 +845,13 @@ impl Gen {
     }
 
     fn add_unique(&mut self, t: &mut TableDef) -> bool {
-        let columns = self.some_columns(t, 2);
+        // Now and then the primary key's columns in another order: PostgreSQL may tie a
+        // foreign key to the one unique index over those columns it finds first.
+        let columns = if t.primary_key.len() >= 2 && self.rng.percent(30) {
+            t.primary_key.iter().rev().cloned().collect()
+        } else {
+            self.some_columns(t, 2)
+        };
         if t.uniques.iter().any(|u| *u.columns == *columns)
             || (AVOID_UNIQUE_ON_PRIMARY_KEY && *columns == *t.primary_key)
         {
@@ -1411,7 +1417,18 @@ impl Gen {
         if bound.iter().any(|k| **k == *t.primary_key) {
             return None;
         }
-        let columns = self.some_columns(t, 2);
+        // Now and then a unique key that a foreign key points at becomes the primary key.
+        let targeted: Vec<Vec<Str>> = t
+            .uniques
+            .iter()
+            .filter(|u| bound.iter().any(|k| **k == *u.columns))
+            .map(|u| u.columns.to_vec())
+            .collect();
+        let columns = if !targeted.is_empty() && self.rng.percent(50) {
+            self.rng.pick(&targeted).clone()
+        } else {
+            self.some_columns(t, 2)
+        };
         if *columns == *t.primary_key
             || (AVOID_UNIQUE_ON_PRIMARY_KEY && t.uniques.iter().any(|u| *u.columns == *columns))
         {
@@ -1548,11 +1565,13 @@ impl Gen {
         }
         let e = self.rng.pick(&used).clone();
         let mut values = e.values.to_vec();
+        let mut added = None;
         let what = match self.rng.below(10) {
             0..=5 => {
                 let v = s(self.fresh("v"));
                 let at = self.rng.below(values.len() + 1);
                 values.insert(at, v.clone());
+                added = Some(v.clone());
                 format!("add value {v} at {at}")
             }
             6..=8 => {
@@ -1608,6 +1627,33 @@ impl Gen {
         for x in self.enums.iter_mut() {
             if x.schema == e.schema && x.name == e.name {
                 *x = new.clone();
+            }
+        }
+        // The new value used at once, as a column's default (one migration file would
+        // fail: see `diff::Split`).
+        let mut what = what;
+        if let Some(v) = added
+            && self.rng.percent(50)
+        {
+            let users: Vec<(usize, usize)> = b
+                .iter()
+                .enumerate()
+                .flat_map(|(i, t)| {
+                    t.columns
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, c)| !c.ty.array && enum_of(&c.ty) == Some(&new))
+                        .map(move |(k, _)| (i, k))
+                })
+                .collect();
+            if !users.is_empty() {
+                let (i, k) = *self.rng.pick(&users);
+                let c = &mut b[i].columns.to_mut()[k];
+                c.default = Some(DefaultExpr::Literal(Literal::String(v.clone())));
+                what.push_str(&format!(
+                    ", default of {}.{}.{} = {v}",
+                    b[i].schema, b[i].name, c.name
+                ));
             }
         }
         Some(format!(
