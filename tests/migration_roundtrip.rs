@@ -23,7 +23,10 @@ mod generate;
 #[path = "roundtrip/bugs.rs"]
 mod bugs;
 
-use generate::{Gen, custom_roles, known_bug, renames, shapes, validate};
+#[path = "roundtrip/rows.rs"]
+mod rows;
+
+use generate::{Gen, Rng, custom_roles, known_bug, renames, shapes, validate};
 use rls_core::diff::{self, Options};
 use rls_core::introspect::{self, DbEnum, DbTable};
 use rls_core::model::{SchemaDef, TableDef};
@@ -129,15 +132,44 @@ fn migrated(a: &[TableDef], b: Vec<TableDef>) -> Result<Vec<TableDef>, diff::Dif
 
 /// Runs `sql` in one transaction.
 async fn apply(conn: &mut PgConnection, sql: &str) -> Result<(), String> {
+    apply_file(conn, sql).await.map_err(|e| e.message)
+}
+
+/// Why a migration file failed: the message, and for a failure on the rows (SQLSTATE
+/// class 22 or 23) the table PostgreSQL names, if any.
+struct Failure {
+    message: String,
+    on_rows: bool,
+    table: Option<(String, String)>,
+}
+
+/// Runs `sql` in one transaction, as sqlx runs a migration file.
+async fn apply_file(conn: &mut PgConnection, sql: &str) -> Result<(), Failure> {
+    let plain = |message: String| Failure {
+        message,
+        on_rows: false,
+        table: None,
+    };
     if sql.trim().is_empty() {
         return Ok(());
     }
-    let mut tx = conn.begin().await.map_err(|e| e.to_string())?;
-    sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+    let mut tx = conn.begin().await.map_err(|e| plain(e.to_string()))?;
+    if let Err(e) = sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
         .execute(&mut *tx)
         .await
-        .map_err(|e| describe_error(&e))?;
-    tx.commit().await.map_err(|e| e.to_string())
+    {
+        let mut failure = plain(describe_error(&e));
+        if let sqlx::Error::Database(d) = &e
+            && let Some(pg) = d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+        {
+            failure.on_rows = pg.code().starts_with("22") || pg.code().starts_with("23");
+            if let (Some(schema), Some(table)) = (pg.schema(), pg.table()) {
+                failure.table = Some((schema.to_string(), table.to_string()));
+            }
+        }
+        return Err(failure);
+    }
+    tx.commit().await.map_err(|e| plain(e.to_string()))
 }
 
 fn describe_error(e: &sqlx::Error) -> String {
@@ -200,10 +232,20 @@ async fn introspect_all(conn: &mut PgConnection) -> (Vec<DbTable>, Vec<DbEnum>, 
 /// be the same.
 /// `verbose`: print the pair, the SQL and what X holds even when all is well (for a pair
 /// replayed alone with `RLS_ROUNDTRIP_PAIR`).
+/// What happened to the rows of a pair: how many A held, and the tables emptied because B
+/// refuses their rows (a constraint added, a type narrowed).
+#[derive(Default)]
+struct RowStats {
+    rows: usize,
+    emptied: Vec<String>,
+}
+
 async fn check_pair(
     x: &mut PgConnection,
     y: &mut PgConnection,
     pair: &Pair,
+    rows_seed: u64,
+    stats: &mut RowStats,
     verbose: bool,
 ) -> Result<(), String> {
     let sql_a = rls_core::sql::migration(&def(&pair.a))
@@ -253,20 +295,80 @@ async fn check_pair(
 
     // X before Y, not at the same time: both create the pair's roles (in different orders),
     // and X must not find the roles that only B names already created by Y.
-    // Each file of the diff (two when new enum values go first) in its own transaction,
-    // in order, as sqlx runs them.
+    // A's migration, random rows valid under A, then each file of the diff (two when new
+    // enum values go first) in its own transaction, in order, as sqlx runs them.
     let mut rx = apply(x, &sql_a)
         .await
         .map_err(|e| format!("A's full migration failed on X: {e}"));
+    let mut before = BTreeMap::new();
+    if rx.is_ok() {
+        stats.rows = rows::fill(x, &pair.a, &mut Rng::new(rows_seed)).await;
+        before = rows::read(x, &pair.a).await;
+    }
+    let may_refuse = rows::may_refuse_rows(&plan, &pair.a);
     for (k, file) in files.iter().enumerate() {
-        if rx.is_ok() {
-            rx = apply(x, file).await.map_err(|e| {
-                format!(
-                    "the diff A -> B (file {} of {}) failed on X: {e}",
-                    k + 1,
-                    files.len()
-                )
-            });
+        while rx.is_ok() {
+            match apply_file(x, file).await {
+                Ok(()) => break,
+                // B refuses some of A's rows (a constraint added, a type narrowed): a
+                // failure of the model's data, not of the migration. The table named (every
+                // table when none is) is emptied and the file run again.
+                Err(f) if f.on_rows && may_refuse && stats.emptied.len() < 2 * pair.a.len() => {
+                    // The error names the table as the migration had it (renamed, perhaps).
+                    let named = f.table.as_ref().and_then(|(schema, table)| {
+                        let old = pair
+                            .b
+                            .iter()
+                            .find(|t| t.schema == *schema && t.name == *table)
+                            .and_then(|t| t.renamed_from.as_deref())
+                            .unwrap_or(table);
+                        pair.a.iter().find(|t| t.schema == *schema && t.name == old)
+                    });
+                    let targets: Vec<String> = match named {
+                        Some(t) => vec![rls_core::sql::quote::qualified(&t.schema, &t.name)],
+                        None => pair
+                            .a
+                            .iter()
+                            .map(|t| rls_core::sql::quote::qualified(&t.schema, &t.name))
+                            .collect(),
+                    };
+                    if verbose || std::env::var_os("RLS_DEBUG_ROWS").is_some() {
+                        println!(
+                            "B refuses rows ({}): emptying {}",
+                            f.message,
+                            targets.join(", ")
+                        );
+                    }
+                    sqlx::raw_sql(AssertSqlSafe(format!(
+                        "TRUNCATE {} CASCADE",
+                        targets.join(", ")
+                    )))
+                    .execute(&mut *x)
+                    .await
+                    .expect("empty the tables B refuses the rows of");
+                    stats.emptied.extend(targets);
+                    before = rows::read(x, &pair.a).await;
+                }
+                Err(f) => {
+                    rx = Err(format!(
+                        "the diff A -> B (file {} of {}, {} row(s) in A) failed on X: {}",
+                        k + 1,
+                        files.len(),
+                        stats.rows,
+                        f.message
+                    ))
+                }
+            }
+        }
+    }
+    // A migration keeps every row and value it does not say it destroys.
+    if rx.is_ok() {
+        let lost = rows::survived(x, &pair.a, &pair.b, &plan, &before).await;
+        if !lost.is_empty() {
+            problems.push(format!(
+                "the migration lost or changed rows it does not mark destructive:\n  {}",
+                lost.join("\n  ")
+            ));
         }
     }
     let ry = apply(y, &sql_b)
@@ -343,6 +445,12 @@ struct Outcome {
     changes: Vec<String>,
     /// The shapes the generator once avoided that the pair has.
     shapes: Vec<&'static str>,
+    rows: RowStats,
+}
+
+/// The seed of pair `index`'s rows.
+fn rows_seed(seed: u64, index: usize) -> u64 {
+    seed ^ (index as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03) ^ 0xDA7A
 }
 
 /// One hand-written pair, on two new databases: panics with the report if it fails.
@@ -360,7 +468,8 @@ async fn run_case(a: Vec<TableDef>, b: Vec<TableDef>) {
         changes: vec!["(written by hand)".into()],
         skipped: 0,
     };
-    if let Err(e) = check_pair(&mut x, &mut y, &pair, false).await {
+    let mut stats = RowStats::default();
+    if let Err(e) = check_pair(&mut x, &mut y, &pair, 7, &mut stats, false).await {
         panic!("{e}");
     }
 }
@@ -377,10 +486,18 @@ async fn worker(seed: u64, indices: Vec<usize>, verbose: bool) -> Vec<Outcome> {
     for index in indices {
         let mut avoided = BTreeMap::new();
         let pair = generate_pair(seed, index, &mut avoided);
-        let failure = check_pair(&mut x, &mut y, &pair, verbose)
-            .await
-            .err()
-            .map(|e| format!("pair {index} (RLS_SEED={seed} RLS_ROUNDTRIP_PAIR={index}): {e}"));
+        let mut stats = RowStats::default();
+        let failure = check_pair(
+            &mut x,
+            &mut y,
+            &pair,
+            rows_seed(seed, index),
+            &mut stats,
+            verbose,
+        )
+        .await
+        .err()
+        .map(|e| format!("pair {index} (RLS_SEED={seed} RLS_ROUNDTRIP_PAIR={index}): {e}"));
         tokio::join!(reset(&mut x), reset(&mut y));
         let roles: Vec<String> = custom_roles(index)
             .iter()
@@ -400,6 +517,7 @@ async fn worker(seed: u64, indices: Vec<usize>, verbose: bool) -> Vec<Outcome> {
             avoided,
             changes: pair.changes.iter().map(|c| change_kind(c)).collect(),
             shapes: shapes(&pair.a, &pair.b),
+            rows: stats,
         });
     }
     out
@@ -487,6 +605,12 @@ async fn migration_roundtrip() {
             println!("  {n:6}  {kind}");
         }
     }
+    let rows: usize = outcomes.iter().map(|o| o.rows.rows).sum();
+    let emptied: usize = outcomes.iter().map(|o| o.rows.emptied.len()).sum();
+    let with_rows = outcomes.iter().filter(|o| o.rows.rows > 0).count();
+    println!(
+        "rows: {rows} inserted in A ({with_rows} pair(s) with rows); {emptied} table(s) emptied before the diff because B refuses their rows (a constraint added, a type narrowed)"
+    );
     println!(
         "pairs with a shape that once was a bug: {}",
         if drawn.is_empty() {
