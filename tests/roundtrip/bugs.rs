@@ -11,8 +11,8 @@ use crate::generate::s;
 use crate::run_case;
 use rls_core::model::{
     Check, CmpOp, ColumnDef, Command, DefaultExpr, EnumType, Expr, ExprOp, FkAction, ForeignKey,
-    Identity, Index, Literal, Policy, PolicyKind, PolicyName, Role, SchemaDef, SqlType, Str,
-    TableDef, TypeName, Unique,
+    Identity, Index, Literal, Policy, PolicyKind, PolicyName, Role, RoleKind, SchemaDef, SqlType,
+    Str, TableDef, TypeName, Unique,
 };
 use std::borrow::Cow;
 
@@ -473,4 +473,81 @@ async fn bug_01b_unique_becoming_primary_key_under_fk() {
     let mut parent_b = parent.clone();
     parent_b.primary_key = names(&["code"]);
     run_case(vec![parent, child.clone()], vec![parent_b, child]).await;
+}
+
+/// RACE (issue 11): two migrations creating the same roles at the same moment, in two
+/// databases of one cluster (roles are global to it), in opposite orders, deadlocked
+/// (SQLSTATE 40P01): the role blocks caught duplicates only. They now take one advisory
+/// lock first. 50 rounds (`RLS_ROLE_RACE_ROUNDS`), two fresh databases each, both full
+/// migrations started at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn race_concurrent_role_creation() {
+    use crate::support::pg::fresh_database;
+    use sqlx::{AssertSqlSafe, Connection, PgConnection};
+    let rounds = crate::env_number("RLS_ROLE_RACE_ROUNDS").unwrap_or(50);
+    // A table with one policy per role, in the order given: the roles are created in it.
+    let schema = |roles: &[String]| {
+        let mut t = table(
+            "t",
+            vec![col("id", ty("bigint")), col("owner", ty("text"))],
+            &["id"],
+        );
+        t.policies = Cow::Owned(
+            roles
+                .iter()
+                .enumerate()
+                .map(|(k, r)| {
+                    select_policy(
+                        PolicyName::Named(s(format!("p{k}"))),
+                        vec![Role {
+                            name: s(r.clone()),
+                            kind: RoleKind::Created,
+                        }],
+                        auth_eq("owner"),
+                    )
+                })
+                .collect(),
+        );
+        SchemaDef::from_tables(vec![t])
+    };
+    for round in 0..rounds {
+        let roles: Vec<String> = (0..4)
+            .map(|k| format!("race{}_{round}_{k}", std::process::id()))
+            .collect();
+        let mut reversed = roles.clone();
+        reversed.reverse();
+        let first = rls_core::sql::migration(&schema(&roles)).expect("a valid schema");
+        let second = rls_core::sql::migration(&schema(&reversed)).expect("a valid schema");
+        let (d1, d2) = tokio::join!(fresh_database(), fresh_database());
+        let (c1, c2) = tokio::join!(
+            PgConnection::connect(&d1.url),
+            PgConnection::connect(&d2.url)
+        );
+        let (mut c1, mut c2) = (c1.expect("connect"), c2.expect("connect"));
+        let (r1, r2) = tokio::join!(
+            crate::apply(&mut c1, &first),
+            crate::apply(&mut c2, &second)
+        );
+        assert!(
+            r1.is_ok() && r2.is_ok(),
+            "round {round}: concurrent migrations failed: {r1:?} / {r2:?}"
+        );
+        let quoted: Vec<String> = roles
+            .iter()
+            .map(|r| rls_core::sql::quote::ident(r))
+            .collect();
+        for c in [&mut c1, &mut c2] {
+            sqlx::raw_sql(AssertSqlSafe(format!(
+                "DROP OWNED BY {}",
+                quoted.join(", ")
+            )))
+            .execute(&mut *c)
+            .await
+            .expect("drop what the roles own");
+        }
+        sqlx::raw_sql(AssertSqlSafe(format!("DROP ROLE {}", quoted.join(", "))))
+            .execute(&mut c1)
+            .await
+            .expect("drop the roles");
+    }
 }

@@ -412,15 +412,32 @@ fn split_new_enum_values(plan: &mut Plan, old: &SchemaDef) {
 /// Roles the new schema names for the first time: created when missing, and given access
 /// to schema `auth`.
 fn roles(plan: &mut Plan, before: &[Role], after: &[Role]) {
-    for r in after.iter().cloned() {
-        if before.iter().any(|b| b.name == r.name) || preamble::is_current_user(&r) {
-            continue;
-        }
-        if r.kind == RoleKind::Created {
-            plan.push(Phase::Roles, Change::CreateRole { role: r.clone() });
-        }
+    let new: Vec<Role> = after
+        .iter()
+        .filter(|r| !before.iter().any(|b| b.name == r.name) && !preamble::is_current_user(r))
+        .cloned()
+        .collect();
+    for r in sorted_roles(&new) {
+        plan.push(Phase::Roles, Change::CreateRole { role: r });
+    }
+    for r in new {
         plan.push(Phase::Roles, Change::GrantAuthUsage { role: r });
     }
+}
+
+/// The roles a migration creates, in the order it creates them: by name. Roles are global
+/// to the cluster; two migrations (of two databases) creating the same roles at the same
+/// moment in different orders would each wait for the other's uncommitted role (a
+/// deadlock, SQLSTATE 40P01). In one order, the later one waits for the earlier to commit
+/// and finds the role there.
+pub(crate) fn sorted_roles(roles: &[Role]) -> Vec<Role> {
+    let mut created: Vec<Role> = roles
+        .iter()
+        .filter(|r| r.kind == RoleKind::Created)
+        .cloned()
+        .collect();
+    created.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+    created
 }
 
 /// USAGE on a table's schema for each role that gets its first grant there.

@@ -44,21 +44,16 @@ pub fn create_schema(schema: &str) -> String {
     format!("CREATE SCHEMA IF NOT EXISTS {};", quote::ident(schema))
 }
 
-/// The key of the transaction-level advisory lock every role block takes first: the bytes
-/// of `rls_role`. Roles are global to the cluster, so two migrations (of two databases)
-/// creating the same roles in different orders would deadlock; under the lock they create
-/// them one migration at a time, and the second finds the first's roles committed.
-pub const ROLE_LOCK_KEY: i64 = i64::from_be_bytes(*b"rls_role");
-
-/// `CREATE ROLE ... NOLOGIN` unless the role exists, under the roles' advisory lock (held
-/// until the migration's transaction ends; taking it again in the same transaction is free).
+/// `CREATE ROLE ... NOLOGIN` unless the role exists.
 pub fn create_role(r: &Role) -> String {
-    // The lock serializes concurrent migrations; the exception handler still covers a
-    // role created between the check and the CREATE by anything not taking the lock. The
-    // lock is taken outside the handler's block: a block that catches an error rolls back
-    // its subtransaction, and the locks taken in it with it.
+    // The exception handler covers a concurrent migration creating the same role between
+    // the check and the CREATE (roles are global to the cluster): it waits for the other
+    // transaction and, once that commits, gets the duplicate. Migrations create their roles
+    // in one order, by name (see `diff::sorted_roles`), so two of them never wait for each
+    // other in a cycle (a deadlock, SQLSTATE 40P01). An advisory lock cannot serialize
+    // them: its key belongs to the database, and the two may migrate two databases.
     let body = format!(
-        "BEGIN\n    PERFORM pg_catalog.pg_advisory_xact_lock({ROLE_LOCK_KEY});\n    BEGIN\n        IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {}) THEN\n            CREATE ROLE {} NOLOGIN;\n        END IF;\n    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;\n    END;\nEND\n",
+        "BEGIN\n    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {}) THEN\n        CREATE ROLE {} NOLOGIN;\n    END IF;\nEXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;\nEND\n",
         quote::string(&r.name),
         quote::ident(&r.name)
     );
