@@ -1,6 +1,7 @@
 //! Property test of the incremental migrations: for random schema pairs (A, B), the database
 //! migrated from A to B (A's full migration, then `diff(A, B)`) holds exactly what B's full
-//! migration creates from scratch, as `rls::introspect` reads the catalog.
+//! migration creates from scratch, as `rls::introspect` reads the catalog; and the rows put
+//! in A before the diff are still there (see below).
 //!
 //! ```sh
 //! cargo test -q --test migration_roundtrip                       # 200 pairs, random seed (fixed when CI is set)
@@ -13,7 +14,17 @@
 //! many pairs run at once; `RLS_ROUNDTRIP_STATS=1` prints how often each kind of change was
 //! drawn. Every pair gets two databases (X: A then the diff; Y: B) on the
 //! harness's cluster; between pairs their schemas are dropped and created again, which is
-//! much faster than new databases. Each migration runs in one transaction, as sqlx runs them.
+//! much faster than new databases. Each migration file runs in one transaction, as sqlx runs
+//! them; a diff that is two files (new enum values first, see `diff::Split`) runs as two, and
+//! the first file's snapshot must diff to exactly the second.
+//!
+//! Data: random rows valid under A (`roundtrip/rows.rs`) go into X before the diff. After
+//! it, every table B keeps holds the same rows over every column B keeps without a change
+//! the plan marks destructive (renamed tables and columns followed; same row counts). When
+//! B refuses some rows (a NOT NULL, unique, check or foreign key added, a type narrowed, an
+//! enum value dropped: SQLSTATE class 22 or 23, and only if the plan has such a change),
+//! the table PostgreSQL names (every table when it names none) is emptied and the file run
+//! again; the summary counts those tables.
 
 mod support;
 

@@ -1,10 +1,10 @@
 //! The smallest pairs (A, B) that showed each bug the roundtrip test found in the diff /
-//! renderer. Fixed bugs run as regression tests. The ones still open carry `#[ignore]`, and
-//! the generator steps around them (`AVOID_*` in generate.rs, flag true): once one is fixed,
-//! remove its `#[ignore]` and set its flag to false.
+//! renderer, run as regression tests. A bug found and not yet fixed gets its reproduction
+//! here with `#[ignore]`, and the generator steps around it (an `AVOID_*` flag in
+//! generate.rs, true) until it is fixed; none is open now.
 //!
 //! ```sh
-//! cargo test -q --test migration_roundtrip -- --ignored bug_   # the open ones
+//! cargo test -q --test migration_roundtrip bug_
 //! ```
 
 use crate::generate::s;
