@@ -415,9 +415,9 @@ fn generate(ctx: &Ctx, out: &mut dyn Write) -> Result<u8, String> {
         return Ok(0);
     }
     let name = opts.name.as_deref().unwrap_or(default_name);
-    let mut version = history.next_version();
     let mut wrote = Vec::new();
     for (k, (sql, next)) in files.iter().enumerate() {
+        let version = history.next_version() + k as i64;
         let stem = if files.len() > 1 && k == 0 {
             format!("{version:04}_{name}_enum_values")
         } else {
@@ -432,7 +432,6 @@ fn generate(ctx: &Ctx, out: &mut dyn Write) -> Result<u8, String> {
             shown(&path),
             shown(&snapshot_path)
         ));
-        version += 1;
     }
     let what = match previous {
         None => format!("Creates the whole schema: {}", counts(&plan.next)),
