@@ -313,7 +313,7 @@ async fn check_pair(
         .map_err(|e| format!("A's full migration failed on X: {e}"));
     let mut before = BTreeMap::new();
     if rx.is_ok() {
-        stats.rows = rows::fill(x, &pair.a, &mut Rng::new(rows_seed)).await;
+        stats.rows = rows::fill(x, &pair.a, &pair.b, &mut Rng::new(rows_seed)).await;
         before = rows::read(x, &pair.a).await;
     }
     let may_refuse = rows::may_refuse_rows(&plan, &pair.a);
