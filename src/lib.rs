@@ -43,7 +43,7 @@ pub use rls_core::model;
 pub mod migrations {
     pub use rls_core::check::{SchemaError, check};
     pub use rls_core::cli::{main, run};
-    pub use rls_core::diff::{Change, DiffError, Options, Phase, Plan, Step, diff, initial};
+    pub use rls_core::diff::{Change, DiffError, Options, Phase, Plan, Split, Step, diff, initial};
     pub use rls_core::model::SchemaDef;
     pub use rls_core::snapshot::Snapshot;
     pub use rls_core::sql::{migration, render_change};

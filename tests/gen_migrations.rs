@@ -346,3 +346,113 @@ fn fresh_clone_reports_what_is_there_and_what_to_do() {
     insta::assert_snapshot!("fresh_clone", redact(&out, &dir));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+mod enum_v1 {
+    use rls::{PgEnum, Table};
+
+    #[derive(PgEnum)]
+    #[pg_enum(name = "state")]
+    pub enum State {
+        Open,
+        Done,
+    }
+
+    #[derive(Table)]
+    #[table(name = "tickets")]
+    pub struct Ticket {
+        #[column(primary_key, identity)]
+        pub id: i64,
+        #[column(default = "open")]
+        pub state: State,
+    }
+
+    pub const SCHEMA: rls::Schema = rls::Schema::new(&[Ticket::TABLE]);
+}
+
+mod enum_v2 {
+    use rls::{PgEnum, Table};
+
+    /// A value added, and the default uses it.
+    #[derive(PgEnum)]
+    #[pg_enum(name = "state")]
+    pub enum State {
+        New,
+        Open,
+        Done,
+    }
+
+    #[derive(Table)]
+    #[table(name = "tickets")]
+    pub struct Ticket {
+        #[column(primary_key, identity)]
+        pub id: i64,
+        #[column(default = "new")]
+        pub state: State,
+    }
+
+    pub const SCHEMA: rls::Schema = rls::Schema::new(&[Ticket::TABLE]);
+}
+
+/// A new enum value used in the same migration: two files, the value first, each with its
+/// snapshot; `check`, `--stdout` and `--format json` say the same.
+#[test]
+fn new_enum_value_and_its_use_in_two_files() {
+    let dir = temp_dir("enum-split");
+    let migrations = dir.join("migrations");
+    assert_eq!(run(&enum_v1::SCHEMA, &dir, &[]).0, 0);
+
+    let (code, check, _) = run(&enum_v2::SCHEMA, &dir, &["check"]);
+    assert_eq!(code, 1);
+    let (code, stdout, _) = run(&enum_v2::SCHEMA, &dir, &["--stdout"]);
+    assert_eq!(code, 0);
+    let (_, json, _) = run(&enum_v2::SCHEMA, &dir, &["--stdout", "--format", "json"]);
+    let plan: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(plan["split"]["first_file_changes"], 1, "{json}");
+    assert!(
+        plan["split"]["reason"].as_str().unwrap().contains("55P04"),
+        "{json}"
+    );
+    assert_eq!(plan["changes"][0]["change"]["kind"], "add_enum_value");
+
+    let (code, out, err) = run(&enum_v2::SCHEMA, &dir, &[]);
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    insta::assert_snapshot!("enum_split_written", redact(&out, &dir));
+    let first = std::fs::read_to_string(migrations.join("0002_change_enum_values.sql")).unwrap();
+    let second = std::fs::read_to_string(migrations.join("0003_change.sql")).unwrap();
+    insta::assert_snapshot!("enum_split_first", first);
+    insta::assert_snapshot!("enum_split_second", second);
+    assert!(!second.contains("ADD VALUE"), "{second}");
+    // --stdout prints both files, as written, with the cut between them.
+    assert_eq!(
+        stdout,
+        format!("{first}{}{second}", rls_core::sql::SECOND_FILE)
+    );
+    for text in [&first, &second] {
+        assert!(
+            check.contains(text.split("\n\n").nth(1).unwrap()),
+            "{check}"
+        );
+    }
+    // The first file's snapshot: the old model with the new value, so that the diff from
+    // it to the schema is exactly the second file.
+    let snapshot =
+        std::fs::read_to_string(migrations.join("snapshots/0002_change_enum_values.json")).unwrap();
+    let after_first: rls::migrations::SchemaDef = rls::migrations::Snapshot::from_json(&snapshot)
+        .unwrap()
+        .into();
+    let rest = rls::migrations::diff(
+        &after_first,
+        &rls::migrations::SchemaDef::from(&enum_v2::SCHEMA),
+        rls::migrations::Options::default(),
+    )
+    .unwrap();
+    assert!(rest.split.is_none());
+    assert!(
+        second.ends_with(&rest.sql()),
+        "{second}\n---\n{}",
+        rest.sql()
+    );
+    let (code, out, _) = run(&enum_v2::SCHEMA, &dir, &["check"]);
+    assert_eq!(code, 0, "{out}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

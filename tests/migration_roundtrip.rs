@@ -1,6 +1,7 @@
 //! Property test of the incremental migrations: for random schema pairs (A, B), the database
 //! migrated from A to B (A's full migration, then `diff(A, B)`) holds exactly what B's full
-//! migration creates from scratch, as `rls::introspect` reads the catalog.
+//! migration creates from scratch, as `rls::introspect` reads the catalog; and the rows put
+//! in A before the diff are still there (see below).
 //!
 //! ```sh
 //! cargo test -q --test migration_roundtrip                       # 200 pairs, random seed (fixed when CI is set)
@@ -13,7 +14,17 @@
 //! many pairs run at once; `RLS_ROUNDTRIP_STATS=1` prints how often each kind of change was
 //! drawn. Every pair gets two databases (X: A then the diff; Y: B) on the
 //! harness's cluster; between pairs their schemas are dropped and created again, which is
-//! much faster than new databases. Each migration runs in one transaction, as sqlx runs them.
+//! much faster than new databases. Each migration file runs in one transaction, as sqlx runs
+//! them; a diff that is two files (new enum values first, see `diff::Split`) runs as two, and
+//! the first file's snapshot must diff to exactly the second.
+//!
+//! Data: random rows valid under A (`roundtrip/rows.rs`) go into X before the diff. After
+//! it, every table B keeps holds the same rows over every column B keeps without a change
+//! the plan marks destructive (renamed tables and columns followed; same row counts). When
+//! B refuses some rows (a NOT NULL, unique, check or foreign key added, a type narrowed, an
+//! enum value dropped: SQLSTATE class 22 or 23, and only if the plan has such a change),
+//! the table PostgreSQL names (every table when it names none) is emptied and the file run
+//! again; the summary counts those tables.
 
 mod support;
 
@@ -23,7 +34,10 @@ mod generate;
 #[path = "roundtrip/bugs.rs"]
 mod bugs;
 
-use generate::{Gen, custom_roles, known_bug, renames, validate};
+#[path = "roundtrip/rows.rs"]
+mod rows;
+
+use generate::{Gen, Rng, custom_roles, known_bug, renames, shapes, validate};
 use rls_core::diff::{self, Options};
 use rls_core::introspect::{self, DbEnum, DbTable};
 use rls_core::model::{SchemaDef, TableDef};
@@ -129,15 +143,44 @@ fn migrated(a: &[TableDef], b: Vec<TableDef>) -> Result<Vec<TableDef>, diff::Dif
 
 /// Runs `sql` in one transaction.
 async fn apply(conn: &mut PgConnection, sql: &str) -> Result<(), String> {
+    apply_file(conn, sql).await.map_err(|e| e.message)
+}
+
+/// Why a migration file failed: the message, and for a failure on the rows (SQLSTATE
+/// class 22 or 23) the table PostgreSQL names, if any.
+struct Failure {
+    message: String,
+    on_rows: bool,
+    table: Option<(String, String)>,
+}
+
+/// Runs `sql` in one transaction, as sqlx runs a migration file.
+async fn apply_file(conn: &mut PgConnection, sql: &str) -> Result<(), Failure> {
+    let plain = |message: String| Failure {
+        message,
+        on_rows: false,
+        table: None,
+    };
     if sql.trim().is_empty() {
         return Ok(());
     }
-    let mut tx = conn.begin().await.map_err(|e| e.to_string())?;
-    sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+    let mut tx = conn.begin().await.map_err(|e| plain(e.to_string()))?;
+    if let Err(e) = sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
         .execute(&mut *tx)
         .await
-        .map_err(|e| describe_error(&e))?;
-    tx.commit().await.map_err(|e| e.to_string())
+    {
+        let mut failure = plain(describe_error(&e));
+        if let sqlx::Error::Database(d) = &e
+            && let Some(pg) = d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+        {
+            failure.on_rows = pg.code().starts_with("22") || pg.code().starts_with("23");
+            if let (Some(schema), Some(table)) = (pg.schema(), pg.table()) {
+                failure.table = Some((schema.to_string(), table.to_string()));
+            }
+        }
+        return Err(failure);
+    }
+    tx.commit().await.map_err(|e| plain(e.to_string()))
 }
 
 fn describe_error(e: &sqlx::Error) -> String {
@@ -200,10 +243,20 @@ async fn introspect_all(conn: &mut PgConnection) -> (Vec<DbTable>, Vec<DbEnum>, 
 /// be the same.
 /// `verbose`: print the pair, the SQL and what X holds even when all is well (for a pair
 /// replayed alone with `RLS_ROUNDTRIP_PAIR`).
+/// What happened to the rows of a pair: how many A held, and the tables emptied because B
+/// refuses their rows (a constraint added, a type narrowed).
+#[derive(Default)]
+struct RowStats {
+    rows: usize,
+    emptied: Vec<String>,
+}
+
 async fn check_pair(
     x: &mut PgConnection,
     y: &mut PgConnection,
     pair: &Pair,
+    rows_seed: u64,
+    stats: &mut RowStats,
     verbose: bool,
 ) -> Result<(), String> {
     let sql_a = rls_core::sql::migration(&def(&pair.a))
@@ -219,6 +272,7 @@ async fn check_pair(
     )
     .map_err(|e| format!("diff(A, B) failed: {e}"))?;
     let sql_diff = plan.sql();
+    let files = plan.files();
 
     let same = diff::diff(
         &def(&pair.b),
@@ -229,18 +283,105 @@ async fn check_pair(
     )
     .map_err(|e| format!("diff(B, B) failed: {e}"))?;
     let mut problems = Vec::new();
+    // A split plan: the first file's snapshot must make the diff to B exactly the second.
+    if let Some(split) = &plan.split {
+        let rest = diff::diff(
+            &split.next,
+            &def(&pair.b),
+            Options {
+                allow_destructive: true,
+            },
+        )
+        .map_err(|e| format!("diff(after the first file, B) failed: {e}"))?;
+        if rest.steps != plan.parts()[1].steps {
+            problems.push(format!(
+                "the diff from the first file's snapshot to B is not the second file:\n{}",
+                indent(&rest.sql())
+            ));
+        }
+    }
     if !same.is_empty() {
         problems.push(format!("diff(B, B) is not empty:\n{}", indent(&same.sql())));
     }
 
     // X before Y, not at the same time: both create the pair's roles (in different orders),
     // and X must not find the roles that only B names already created by Y.
-    let rx = match apply(x, &sql_a).await {
-        Ok(()) => apply(x, &sql_diff)
-            .await
-            .map_err(|e| format!("the diff A -> B failed on X: {e}")),
-        Err(e) => Err(format!("A's full migration failed on X: {e}")),
-    };
+    // A's migration, random rows valid under A, then each file of the diff (two when new
+    // enum values go first) in its own transaction, in order, as sqlx runs them.
+    let mut rx = apply(x, &sql_a)
+        .await
+        .map_err(|e| format!("A's full migration failed on X: {e}"));
+    let mut before = BTreeMap::new();
+    if rx.is_ok() {
+        stats.rows = rows::fill(x, &pair.a, &pair.b, &mut Rng::new(rows_seed)).await;
+        before = rows::read(x, &pair.a).await;
+    }
+    let may_refuse = rows::may_refuse_rows(&plan, &pair.a);
+    for (k, file) in files.iter().enumerate() {
+        while rx.is_ok() {
+            match apply_file(x, file).await {
+                Ok(()) => break,
+                // B refuses some of A's rows (a constraint added, a type narrowed): a
+                // failure of the model's data, not of the migration. The table named (every
+                // table when none is) is emptied and the file run again.
+                Err(f) if f.on_rows && may_refuse && stats.emptied.len() < 2 * pair.a.len() => {
+                    // The error names the table as the migration had it (renamed, perhaps).
+                    let named = f.table.as_ref().and_then(|(schema, table)| {
+                        let old = pair
+                            .b
+                            .iter()
+                            .find(|t| t.schema == *schema && t.name == *table)
+                            .and_then(|t| t.renamed_from.as_deref())
+                            .unwrap_or(table);
+                        pair.a.iter().find(|t| t.schema == *schema && t.name == old)
+                    });
+                    let targets: Vec<String> = match named {
+                        Some(t) => vec![rls_core::sql::quote::qualified(&t.schema, &t.name)],
+                        None => pair
+                            .a
+                            .iter()
+                            .map(|t| rls_core::sql::quote::qualified(&t.schema, &t.name))
+                            .collect(),
+                    };
+                    if verbose || std::env::var_os("RLS_DEBUG_ROWS").is_some() {
+                        println!(
+                            "B refuses rows ({}): emptying {}",
+                            f.message,
+                            targets.join(", ")
+                        );
+                    }
+                    sqlx::raw_sql(AssertSqlSafe(format!(
+                        "TRUNCATE {} CASCADE",
+                        targets.join(", ")
+                    )))
+                    .execute(&mut *x)
+                    .await
+                    .expect("empty the tables B refuses the rows of");
+                    stats.emptied.extend(targets);
+                    before = rows::read(x, &pair.a).await;
+                }
+                Err(f) => {
+                    rx = Err(format!(
+                        "the diff A -> B (file {} of {}, {} row(s) in A) failed on X: {}",
+                        k + 1,
+                        files.len(),
+                        stats.rows,
+                        f.message
+                    ))
+                }
+            }
+        }
+    }
+    // A migration keeps every row and value it does not say it destroys.
+    if rx.is_ok() {
+        let lost = rows::survived(x, &pair.a, &pair.b, &plan, &before).await;
+        if !lost.is_empty() {
+            problems.push(format!(
+                "the migration lost or changed rows it does not mark destructive:\n  {}",
+                lost.join("\n  ")
+            ));
+        }
+    }
     let ry = apply(y, &sql_b)
         .await
         .map_err(|e| format!("B's full migration failed on Y: {e}"));
@@ -313,6 +454,14 @@ struct Outcome {
     avoided: BTreeMap<&'static str, usize>,
     /// The kinds of change applied to A (the change's description up to its first name).
     changes: Vec<String>,
+    /// The shapes the generator once avoided that the pair has.
+    shapes: Vec<&'static str>,
+    rows: RowStats,
+}
+
+/// The seed of pair `index`'s rows.
+fn rows_seed(seed: u64, index: usize) -> u64 {
+    seed ^ (index as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03) ^ 0xDA7A
 }
 
 /// One hand-written pair, on two new databases: panics with the report if it fails.
@@ -330,7 +479,8 @@ async fn run_case(a: Vec<TableDef>, b: Vec<TableDef>) {
         changes: vec!["(written by hand)".into()],
         skipped: 0,
     };
-    if let Err(e) = check_pair(&mut x, &mut y, &pair, false).await {
+    let mut stats = RowStats::default();
+    if let Err(e) = check_pair(&mut x, &mut y, &pair, 7, &mut stats, false).await {
         panic!("{e}");
     }
 }
@@ -347,10 +497,18 @@ async fn worker(seed: u64, indices: Vec<usize>, verbose: bool) -> Vec<Outcome> {
     for index in indices {
         let mut avoided = BTreeMap::new();
         let pair = generate_pair(seed, index, &mut avoided);
-        let failure = check_pair(&mut x, &mut y, &pair, verbose)
-            .await
-            .err()
-            .map(|e| format!("pair {index} (RLS_SEED={seed} RLS_ROUNDTRIP_PAIR={index}): {e}"));
+        let mut stats = RowStats::default();
+        let failure = check_pair(
+            &mut x,
+            &mut y,
+            &pair,
+            rows_seed(seed, index),
+            &mut stats,
+            verbose,
+        )
+        .await
+        .err()
+        .map(|e| format!("pair {index} (RLS_SEED={seed} RLS_ROUNDTRIP_PAIR={index}): {e}"));
         tokio::join!(reset(&mut x), reset(&mut y));
         let roles: Vec<String> = custom_roles(index)
             .iter()
@@ -369,6 +527,8 @@ async fn worker(seed: u64, indices: Vec<usize>, verbose: bool) -> Vec<Outcome> {
             skipped: pair.skipped,
             avoided,
             changes: pair.changes.iter().map(|c| change_kind(c)).collect(),
+            shapes: shapes(&pair.a, &pair.b),
+            rows: stats,
         });
     }
     out
@@ -397,23 +557,9 @@ async fn migration_roundtrip() {
         indices.len()
     );
 
-    // The roles every pair may name are created once, before the workers start: two
-    // migrations creating the same roles in different orders at the same time can deadlock.
-    // (The pairs' own roles, unique to each pair, are left to the migrations.)
-    let setup = support::pg::fresh_database().await;
-    sqlx::raw_sql(
-        "DO $$ BEGIN
-            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticated') THEN
-                CREATE ROLE authenticated NOLOGIN;
-            END IF;
-            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'anonymous') THEN
-                CREATE ROLE anonymous NOLOGIN;
-            END IF;
-        END $$;",
-    )
-    .execute(&setup.pool)
-    .await
-    .expect("create the shared roles");
+    // The roles every pair may name (authenticated, anonymous) are left to the migrations,
+    // which the workers run at the same time: roles are created in one order (by name), so
+    // concurrent migrations do not deadlock on them.
 
     let started = Instant::now();
     let mut handles = Vec::new();
@@ -436,6 +582,13 @@ async fn migration_roundtrip() {
         }
     }
     let avoided: Vec<String> = avoided.iter().map(|(f, n)| format!("{f}: {n}")).collect();
+    let mut drawn: BTreeMap<&str, usize> = BTreeMap::new();
+    for o in &outcomes {
+        for shape in &o.shapes {
+            *drawn.entry(shape).or_default() += 1;
+        }
+    }
+    let drawn: Vec<String> = drawn.iter().map(|(s, n)| format!("{s}: {n}")).collect();
     let failures: Vec<&Outcome> = outcomes.iter().filter(|o| o.failure.is_some()).collect();
     if std::env::var_os("RLS_ROUNDTRIP_STATS").is_some() {
         let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
@@ -449,6 +602,20 @@ async fn migration_roundtrip() {
             println!("  {n:6}  {kind}");
         }
     }
+    let rows: usize = outcomes.iter().map(|o| o.rows.rows).sum();
+    let emptied: usize = outcomes.iter().map(|o| o.rows.emptied.len()).sum();
+    let with_rows = outcomes.iter().filter(|o| o.rows.rows > 0).count();
+    println!(
+        "rows: {rows} inserted in A ({with_rows} pair(s) with rows); {emptied} table(s) emptied before the diff because B refuses their rows (a constraint added, a type narrowed)"
+    );
+    println!(
+        "pairs with a shape that once was a bug: {}",
+        if drawn.is_empty() {
+            "none".to_string()
+        } else {
+            drawn.join(", ")
+        }
+    );
     println!(
         "migration roundtrip: {} pair(s) in {:.1?}, {} failure(s); {skipped} generated schema(s) refused by rls::check and drawn again; drawn again to avoid known bugs: {}",
         outcomes.len(),

@@ -208,6 +208,32 @@ variant!(enum_value_added {
     }
 });
 
+variant!(enum_value_added_and_used {
+    pub use super::base::Task;
+    #[derive(PgEnum)]
+    #[pg_enum(name = "status")]
+    pub enum Status {
+        Open,
+        Blocked,
+        Done,
+    }
+    /// The new value is the default at once: two migration files, the value first.
+    #[derive(Table)]
+    #[table(name = "projects")]
+    #[crud_policy(role = authenticated, read = auth_uid(owner), modify = auth_uid(owner))]
+    pub struct Project {
+        #[column(primary_key, identity)]
+        pub id: i64,
+        #[column(default = auth_user_id())]
+        pub owner: String,
+        pub title: String,
+        pub budget: i32,
+        pub notes: Option<String>,
+        #[column(default = "blocked")]
+        pub status: Status,
+    }
+});
+
 variant!(enum_value_dropped {
     pub use super::base::Task;
     #[derive(PgEnum)]
@@ -384,6 +410,15 @@ pub const CASES: &[Case] = &[
         after: &[
             enum_value_added::Project::TABLE,
             enum_value_added::Task::TABLE,
+        ],
+        destructive: false,
+    },
+    Case {
+        name: "enum_value_added_and_used",
+        before: BASE,
+        after: &[
+            enum_value_added_and_used::Project::TABLE,
+            enum_value_added_and_used::Task::TABLE,
         ],
         destructive: false,
     },

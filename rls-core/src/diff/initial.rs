@@ -4,7 +4,7 @@
 
 use super::{Change, Phase, Plan, QualifiedName};
 use crate::check::{SchemaError, check_tables};
-use crate::model::{ForeignKey, Role, RoleKind, SchemaDef, TableDef, distinct};
+use crate::model::{ForeignKey, Role, SchemaDef, TableDef, distinct};
 use crate::sql::{names, order, preamble, table_grants};
 
 /// The changes that build `schema` in an empty database. Refuses a schema that `check`
@@ -16,8 +16,8 @@ pub fn initial(schema: &SchemaDef) -> Result<Plan, Vec<SchemaError>> {
 
     plan.push(Phase::Auth, Change::SetUpAuth { auth: schema.auth });
     let roles = schema.roles();
-    for r in roles.iter().filter(|r| r.kind == RoleKind::Created) {
-        plan.push(Phase::Roles, Change::CreateRole { role: r.clone() });
+    for r in super::sorted_roles(&roles) {
+        plan.push(Phase::Roles, Change::CreateRole { role: r });
     }
     for r in std::iter::once(&Role::CURRENT_USER)
         .chain(roles.iter().filter(|r| !preamble::is_current_user(r)))

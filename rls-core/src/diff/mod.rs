@@ -12,7 +12,7 @@ pub use crate::change::{Change, Phase, QualifiedName, Step};
 pub use initial::initial;
 
 use crate::check::{SchemaError, check_tables};
-use crate::model::{Role, RoleKind, SchemaDef, TableDef, distinct};
+use crate::model::{EnumType, Role, RoleKind, SchemaDef, TableDef, TypeName, distinct};
 use crate::sql::{self, preamble, table_grants};
 use serde::Serialize;
 use std::fmt;
@@ -39,6 +39,26 @@ pub struct Plan {
     /// must record.
     #[serde(skip)]
     pub next: SchemaDef,
+    /// Set when the migration must be committed as two migration files (two transactions):
+    /// see [`Split`] and [`Plan::parts`].
+    #[serde(skip)]
+    pub split: Option<Split>,
+}
+
+/// Where a migration is cut in two files. PostgreSQL refuses to use an enum value added by
+/// `ALTER TYPE ... ADD VALUE` in the transaction that added it (SQLSTATE 55P04: a default,
+/// a check, a policy or a converted row naming it), and sqlx runs each migration file in
+/// one transaction: so the new values go in a file of their own, committed first.
+#[derive(Debug, Clone)]
+pub struct Split {
+    /// How many of the plan's first steps (the ADD VALUEs) make the first file.
+    pub steps: usize,
+    /// The model after the first file (the old one with the new enum values): what the
+    /// first file's snapshot records, so that the diff from it to the new model is exactly
+    /// the second file.
+    pub next: SchemaDef,
+    /// Why, in words: the first file's note and gen-migrations' output.
+    pub reason: String,
 }
 
 /// One step of a plan as `--format json` prints it: the step and its SQL.
@@ -55,7 +75,16 @@ struct JsonStep<'a> {
 struct JsonPlan<'a> {
     notes: &'a [String],
     destructive: &'a [String],
+    /// When the migration is two files: the first `changes` make the first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    split: Option<JsonSplit<'a>>,
     changes: Vec<JsonStep<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonSplit<'a> {
+    first_file_changes: usize,
+    reason: &'a str,
 }
 
 impl Plan {
@@ -65,6 +94,7 @@ impl Plan {
             notes: Vec::new(),
             destructive: Vec::new(),
             next,
+            split: None,
         }
     }
 
@@ -89,9 +119,47 @@ impl Plan {
         });
     }
 
-    /// The migration's SQL: the notes, then the statements in order.
+    /// The migration's SQL: the notes, then the statements in order. A split plan (see
+    /// [`Split`]) gives its two files one after the other, under a comment that says where
+    /// the second starts: run them as [`Plan::files`] gives them, one transaction each.
     pub fn sql(&self) -> String {
+        self.files().join(sql::SECOND_FILE)
+    }
+
+    /// The SQL of each migration file, in order: one, or two for a split plan.
+    pub fn files(&self) -> Vec<String> {
+        self.parts().iter().map(|p| p.render()).collect()
+    }
+
+    fn render(&self) -> String {
         sql::render_steps(&self.notes, &self.steps)
+    }
+
+    /// The plan as the migration files it makes, in order, each with its own notes, what it
+    /// destroys and the model its snapshot records: the plan itself, or its two halves.
+    pub fn parts(&self) -> Vec<Plan> {
+        let Some(split) = &self.split else {
+            let mut whole = self.clone();
+            whole.split = None;
+            return vec![whole];
+        };
+        let (first, rest) = self.steps.split_at(split.steps);
+        vec![
+            Plan {
+                steps: first.to_vec(),
+                notes: vec![split.reason.clone()],
+                destructive: Vec::new(),
+                next: split.next.clone(),
+                split: None,
+            },
+            Plan {
+                steps: rest.to_vec(),
+                notes: self.notes.clone(),
+                destructive: self.destructive.clone(),
+                next: self.next.clone(),
+                split: None,
+            },
+        ]
     }
 
     /// The plan as pretty JSON: notes, what it destroys, and each change in order with its
@@ -100,6 +168,10 @@ impl Plan {
         let plan = JsonPlan {
             notes: &self.notes,
             destructive: &self.destructive,
+            split: self.split.as_ref().map(|s| JsonSplit {
+                first_file_changes: s.steps,
+                reason: &s.reason,
+            }),
             changes: self
                 .steps
                 .iter()
@@ -231,15 +303,21 @@ pub fn diff(old: &SchemaDef, new: &SchemaDef, options: Options) -> Result<Plan, 
         }
     }
     let mut created = Vec::new();
+    let mut kept = Vec::new();
     for n in new_tables {
         match mapped
             .iter()
             .position(|m| m.schema == n.schema && m.name == n.name)
         {
-            Some(i) => tables::diff(&mut plan, &old_tables[i], &mapped[i], n, &retyped_enums),
+            Some(i) => kept.push(tables::Kept {
+                mapped: &mapped[i],
+                new: n,
+                retyped: tables::diff(&mut plan, &old_tables[i], &mapped[i], n, &retyped_enums),
+            }),
             None => created.push(n),
         }
     }
+    tables::rebind_foreign_keys(&mut plan, &kept);
     // Dropped tables: those that reference others first.
     let dropped: Vec<&TableDef> = old_tables
         .iter()
@@ -270,21 +348,96 @@ pub fn diff(old: &SchemaDef, new: &SchemaDef, options: Options) -> Result<Plan, 
     }
     plan.steps.sort_by_key(|s| s.phase);
     plan.next = next;
+    split_new_enum_values(&mut plan, old);
     Ok(plan)
+}
+
+/// New enum values (ADD VALUE) with other changes: the values go first, in a migration
+/// file of their own (see [`Split`]). Every other change may use them (a default, a check,
+/// a policy, a column converted to the type), so any other change makes the cut.
+fn split_new_enum_values(plan: &mut Plan, old: &SchemaDef) {
+    let is_new_value = |s: &Step| matches!(s.change, Change::AddEnumValue { .. });
+    let count = plan.steps.iter().filter(|s| is_new_value(s)).count();
+    if count == 0 || count == plan.steps.len() {
+        return;
+    }
+    let (first, rest): (Vec<Step>, Vec<Step>) = plan.steps.drain(..).partition(is_new_value);
+    let mut added: Vec<(QualifiedName, Vec<String>)> = Vec::new();
+    for s in &first {
+        if let Change::AddEnumValue {
+            enum_type, value, ..
+        } = &s.change
+        {
+            match added.iter_mut().find(|(e, _)| e == enum_type) {
+                Some((_, values)) => values.push(value.clone()),
+                None => added.push((enum_type.clone(), vec![value.clone()])),
+            }
+        }
+    }
+    let extended: Vec<EnumType> = plan
+        .next
+        .enums()
+        .into_iter()
+        .filter(|e| added.iter().any(|(a, _)| *a == QualifiedName::of_enum(e)))
+        .collect();
+    let mut after = old.clone();
+    for t in after.tables.iter_mut() {
+        for c in t.columns.to_mut().iter_mut() {
+            if let TypeName::Enum(e) = &c.ty.name
+                && let Some(x) = extended
+                    .iter()
+                    .find(|x| x.schema == e.schema && x.name == e.name)
+            {
+                c.ty.name = TypeName::Enum(x.clone());
+            }
+        }
+    }
+    let list: Vec<String> = added
+        .iter()
+        .map(|(e, values)| format!("{}.{} ({})", e.schema, e.name, values.join(", ")))
+        .collect();
+    let reason = format!(
+        "the new value(s) of enum {} are added in a migration file of their own, committed before the rest: PostgreSQL refuses to use an enum value in the transaction that added it (SQLSTATE 55P04), and sqlx runs each migration file in one transaction.",
+        list.join(", ")
+    );
+    plan.steps = first;
+    plan.steps.extend(rest);
+    plan.split = Some(Split {
+        steps: count,
+        next: after,
+        reason,
+    });
 }
 
 /// Roles the new schema names for the first time: created when missing, and given access
 /// to schema `auth`.
 fn roles(plan: &mut Plan, before: &[Role], after: &[Role]) {
-    for r in after.iter().cloned() {
-        if before.iter().any(|b| b.name == r.name) || preamble::is_current_user(&r) {
-            continue;
-        }
-        if r.kind == RoleKind::Created {
-            plan.push(Phase::Roles, Change::CreateRole { role: r.clone() });
-        }
+    let new: Vec<Role> = after
+        .iter()
+        .filter(|r| !before.iter().any(|b| b.name == r.name) && !preamble::is_current_user(r))
+        .cloned()
+        .collect();
+    for r in sorted_roles(&new) {
+        plan.push(Phase::Roles, Change::CreateRole { role: r });
+    }
+    for r in new {
         plan.push(Phase::Roles, Change::GrantAuthUsage { role: r });
     }
+}
+
+/// The roles a migration creates, in the order it creates them: by name. Roles are global
+/// to the cluster; two migrations (of two databases) creating the same roles at the same
+/// moment in different orders would each wait for the other's uncommitted role (a
+/// deadlock, SQLSTATE 40P01). In one order, the later one waits for the earlier to commit
+/// and finds the role there.
+pub(crate) fn sorted_roles(roles: &[Role]) -> Vec<Role> {
+    let mut created: Vec<Role> = roles
+        .iter()
+        .filter(|r| r.kind == RoleKind::Created)
+        .cloned()
+        .collect();
+    created.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+    created
 }
 
 /// USAGE on a table's schema for each role that gets its first grant there.

@@ -45,13 +45,14 @@ pub fn create(plan: &mut Plan, tables: &[&TableDef]) {
 }
 
 /// A kept table: `old` as it was, `mapped` the same under the new names, `new` as wanted.
+/// Returns the columns whose type changes (by their new names).
 pub fn diff(
     plan: &mut Plan,
     old: &TableDef,
     mapped: &TableDef,
     new: &TableDef,
     rebuilt_enums: &[EnumType],
-) {
+) -> Vec<String> {
     let name = QualifiedName::of(new);
 
     // Column renames (the table itself was renamed before).
@@ -156,6 +157,99 @@ pub fn diff(
     }
 
     grants_diff(plan, &name, mapped, new);
+    retyped
+}
+
+/// A table kept by the migration: as it was (under the new names), as wanted, and the
+/// columns whose type changes.
+pub struct Kept<'a> {
+    pub mapped: &'a TableDef,
+    pub new: &'a TableDef,
+    pub retyped: Vec<String>,
+}
+
+/// Foreign keys the model keeps as they are but PostgreSQL must let go of for the migration
+/// to run: dropped first (phase DropForeignKeys) and added again once keys, indexes and
+/// types are final (AddForeignKeys). That is a foreign key
+/// - whose columns, or the columns it points at, change type (an enum rebuilt under it:
+///   the two sides are converted one at a time, and in between they differ), or
+/// - whose target table loses a key or unique index over the same set of columns, in any
+///   order: PostgreSQL ties a foreign key to whichever unique index over those columns it
+///   finds, so dropping that index (a primary key changed, a unique constraint becoming the
+///   primary key) fails while the foreign key depends on it.
+pub fn rebind_foreign_keys(plan: &mut Plan, kept: &[Kept<'_>]) {
+    let same_set = |a: &[crate::model::Str], b: &[crate::model::Str]| {
+        a.len() == b.len() && a.iter().all(|c| b.contains(c))
+    };
+    for k in kept {
+        let table = QualifiedName::of(k.new);
+        for fk in k
+            .new
+            .foreign_keys
+            .iter()
+            .filter(|f| k.mapped.foreign_keys.contains(f))
+        {
+            let target = kept
+                .iter()
+                .find(|t| t.new.schema == fk.target_schema && t.new.name == fk.target_table);
+            let endangered = match target {
+                // Not a kept table (the old target went): let go, whatever happens to it.
+                None => true,
+                Some(target) => {
+                    fk.columns.iter().any(|c| k.retyped.iter().any(|r| r == c))
+                        || fk
+                            .target_columns
+                            .iter()
+                            .any(|c| target.retyped.iter().any(|r| r == c))
+                        || dropped_keys(target.mapped, target.new)
+                            .iter()
+                            .any(|key| same_set(key, &fk.target_columns))
+                }
+            };
+            if !endangered {
+                continue;
+            }
+            let name = names::foreign_key(k.new, &fk.columns);
+            plan.push(
+                Phase::DropForeignKeys,
+                Change::DropConstraint {
+                    table: table.clone(),
+                    name: name.clone(),
+                },
+            );
+            plan.push(
+                Phase::AddForeignKeys,
+                Change::AddForeignKey {
+                    table: table.clone(),
+                    name,
+                    key: fk.clone(),
+                },
+            );
+        }
+    }
+}
+
+/// The column lists of the keys and unique indexes of `mapped` that the migration drops
+/// to get `new` (see [`keys`] and [`indexes`]).
+fn dropped_keys(mapped: &TableDef, new: &TableDef) -> Vec<Vec<crate::model::Str>> {
+    let mut out = Vec::new();
+    if !mapped.primary_key.is_empty() && mapped.primary_key != new.primary_key {
+        out.push(mapped.primary_key.to_vec());
+    }
+    let wanted: Vec<&crate::model::Unique> = table::uniques(new).collect();
+    out.extend(
+        table::uniques(mapped)
+            .filter(|u| !wanted.contains(u))
+            .map(|u| u.columns.to_vec()),
+    );
+    let indexes = table::indexes(new);
+    out.extend(
+        table::indexes(mapped)
+            .into_iter()
+            .filter(|m| m.unique && !indexes.iter().any(|w| w.unique && w.columns == m.columns))
+            .map(|m| m.columns.to_vec()),
+    );
+    out
 }
 
 /// One column's changes; returns whether its type changes.

@@ -12,6 +12,10 @@ mod render_change;
 pub(crate) mod table;
 
 pub use grants::table_grants;
+
+/// Between the two files of a split migration (see [`crate::diff::Split`]) when they are
+/// printed as one text.
+pub const SECOND_FILE: &str = "\n-- ---- next migration file: run in a transaction of its own, after the one above commits ----\n\n";
 pub use render_change::{render_change, render_steps};
 pub use table::{create_enum, indexes, sql_type, table_name};
 

@@ -47,7 +47,11 @@ pub fn create_schema(schema: &str) -> String {
 /// `CREATE ROLE ... NOLOGIN` unless the role exists.
 pub fn create_role(r: &Role) -> String {
     // The exception handler covers a concurrent migration creating the same role between
-    // the check and the CREATE (roles are global to the cluster).
+    // the check and the CREATE (roles are global to the cluster): it waits for the other
+    // transaction and, once that commits, gets the duplicate. Migrations create their roles
+    // in one order, by name (see `diff::sorted_roles`), so two of them never wait for each
+    // other in a cycle (a deadlock, SQLSTATE 40P01). An advisory lock cannot serialize
+    // them: its key belongs to the database, and the two may migrate two databases.
     let body = format!(
         "BEGIN\n    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {}) THEN\n        CREATE ROLE {} NOLOGIN;\n    END IF;\nEXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;\nEND\n",
         quote::string(&r.name),
