@@ -42,3 +42,33 @@ fn each_kind_of_change() {
         assert!(same.is_empty(), "{}: {}", case.name, same.sql());
     }
 }
+
+/// A snapshot of format 1 records a database whose restrictive policies earned their roles
+/// privileges: the next migration revokes them, and only them.
+#[test]
+fn restrictive_grants_of_an_old_snapshot_are_revoked() {
+    let schema = SchemaDef::from(schemas::parity::SCHEMA);
+    let json = rls::migrations::Snapshot::from(schema.clone()).to_json();
+    assert!(json.contains("\"format\": 2"), "{json}");
+    let old = rls::migrations::Snapshot::from_json(&json.replace("\"format\": 2", "\"format\": 1"))
+        .unwrap();
+    let old = SchemaDef::from(old);
+    assert!(old.restrictive_grants);
+    let plan = migrations::diff(&old, &schema, Options::default()).unwrap();
+    insta::assert_snapshot!(plan.sql());
+    // Once fixed, the snapshot is of the current format and nothing is left to do.
+    assert!(!plan.next.restrictive_grants);
+    let json = rls::migrations::Snapshot::from(plan.next.clone()).to_json();
+    let again = SchemaDef::from(rls::migrations::Snapshot::from_json(&json).unwrap());
+    assert!(
+        migrations::diff(&again, &schema, Options::default())
+            .unwrap()
+            .is_empty()
+    );
+    // A current snapshot of the same schema needs nothing either.
+    assert!(
+        migrations::diff(&schema, &schema, Options::default())
+            .unwrap()
+            .is_empty()
+    );
+}

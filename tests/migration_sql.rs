@@ -51,3 +51,11 @@ fn committed_example_migrations_are_current() {
     );
     assert!(out.starts_with("no changes"), "{out}");
 }
+
+/// Issue 13: restrictive policies earn no grants.
+#[test]
+fn parity_postgres() {
+    insta::assert_snapshot!(
+        migrations::migration(&schemas::parity::SCHEMA.auth(Auth::Postgres).into()).unwrap()
+    );
+}

@@ -482,3 +482,61 @@ async fn migrations_apply_where_roles_and_auth_exist() {
     apply(&other.pool, &schemas::projects::SCHEMA).await;
     apply(&other.pool, &todos_example::SCHEMA).await;
 }
+
+/// A transaction as `role` (a custom role of a test schema).
+async fn session_as(pool: &PgPool, role: &str) -> Transaction<'static, Postgres> {
+    let mut tx = pool.begin().await.unwrap();
+    let set_role = format!("SET LOCAL ROLE {}", rls_core::sql::quote::ident(role));
+    sqlx::raw_sql(AssertSqlSafe(set_role))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx
+}
+
+/// The privileges `role` holds on `table`, sorted and joined by commas.
+async fn privileges_of(pool: &PgPool, role: &str, table: &str) -> String {
+    sqlx::query_scalar(
+        "select coalesce(string_agg(privilege_type, ',' order by privilege_type), '') \
+         from information_schema.role_table_grants where grantee = $1 and table_name = $2",
+    )
+    .bind(role)
+    .bind(table)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+/// Issue 13: a restrictive policy earns no privilege. The auditor, with only a restrictive
+/// policy, can do nothing; the reviewer reads through its permissive policy, and its
+/// restrictive one hides the locked rows.
+#[tokio::test]
+async fn restrictive_policies_earn_no_grants() {
+    let db = support::pg::fresh_database().await;
+    let pool = &db.pool;
+    apply(pool, &schemas::parity::SCHEMA).await;
+    assert_eq!(privileges_of(pool, "parity_auditor", "ledger").await, "");
+    assert_eq!(
+        privileges_of(pool, "parity_reviewer", "ledger").await,
+        "SELECT"
+    );
+    sqlx::query("insert into ledger (owner, locked) values ('a', false), ('b', true)")
+        .execute(pool)
+        .await
+        .unwrap();
+
+    let mut auditor = session_as(pool, "parity_auditor").await;
+    let read = sqlx::query("select * from ledger")
+        .execute(&mut *auditor)
+        .await;
+    assert_eq!(sqlstate(read), INSUFFICIENT_PRIVILEGE);
+    auditor.rollback().await.unwrap();
+
+    let mut reviewer = session_as(pool, "parity_reviewer").await;
+    assert_eq!(count(&mut reviewer, "select count(*) from ledger").await, 1);
+    let write = sqlx::query("update ledger set locked = true")
+        .execute(&mut *reviewer)
+        .await;
+    assert_eq!(sqlstate(write), INSUFFICIENT_PRIVILEGE);
+    reviewer.rollback().await.unwrap();
+}

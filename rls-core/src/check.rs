@@ -224,7 +224,7 @@ fn disable_rls(t: &TableDef, err: &mut impl FnMut(String)) {
     }
 }
 
-/// The clauses PostgreSQL accepts for each policy's command.
+/// The clauses PostgreSQL accepts for each policy's command, and at least one of them.
 fn policy_clauses(t: &TableDef, err: &mut impl FnMut(String)) {
     for p in t.policies.iter() {
         if let Some(fault) = p

@@ -4,8 +4,13 @@
 use crate::model::{Auth, Role, SchemaDef, TableDef};
 use serde::{Deserialize, Serialize};
 
-/// Bumped when the format changes incompatibly.
-pub const FORMAT: u32 = 1;
+/// Bumped when the format changes incompatibly. Format 2: grants come from permissive
+/// policies only. Format 1 snapshots are still read; their databases hold privileges that
+/// restrictive policies earned, which the next migration revokes.
+pub const FORMAT: u32 = 2;
+
+/// The format before restrictive policies stopped earning grants.
+const FORMAT_RESTRICTIVE_GRANTS: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
@@ -36,9 +41,9 @@ impl Snapshot {
 
     pub fn from_json(text: &str) -> Result<Snapshot, String> {
         let snapshot: Snapshot = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        if snapshot.format != FORMAT {
+        if snapshot.format != FORMAT && snapshot.format != FORMAT_RESTRICTIVE_GRANTS {
             return Err(format!(
-                "snapshot format {} is not the {FORMAT} this version of rls reads",
+                "snapshot format {} is not one this version of rls reads ({FORMAT_RESTRICTIVE_GRANTS} or {FORMAT})",
                 snapshot.format
             ));
         }
@@ -52,6 +57,7 @@ impl From<Snapshot> for SchemaDef {
             auth: snapshot.auth,
             session_roles: snapshot.session_roles,
             tables: snapshot.tables,
+            restrictive_grants: snapshot.format == FORMAT_RESTRICTIVE_GRANTS,
         }
     }
 }

@@ -145,7 +145,7 @@ pub enum ClauseFault {
     Using(Command),
     /// WITH CHECK on a command that writes no row (SELECT, DELETE).
     WithCheck(Command),
-    /// Neither clause: the policy would say nothing.
+    /// Neither clause: PostgreSQL accepts it, and it lets no row through.
     Neither,
 }
 
@@ -161,7 +161,7 @@ impl ClauseFault {
                 "a {} policy cannot have `with_check` (PostgreSQL rejects it): existing rows are filtered with `using`; rename `with_check` to `using`",
                 c.keyword()
             ),
-            ClauseFault::Neither => "a policy needs `using` (which existing rows it applies to), `with_check` (which new rows are allowed) or both".into(),
+            ClauseFault::Neither => "a policy needs `using` (which existing rows it applies to), `with_check` (which new rows are allowed) or both: PostgreSQL accepts a policy with neither, but it lets no row through, which is almost always a forgotten clause; write `using = false` to deny everything on purpose".into(),
         }
     }
 }

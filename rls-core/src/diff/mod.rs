@@ -201,6 +201,8 @@ fn keep_rls_on(old: &[TableDef], new: &mut [TableDef]) -> Vec<String> {
 pub fn diff(old: &SchemaDef, new: &SchemaDef, options: Options) -> Result<Plan, DiffError> {
     let mut next = new.clone();
     next.auth = old.auth;
+    // After this migration the grants are what the current rules derive.
+    next.restrictive_grants = false;
     let notes = keep_rls_on(&old.tables, &mut next.tables);
     check_tables(&next.table_refs()).map_err(DiffError::Schema)?;
     let mut plan = Plan::new(SchemaDef::empty(next.auth));
@@ -236,7 +238,14 @@ pub fn diff(old: &SchemaDef, new: &SchemaDef, options: Options) -> Result<Plan, 
             .iter()
             .position(|m| m.schema == n.schema && m.name == n.name)
         {
-            Some(i) => tables::diff(&mut plan, &old_tables[i], &mapped[i], n, &retyped_enums),
+            Some(i) => tables::diff(
+                &mut plan,
+                &old_tables[i],
+                &mapped[i],
+                n,
+                &retyped_enums,
+                old.restrictive_grants,
+            ),
             None => created.push(n),
         }
     }

@@ -2,7 +2,7 @@
 
 use super::{Change, Phase, Plan, QualifiedName, initial, policies};
 use crate::model::{ColumnDef, EnumType, TableDef, TypeName};
-use crate::sql::{names, order, table, table_grants};
+use crate::sql::{legacy_table_grants, names, order, table, table_grants};
 
 /// New tables, in foreign-key order, with everything they carry.
 pub fn create(plan: &mut Plan, tables: &[&TableDef]) {
@@ -45,12 +45,14 @@ pub fn create(plan: &mut Plan, tables: &[&TableDef]) {
 }
 
 /// A kept table: `old` as it was, `mapped` the same under the new names, `new` as wanted.
+/// `restrictive_grants`: the database holds the grants restrictive policies used to earn.
 pub fn diff(
     plan: &mut Plan,
     old: &TableDef,
     mapped: &TableDef,
     new: &TableDef,
     rebuilt_enums: &[EnumType],
+    restrictive_grants: bool,
 ) {
     let name = QualifiedName::of(new);
 
@@ -155,7 +157,7 @@ pub fn diff(
         );
     }
 
-    grants_diff(plan, &name, mapped, new);
+    grants_diff(plan, &name, mapped, new, restrictive_grants);
 }
 
 /// One column's changes; returns whether its type changes.
@@ -482,8 +484,21 @@ fn indexes(plan: &mut Plan, old: &TableDef, mapped: &TableDef, new: &TableDef) {
 }
 
 /// Revokes what the policies no longer give (before they go), grants what they newly give.
-fn grants_diff(plan: &mut Plan, table: &QualifiedName, old: &TableDef, new: &TableDef) {
-    let (before, after) = (table_grants(old), table_grants(new));
+/// With `restrictive_grants`, what the old table holds includes what its restrictive
+/// policies earned under rls before snapshot format 2, so that excess is revoked.
+fn grants_diff(
+    plan: &mut Plan,
+    table: &QualifiedName,
+    old: &TableDef,
+    new: &TableDef,
+    restrictive_grants: bool,
+) {
+    let before = if restrictive_grants {
+        legacy_table_grants(old)
+    } else {
+        table_grants(old)
+    };
+    let after = table_grants(new);
     for (role, had) in &before {
         let keeps = after
             .iter()

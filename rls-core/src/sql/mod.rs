@@ -11,7 +11,7 @@ pub mod quote;
 mod render_change;
 pub(crate) mod table;
 
-pub use grants::table_grants;
+pub use grants::{legacy_table_grants, table_grants};
 pub use render_change::{render_change, render_steps};
 pub use table::{create_enum, indexes, sql_type, table_name};
 
