@@ -72,3 +72,30 @@ fn restrictive_grants_of_an_old_snapshot_are_revoked() {
             .is_empty()
     );
 }
+
+/// A created role whose options change in the model is altered, with only what changed;
+/// its policies are not touched.
+#[test]
+fn role_options_changed() {
+    let after = SchemaDef::from(schemas::parity::SCHEMA);
+    let mut before = after.clone();
+    for t in &mut before.tables {
+        for p in t.policies.to_mut() {
+            for r in p.roles.to_mut() {
+                if r.name == "parity_admin" {
+                    r.options = rls::model::RoleOptions {
+                        create_db: true,
+                        ..Default::default()
+                    };
+                }
+            }
+        }
+    }
+    let plan = migrations::diff(&before, &after, Options::default()).unwrap();
+    insta::assert_snapshot!(plan.sql());
+    assert!(
+        migrations::diff(&plan.next, &after, Options::default())
+            .unwrap()
+            .is_empty()
+    );
+}

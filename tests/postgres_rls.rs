@@ -540,3 +540,105 @@ async fn restrictive_policies_earn_no_grants() {
     assert_eq!(sqlstate(write), INSUFFICIENT_PRIVILEGE);
     reviewer.rollback().await.unwrap();
 }
+
+/// `(rolcreaterole, rolcreatedb, rolinherit, rolbypassrls)` of `role`.
+async fn role_attributes(pool: &PgPool, role: &str) -> (bool, bool, bool, bool) {
+    sqlx::query_as(
+        "select rolcreaterole, rolcreatedb, rolinherit, rolbypassrls from pg_roles where rolname = $1",
+    )
+    .bind(role)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+/// The parity schema with `parity_admin` renamed to `name` and given `options`.
+fn parity_with_role(name: &str, options: rls::model::RoleOptions) -> migrations::SchemaDef {
+    let mut schema = migrations::SchemaDef::from(schemas::parity::SCHEMA);
+    for t in &mut schema.tables {
+        for p in t.policies.to_mut() {
+            for r in p.roles.to_mut() {
+                if r.name == "parity_admin" {
+                    r.name = name.to_string().into();
+                    r.options = options;
+                }
+            }
+        }
+    }
+    schema
+}
+
+/// Issue 13: role options. A created role gets them; a changed option is altered; a role that
+/// existed before the migration named it is left as it was.
+#[tokio::test]
+async fn role_options_are_created_and_altered() {
+    use rls::model::RoleOptions;
+    let db = support::pg::fresh_database().await;
+    let pool = &db.pool;
+    apply(pool, &schemas::parity::SCHEMA).await;
+    assert_eq!(
+        role_attributes(pool, "parity_admin").await,
+        (true, true, false, false)
+    );
+    assert_eq!(
+        role_attributes(pool, "parity_reviewer").await,
+        (false, false, true, false)
+    );
+
+    // Created plain, then given CREATEDB and NOINHERIT by the diff.
+    let before = parity_with_role("parity_grows", RoleOptions::default());
+    let after = parity_with_role(
+        "parity_grows",
+        RoleOptions {
+            create_db: true,
+            no_inherit: true,
+            ..RoleOptions::default()
+        },
+    );
+    let other = support::pg::fresh_database().await;
+    let run = |sql: String| {
+        let pool = other.pool.clone();
+        async move {
+            sqlx::raw_sql(AssertSqlSafe(sql))
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    };
+    run(migrations::migration(&before).unwrap()).await;
+    assert_eq!(
+        role_attributes(pool, "parity_grows").await,
+        (false, false, true, false)
+    );
+    let plan = migrations::diff(&before, &after, migrations::Options::default()).unwrap();
+    run(plan.sql()).await;
+    assert_eq!(
+        role_attributes(pool, "parity_grows").await,
+        (false, true, false, false)
+    );
+
+    // A role someone else made is not changed by the migration that first names it.
+    sqlx::raw_sql(AssertSqlSafe(
+        "DO $$ BEGIN CREATE ROLE parity_foreign NOLOGIN CREATEDB; \
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$",
+    ))
+    .execute(pool)
+    .await
+    .unwrap();
+    let foreign = parity_with_role(
+        "parity_foreign",
+        RoleOptions {
+            create_role: true,
+            ..RoleOptions::default()
+        },
+    );
+    let third = support::pg::fresh_database().await;
+    sqlx::raw_sql(AssertSqlSafe(migrations::migration(&foreign).unwrap()))
+        .execute(&third.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        role_attributes(pool, "parity_foreign").await,
+        (false, true, true, false)
+    );
+}

@@ -3,7 +3,9 @@
 //! and again the derive's own rules (rls-macros/src/table/check.rs), for tables loaded from a
 //! snapshot or built by hand.
 
-use crate::model::{Expr, ExprOp, Role, Schema, Str, TableDef, TypeName, enums, policy_roles};
+use crate::model::{
+    Expr, ExprOp, Role, RoleKind, Schema, Str, TableDef, TypeName, enums, policy_roles,
+};
 use crate::sql::{expr, names, sql_type};
 use std::fmt;
 
@@ -86,15 +88,26 @@ pub fn check_tables(tables: &[&TableDef]) -> Result<(), Vec<SchemaError>> {
     }
     let roles = policy_roles(tables);
     for (i, r) in roles.iter().enumerate() {
-        if roles[..i].iter().any(|o: &Role| o.name == r.name) {
+        let mut err = |message: String| {
             errors.push(SchemaError {
                 table: String::new(),
-                message: format!(
+                message,
+            })
+        };
+        if let Some(o) = roles[..i].iter().find(|o: &&Role| o.name == r.name) {
+            err(if o.kind != r.kind {
+                format!(
                     "role \"{}\" is declared both as created and as existing: use one declaration",
                     r.name
-                ),
+                )
+            } else {
+                format!(
+                    "role \"{}\" is declared twice with different options: use one declaration",
+                    r.name
+                )
             });
         }
+        role_options(r, &mut err);
     }
     let all_enums = enums(tables);
     for (i, e) in all_enums.iter().enumerate() {
@@ -115,6 +128,23 @@ pub fn check_tables(tables: &[&TableDef]) -> Result<(), Vec<SchemaError>> {
         Ok(())
     } else {
         Err(errors)
+    }
+}
+
+/// Why BYPASSRLS is not offered, and what to do instead: shared by `check_tables` and the
+/// snapshot loader.
+pub const BYPASS_RLS_REFUSED: &str = "BYPASSRLS is refused: a role that bypasses row-level security defeats every policy these migrations write. For work that must see every row, connect as the tables' owner (migrations, maintenance) or write a policy for that role (e.g. `using = true` for a reporting role); give BYPASSRLS to an administrative login by hand, outside the schema, if you must";
+
+/// A role's options: never BYPASSRLS, and only on a role the migration creates.
+pub(crate) fn role_options(r: &Role, err: &mut impl FnMut(String)) {
+    if r.options.bypass_rls {
+        err(format!("role \"{}\": {BYPASS_RLS_REFUSED}", r.name));
+    }
+    if r.kind != RoleKind::Created && !r.options.is_default() {
+        err(format!(
+            "role \"{}\" has options but is not created by the migration, which neither creates nor alters it: declare it with Role::create(\"{}\") to have it created with them, or drop the options",
+            r.name, r.name
+        ));
     }
 }
 
@@ -422,6 +452,33 @@ mod tests {
                 &format!("a {} policy cannot have `with_check`", command.keyword()),
             );
         }
+    }
+
+    #[test]
+    fn role_options() {
+        let with =
+            |role: Role| move |t: &mut TableDef| t.policies.to_mut()[0].roles = Owned(vec![role]);
+        let mut bypass = Role::create("admin");
+        bypass.options.bypass_rls = true;
+        refuses(
+            with(bypass),
+            "BYPASSRLS is refused: a role that bypasses row-level security defeats every policy",
+        );
+        refuses(
+            with(Role::existing("ops").create_db()),
+            "role \"ops\" has options but is not created by the migration",
+        );
+        let mut t = todos();
+        t.policies.to_mut()[0].roles = Owned(vec![Role::create("admin").create_db()]);
+        assert_eq!(check_tables(&[&t]), Ok(()));
+        let mut other = t.clone();
+        other.name = B("other");
+        other.policies.to_mut()[0].roles = Owned(vec![Role::create("admin")]);
+        let messages = refused(&[&t, &other]);
+        assert!(
+            messages[0].contains("role \"admin\" is declared twice with different options"),
+            "{messages:?}"
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! What a Drizzle user's schema history needed (issue 13): grants from permissive policies
-//! only.
+//! What a Drizzle user's schema history needed (issue 13): role options, grants from
+//! permissive policies only.
 
 use rls::{Role, Table};
 
@@ -9,8 +9,15 @@ pub const AUDITOR: Role = Role::create("parity_auditor");
 /// unlocked rows.
 pub const REVIEWER: Role = Role::create("parity_reviewer");
 
+/// Drizzle's `pgRole("parity_admin", { createRole: true, createDb: true, inherit: false })`.
+pub const ADMIN: Role = Role::create("parity_admin")
+    .create_role()
+    .create_db()
+    .no_inherit();
+
 #[derive(Table)]
 #[table(name = "ledger")]
+#[policy(name = "admins read everything", for = select, to = ADMIN, using = true)]
 #[crud_policy(role = authenticated, read = auth_uid(owner), modify = auth_uid(owner))]
 #[policy(name = "auditors never see locked rows", as = restrictive, for = all, to = AUDITOR, using = !locked)]
 #[policy(name = "reviewers read", for = select, to = REVIEWER, using = true)]

@@ -283,10 +283,25 @@ pub fn diff(old: &SchemaDef, new: &SchemaDef, options: Options) -> Result<Plan, 
 }
 
 /// Roles the new schema names for the first time: created when missing, and given access
-/// to schema `auth`.
+/// to schema `auth`. A created role whose options changed is altered: the model declares the
+/// role and its options, and the change was made there. (A role that already existed when
+/// it was first named is not altered on creation: see `preamble::create_role`.)
 fn roles(plan: &mut Plan, before: &[Role], after: &[Role]) {
     for r in after.iter().cloned() {
-        if before.iter().any(|b| b.name == r.name) || preamble::is_current_user(&r) {
+        if let Some(b) = before.iter().find(|b| b.name == r.name) {
+            let both_created = b.kind == RoleKind::Created && r.kind == RoleKind::Created;
+            if both_created && b.options != r.options {
+                plan.push(
+                    Phase::Roles,
+                    Change::AlterRole {
+                        previous: b.options,
+                        role: r,
+                    },
+                );
+            }
+            continue;
+        }
+        if preamble::is_current_user(&r) {
             continue;
         }
         if r.kind == RoleKind::Created {
