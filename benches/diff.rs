@@ -19,6 +19,7 @@ fn column(name: &'static str, ty: &'static str, nullable: bool) -> ColumnDef {
         default: None,
         identity: None,
         policy_index: true,
+        existing: false,
         renamed_from: None,
     }
 }
@@ -118,6 +119,7 @@ fn table(i: usize, changed: bool) -> TableDef {
         force_rls: false,
         policy_indexes: true,
         disable_rls: false,
+        existing: false,
         renamed_from: None,
     }
 }

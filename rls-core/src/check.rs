@@ -197,13 +197,41 @@ fn foreign_keys(t: &TableDef, tables: &[&TableDef], err: &mut impl FnMut(String)
 /// come from it.
 fn derive_rules(t: &TableDef, err: &mut impl FnMut(String)) {
     duplicate_columns(t, err);
-    if t.primary_key.is_empty() {
+    // A table the migrations do not create needs no key of theirs.
+    if t.primary_key.is_empty() && !t.existing {
         err("has no primary key: mark its key field #[column(primary_key)], or write #[primary_key(a, b)] on the struct for a composite key".into());
     }
     identity_columns(t, err);
+    existing(t, err);
     disable_rls(t, err);
     policy_clauses(t, err);
     unknown_columns(t, err);
+}
+
+/// A table the migrations do not create declares nothing they would have to make on it
+/// (`rls_rules::EXISTING_TABLE_REFUSES`).
+fn existing(t: &TableDef, err: &mut impl FnMut(String)) {
+    if !t.existing {
+        return;
+    }
+    let columns = |has: fn(&crate::model::ColumnDef) -> bool| t.columns.iter().any(has);
+    let declared = [
+        ("index", !t.indexes.is_empty()),
+        ("check", !t.checks.is_empty()),
+        ("references", !t.foreign_keys.is_empty()),
+        ("default", columns(|c| c.default.is_some())),
+        ("identity", columns(|c| c.identity.is_some())),
+        (
+            "renamed_from",
+            t.renamed_from.is_some() || columns(|c| c.renamed_from.is_some()),
+        ),
+    ];
+    for (what, yes) in declared {
+        debug_assert!(rls_rules::EXISTING_TABLE_REFUSES.contains(&what));
+        if yes {
+            err(rls_rules::existing_table_fault(what));
+        }
+    }
 }
 
 fn duplicate_columns(t: &TableDef, err: &mut impl FnMut(String)) {
@@ -368,6 +396,7 @@ mod tests {
             default: None,
             identity: None,
             policy_index: true,
+            existing: false,
             renamed_from: None,
         }
     }
@@ -408,6 +437,7 @@ mod tests {
             force_rls: false,
             policy_indexes: true,
             disable_rls: false,
+            existing: false,
             renamed_from: None,
         }
     }

@@ -166,6 +166,26 @@ impl ClauseFault {
     }
 }
 
+/// What a table the migrations do not create (`#[table(existing)]`) may not declare: the
+/// attribute words of the things a migration would have to make on it. Keys (`primary_key`,
+/// `unique`) may be declared: they say what the table has, for the foreign keys that
+/// reference it, and create nothing.
+pub const EXISTING_TABLE_REFUSES: &[&str] = &[
+    "index",
+    "check",
+    "references",
+    "default",
+    "identity",
+    "renamed_from",
+];
+
+/// Why `what` (one of [`EXISTING_TABLE_REFUSES`]) is refused on an existing table, and the fix.
+pub fn existing_table_fault(what: &str) -> String {
+    format!(
+        "`{what}` on an `existing` table: the migrations never create, alter or drop a table they do not create, so they would not make it; remove `{what}` (an existing table's fields only declare the columns its policies read)"
+    )
+}
+
 /// The name of a `#[crud_policy]` policy, as Drizzle's `crudPolicy` names it:
 /// `crud-<role>[-<role>...]-policy-<command>`.
 pub fn crud_policy_name<S: AsRef<str>>(

@@ -43,6 +43,7 @@ fn col(name: &str, ty: SqlType) -> ColumnDef {
         default: None,
         identity: None,
         policy_index: true,
+        existing: false,
         renamed_from: None,
     }
 }
@@ -67,6 +68,7 @@ fn table(name: &str, columns: Vec<ColumnDef>, primary_key: &[&str]) -> TableDef 
         force_rls: false,
         policy_indexes: true,
         disable_rls: false,
+        existing: false,
         renamed_from: None,
     }
 }

@@ -542,6 +542,7 @@ impl Gen {
             default: None,
             identity: None,
             policy_index: !self.rng.percent(10),
+            existing: false,
             renamed_from: None,
         };
         if extras {
@@ -769,6 +770,7 @@ impl Gen {
             force_rls: false,
             policy_indexes: true,
             disable_rls: false,
+            existing: false,
             renamed_from: None,
         };
         if !existing.is_empty() && self.rng.percent(45) {

@@ -238,14 +238,28 @@ pub fn diff(old: &SchemaDef, new: &SchemaDef, options: Options) -> Result<Plan, 
             .iter()
             .position(|m| m.schema == n.schema && m.name == n.name)
         {
-            Some(i) => tables::diff(
-                &mut plan,
-                &old_tables[i],
-                &mapped[i],
-                n,
-                &retyped_enums,
-                old.restrictive_grants,
-            ),
+            Some(i) if old_tables[i].existing && !n.existing => {
+                return Err(DiffError::Schema(vec![SchemaError {
+                    table: format!("{}.{}", n.schema, n.name),
+                    message: "was `existing` in the last snapshot (the migrations did not create it) and is now a table they manage: they would have to create a table that exists, and rls does not adopt tables. Keep #[table(existing)], or drop or rename the table yourself and let the next migration create it".into(),
+                }]));
+            }
+            Some(i) => {
+                if n.existing && !old_tables[i].existing {
+                    plan.notes.push(format!(
+                        "{}.{} is now `existing`: the migrations no longer manage its columns, keys and indexes, which stay as they are; they still manage its policies, grants and row-level security.",
+                        n.schema, n.name
+                    ));
+                }
+                tables::diff(
+                    &mut plan,
+                    &old_tables[i],
+                    &mapped[i],
+                    n,
+                    &retyped_enums,
+                    old.restrictive_grants,
+                )
+            }
             None => created.push(n),
         }
     }
@@ -260,6 +274,23 @@ pub fn diff(old: &SchemaDef, new: &SchemaDef, options: Options) -> Result<Plan, 
         })
         .map(|(o, _)| o)
         .collect();
+    // An existing table left out of the schema is not dropped (the migrations did not
+    // create it): what they gave it goes, its row-level security stays as it is.
+    let (unlisted, dropped): (Vec<&TableDef>, Vec<&TableDef>) =
+        dropped.into_iter().partition(|o| o.existing);
+    for o in unlisted {
+        let kept = TableDef {
+            policies: Default::default(),
+            grants: Default::default(),
+            enable_rls: o.rls_enabled(),
+            ..o.clone()
+        };
+        tables::diff(&mut plan, o, o, &kept, &[], old.restrictive_grants);
+        plan.notes.push(format!(
+            "{}.{} is no longer in the schema; it is `existing`, so it is not dropped: its policies and grants go, and row-level security stays as it is.",
+            o.schema, o.name
+        ));
+    }
     let drop_order = sql::order::order(&dropped);
     for &i in drop_order.tables.iter().rev() {
         let o = dropped[i];

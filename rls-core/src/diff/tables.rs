@@ -10,6 +10,11 @@ pub fn create(plan: &mut Plan, tables: &[&TableDef]) {
     for &i in &order.tables {
         let t = tables[i];
         let name = QualifiedName::of(t);
+        if t.existing {
+            // Another tool made it: only its policies, switches and grants are ours.
+            initial::secure(plan, t);
+            continue;
+        }
         // Every foreign key of a new table is added once all keys and indexes exist: its
         // target may be an existing table whose key this migration changes.
         let later: Vec<usize> = (0..t.foreign_keys.len()).collect();
@@ -55,6 +60,19 @@ pub fn diff(
     restrictive_grants: bool,
 ) {
     let name = QualifiedName::of(new);
+    if new.existing {
+        // Its structure is not the migrations' business (see `TableDef::existing`).
+        security(
+            plan,
+            &name,
+            mapped,
+            new,
+            Vec::new(),
+            Vec::new(),
+            restrictive_grants,
+        );
+        return;
+    }
 
     // Column renames (the table itself was renamed before).
     for (o, m) in old.columns.iter().zip(mapped.columns.iter()) {
@@ -110,7 +128,28 @@ pub fn diff(
 
     keys(plan, &name, old, mapped, new, &retyped);
     indexes(plan, old, mapped, new);
+    security(
+        plan,
+        &name,
+        mapped,
+        new,
+        retyped,
+        dropped,
+        restrictive_grants,
+    );
+}
 
+/// A kept table's row-level security switches, policies and grants. `retyped` and
+/// `dropped`: its columns whose type changes or that go, whose policies are rebuilt.
+fn security(
+    plan: &mut Plan,
+    name: &QualifiedName,
+    mapped: &TableDef,
+    new: &TableDef,
+    retyped: Vec<String>,
+    dropped: Vec<String>,
+    restrictive_grants: bool,
+) {
     // RLS off only when said in so many words (see `keep_rls_on`); before policies go.
     let (was, is) = (mapped.rls_enabled(), new.rls_enabled());
     if was && !is {
@@ -157,7 +196,7 @@ pub fn diff(
         );
     }
 
-    grants_diff(plan, &name, mapped, new, restrictive_grants);
+    grants_diff(plan, name, mapped, new, restrictive_grants);
 }
 
 /// One column's changes; returns whether its type changes.

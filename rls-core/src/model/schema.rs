@@ -94,12 +94,12 @@ impl SchemaDef {
         inventory::policy_roles(&self.table_refs())
     }
 
-    /// The enum types the columns use, in order of first use.
+    /// The enum types the created tables' columns use, in order of first use.
     pub fn enums(&self) -> Vec<EnumType> {
         inventory::enums(&self.table_refs())
     }
 
-    /// The schemas the tables and their enum types live in, in order of first use.
+    /// The schemas the created tables and their enum types live in, in order of first use.
     pub fn schemas(&self) -> Vec<String> {
         inventory::schemas(&self.table_refs())
     }

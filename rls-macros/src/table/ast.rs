@@ -19,6 +19,8 @@ pub struct Table {
     pub disable_rls: Option<Span>,
     pub renamed_from: Option<String>,
     pub policy_indexes: bool,
+    /// Where `existing` was written, if it was: a table the schema does not create.
+    pub existing: Option<Span>,
     pub fields: Vec<Field>,
     /// SQL names: `#[primary_key(..)]`'s columns, or the field marked `primary_key`.
     pub primary_key: Vec<String>,

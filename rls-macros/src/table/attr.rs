@@ -21,6 +21,7 @@ const TABLE_KEYS: &[&str] = &[
     "disable_rls",
     "policy_indexes",
     "renamed_from",
+    "existing",
 ];
 const INDEX_KEYS: &[&str] = &["columns", "unique", "name"];
 const CHECK_KEYS: &[&str] = &["name"];
@@ -37,6 +38,7 @@ pub fn parse(input: &DeriveInput, errors: &mut Errors) -> Table {
         disable_rls: None,
         renamed_from: None,
         policy_indexes: true,
+        existing: None,
         fields: Vec::new(),
         primary_key: Vec::new(),
         primary_key_attrs: Vec::new(),
@@ -142,6 +144,7 @@ struct TableArgs {
     disable_rls: Attr<Span>,
     renamed_from: Attr<String>,
     policy_indexes: Attr<bool>,
+    existing: Attr<Span>,
 }
 
 impl TableArgs {
@@ -155,6 +158,7 @@ impl TableArgs {
             disable_rls: Attr::none(T, "disable_rls"),
             renamed_from: Attr::none(T, "renamed_from"),
             policy_indexes: Attr::none(T, "policy_indexes"),
+            existing: Attr::none(T, "existing"),
         }
     }
 
@@ -172,6 +176,7 @@ impl TableArgs {
                 ("force_rls", Arg::Bare(_)) => self.force_rls.flag(errors, key(&arg)),
                 ("enable_rls", Arg::Bare(_)) => self.enable_rls.flag(errors, key(&arg)),
                 ("disable_rls", Arg::Bare(_)) => self.disable_rls.flag(errors, key(&arg)),
+                ("existing", Arg::Bare(_)) => self.existing.flag(errors, key(&arg)),
                 ("renamed_from", Arg::Pair(k, v)) => {
                     let value = args::string(errors, k, v).map(|s| s.value());
                     self.renamed_from.set(errors, k, value);
@@ -197,6 +202,7 @@ impl TableArgs {
         table.disable_rls = self.disable_rls.get();
         table.renamed_from = self.renamed_from.get();
         table.policy_indexes = self.policy_indexes.get().unwrap_or(true);
+        table.existing = self.existing.get();
     }
 }
 /// The key of an argument the caller has matched by its word.
