@@ -3,9 +3,9 @@
 
 mod schemas;
 
-use rls::TableDef;
 use rls::migrations::SchemaDef;
 use rls::migrations::{self, DiffError, Options};
+use rls::{Table, TableDef};
 use schemas::changes::CASES;
 
 fn owned(tables: &[&TableDef]) -> SchemaDef {
@@ -98,4 +98,72 @@ fn role_options_changed() {
             .unwrap()
             .is_empty()
     );
+}
+
+/// Policies on an existing table added, changed and removed; the table left out of the
+/// schema; a created table becoming `existing`; and the reverse, refused. Never a CREATE,
+/// ALTER or DROP TABLE for it.
+#[test]
+fn existing_table() {
+    use schemas::parity::{EXISTING, changed};
+    let only = |t: &TableDef| SchemaDef::from_tables(vec![t.clone()]);
+    let objects = only(schemas::parity::StorageObject::TABLE);
+    let diff = |a: &SchemaDef, b: &SchemaDef| migrations::diff(a, b, Options::default());
+
+    let added = diff(
+        &SchemaDef::from_tables(Vec::new()),
+        &SchemaDef::from(EXISTING),
+    )
+    .unwrap();
+    insta::assert_snapshot!("existing_table_added", added.sql());
+    let policies = diff(&objects, &only(changed::StorageObject::TABLE)).unwrap();
+    insta::assert_snapshot!("existing_table_policies", policies.sql());
+    let unlisted = diff(&objects, &SchemaDef::from_tables(Vec::new())).unwrap();
+    insta::assert_snapshot!("existing_table_unlisted", unlisted.sql());
+    for plan in [&added, &policies, &unlisted] {
+        let sql = plan.sql();
+        assert!(!sql.contains("CREATE TABLE \"storage\""), "{sql}");
+        assert!(!sql.contains("TABLE \"storage\".\"objects\" ADD"), "{sql}");
+        assert!(!sql.contains("DROP TABLE"), "{sql}");
+        assert!(!sql.contains("ON \"storage\".\"objects\" ("), "{sql}");
+        assert!(!sql.contains("CREATE SCHEMA"), "{sql}");
+        assert!(plan.destructive.is_empty());
+    }
+    assert!(
+        diff(&policies.next, &only(changed::StorageObject::TABLE))
+            .unwrap()
+            .is_empty()
+    );
+
+    // A table the migrations created becomes `existing`: they stop managing its structure.
+    let created = only(schemas::parity::Entry::TABLE);
+    let mut handed_over = created.clone();
+    let t = &mut handed_over.tables[0];
+    t.existing = true;
+    for c in t.columns.to_mut() {
+        c.identity = None;
+        c.default = None;
+    }
+    t.policies
+        .to_mut()
+        .retain(|p| p.kind == rls::model::PolicyKind::Permissive);
+    let plan = diff(&created, &handed_over).unwrap();
+    insta::assert_snapshot!("existing_table_handed_over", plan.sql());
+    assert!(
+        !plan
+            .sql()
+            .contains("ALTER TABLE \"public\".\"ledger\" ALTER")
+    );
+    assert!(!plan.sql().contains("INDEX"), "{}", plan.sql());
+
+    // The reverse would create a table that exists: refused, saying why.
+    match diff(&handed_over, &created) {
+        Err(DiffError::Schema(errors)) => {
+            assert!(
+                errors[0].to_string().contains("rls does not adopt tables"),
+                "{errors:?}"
+            )
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
 }

@@ -59,3 +59,12 @@ fn parity_postgres() {
         migrations::migration(&schemas::parity::SCHEMA.auth(Auth::Postgres).into()).unwrap()
     );
 }
+
+/// Issue 13: policies on a table the schema does not create (Supabase's `storage.objects`):
+/// no CREATE TABLE, index or schema for it; its policies, RLS switch and grants only.
+#[test]
+fn existing_table_postgres() {
+    insta::assert_snapshot!(
+        migrations::migration(&schemas::parity::EXISTING.auth(Auth::Postgres).into()).unwrap()
+    );
+}
