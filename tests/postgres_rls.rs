@@ -642,3 +642,145 @@ async fn role_options_are_created_and_altered() {
         (false, true, true, false)
     );
 }
+
+/// What another tool (Supabase) made before the schema's migration: `storage.objects` with
+/// more columns than the schema declares, a key, and its own index.
+const STORAGE_OBJECTS: &str = "CREATE SCHEMA storage;
+CREATE TABLE storage.objects (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    bucket_id text,
+    name text,
+    owner_id text,
+    metadata jsonb,
+    created_at timestamptz DEFAULT now()
+);
+CREATE INDEX bname ON storage.objects (bucket_id, name);";
+
+/// The table's columns and indexes as the catalog lists them.
+async fn structure(pool: &PgPool) -> (Vec<String>, Vec<String>) {
+    let columns = sqlx::query_scalar(
+        "select column_name::text from information_schema.columns \
+         where table_schema = 'storage' and table_name = 'objects' order by ordinal_position",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let indexes = sqlx::query_scalar(
+        "select indexname::text from pg_indexes where schemaname = 'storage' order by 1",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    (columns, indexes)
+}
+
+/// Issue 13: policies on a table the schema does not create. The table is made by hand
+/// first, as another tool would; the migration adds only policies, grants and RLS, and a
+/// created table references it. Then the diff changes the policies, and leaves the table.
+#[tokio::test]
+async fn policies_on_an_existing_table() {
+    let db = support::pg::fresh_database().await;
+    let pool = &db.pool;
+    sqlx::raw_sql(STORAGE_OBJECTS).execute(pool).await.unwrap();
+    let before = structure(pool).await;
+    apply(pool, &schemas::parity::EXISTING).await;
+    assert_eq!(
+        structure(pool).await,
+        before,
+        "the migration changed the table"
+    );
+    assert_catalog_matches(pool, &schemas::parity::EXISTING).await;
+    assert_eq!(
+        privileges_of(pool, "authenticated", "objects").await,
+        "INSERT,SELECT"
+    );
+
+    let (alice, bob) = (
+        "11111111-1111-1111-1111-111111111111",
+        "22222222-2222-2222-2222-222222222222",
+    );
+    sqlx::query(
+        "insert into storage.objects (id, bucket_id, name, owner_id) values \
+         ($1::uuid, 'avatars', 'a.png', 'user_alice'), ($2::uuid, 'docs', 'b.pdf', 'user_bob')",
+    )
+    .bind(alice)
+    .bind(bob)
+    .execute(pool)
+    .await
+    .unwrap();
+    let mut tx = session(pool, "authenticated", Some("user_alice")).await;
+    assert_eq!(
+        count(&mut tx, "select count(*) from storage.objects").await,
+        1
+    );
+    let upload = sqlx::query(
+        "insert into storage.objects (bucket_id, name, owner_id) values ('avatars', 'c.png', 'user_alice')",
+    )
+    .execute(&mut *tx)
+    .await;
+    assert!(upload.is_ok(), "{upload:?}");
+    let forged = sqlx::query(
+        "insert into storage.objects (bucket_id, name, owner_id) values ('avatars', 'd.png', 'user_bob')",
+    )
+    .execute(&mut *tx)
+    .await;
+    assert_eq!(sqlstate(forged), INSUFFICIENT_PRIVILEGE);
+    tx.rollback().await.unwrap();
+    // The created table's foreign key to the existing one holds.
+    let mut tx = session(pool, "authenticated", Some("user_alice")).await;
+    let attached = sqlx::query("insert into attachments (object_id) values ($1::uuid)")
+        .bind(alice)
+        .execute(&mut *tx)
+        .await;
+    assert!(attached.is_ok(), "{attached:?}");
+    tx.commit().await.unwrap();
+
+    // The policies change: reading widened to avatars, uploading gone, deleting added.
+    let old = migrations::SchemaDef::from(schemas::parity::EXISTING);
+    let mut new = old.clone();
+    new.tables[0] = schemas::parity::changed::StorageObject::TABLE.clone();
+    let plan = migrations::diff(&old, &new, migrations::Options::default()).unwrap();
+    sqlx::raw_sql(AssertSqlSafe(plan.sql()))
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(structure(pool).await, before, "the diff changed the table");
+    assert_eq!(
+        privileges_of(pool, "authenticated", "objects").await,
+        "DELETE,SELECT"
+    );
+    let mut tx = session(pool, "authenticated", Some("user_bob")).await;
+    // Bob's own file and Alice's avatar.
+    assert_eq!(
+        count(&mut tx, "select count(*) from storage.objects").await,
+        2
+    );
+    tx.rollback().await.unwrap();
+
+    // Left out of the schema (with the table that references it): not dropped.
+    let plan = migrations::diff(
+        &new,
+        &migrations::SchemaDef::from_tables(Vec::new()),
+        migrations::Options {
+            allow_destructive: true,
+        },
+    )
+    .unwrap();
+    sqlx::raw_sql(AssertSqlSafe(plan.sql()))
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        structure(pool).await,
+        before,
+        "the table was changed or dropped"
+    );
+    assert_eq!(privileges_of(pool, "authenticated", "objects").await, "");
+    let left: i64 = sqlx::query_scalar(
+        "select count(*) from pg_policies where schemaname = 'storage' and tablename = 'objects'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(left, 0);
+}
