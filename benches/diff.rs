@@ -19,7 +19,6 @@ fn column(name: &'static str, ty: &'static str, nullable: bool) -> ColumnDef {
         default: None,
         identity: None,
         policy_index: true,
-        existing: false,
         renamed_from: None,
     }
 }

@@ -396,7 +396,6 @@ mod tests {
             default: None,
             identity: None,
             policy_index: true,
-            existing: false,
             renamed_from: None,
         }
     }
@@ -508,6 +507,35 @@ mod tests {
         assert!(
             messages[0].contains("role \"admin\" is declared twice with different options"),
             "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn existing_tables() {
+        let existing = |t: &mut TableDef| {
+            t.existing = true;
+            t.primary_key = B(&[]);
+        };
+        let mut t = todos();
+        existing(&mut t);
+        assert_eq!(check_tables(&[&t]), Ok(()), "no primary key needed");
+        refuses(
+            |t| {
+                existing(t);
+                t.indexes = Owned(vec![Index {
+                    name: None,
+                    columns: B(&[B("user_id")]),
+                    unique: false,
+                }]);
+            },
+            "`index` on an `existing` table: the migrations never create, alter or drop a table they do not create",
+        );
+        refuses(
+            |t| {
+                existing(t);
+                t.columns.to_mut()[0].identity = Some(Identity::ByDefault);
+            },
+            "`identity` on an `existing` table",
         );
     }
 

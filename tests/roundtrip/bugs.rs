@@ -43,7 +43,6 @@ fn col(name: &str, ty: SqlType) -> ColumnDef {
         default: None,
         identity: None,
         policy_index: true,
-        existing: false,
         renamed_from: None,
     }
 }

@@ -542,7 +542,6 @@ impl Gen {
             default: None,
             identity: None,
             policy_index: !self.rng.percent(10),
-            existing: false,
             renamed_from: None,
         };
         if extras {

@@ -72,8 +72,8 @@ pub mod changed {
     #[table(schema = "storage", name = "objects", existing)]
     #[policy(name = "owners read their files", for = select, to = authenticated, using = auth_uid(owner_id) || bucket_id == "avatars")]
     #[policy(name = "owners delete their files", for = delete, to = authenticated, using = auth_uid(owner_id))]
+    // No key: nothing references it here, and the migrations make none on an existing table.
     pub struct StorageObject {
-        #[column(primary_key)]
         pub id: uuid::Uuid,
         pub bucket_id: Option<String>,
         pub owner_id: Option<String>,

@@ -117,6 +117,7 @@ pub fn parse(input: &DeriveInput, errors: &mut Errors) -> Table {
     }
     for sql in marked(&table, |f| f.index) {
         table.indexes.push(Index {
+            attr: None,
             name: None,
             columns: vec![sql],
             unique: false,
@@ -145,6 +146,7 @@ struct TableArgs {
     renamed_from: Attr<String>,
     policy_indexes: Attr<bool>,
     existing: Attr<Span>,
+    existing_error: bool,
 }
 
 impl TableArgs {
@@ -159,6 +161,7 @@ impl TableArgs {
             renamed_from: Attr::none(T, "renamed_from"),
             policy_indexes: Attr::none(T, "policy_indexes"),
             existing: Attr::none(T, "existing"),
+            existing_error: false,
         }
     }
 
@@ -185,7 +188,11 @@ impl TableArgs {
                     let value = args::boolean(errors, k, v);
                     self.policy_indexes.set(errors, k, value);
                 }
-                _ => args::unknown(errors, "table", &arg, TABLE_KEYS),
+                (word, _) => {
+                    // `existing = true`: whether a key is needed is unknown, so it is not asked.
+                    self.existing_error |= word == "existing";
+                    args::unknown(errors, "table", &arg, TABLE_KEYS)
+                }
             }
         }
     }
@@ -203,6 +210,7 @@ impl TableArgs {
         table.renamed_from = self.renamed_from.get();
         table.policy_indexes = self.policy_indexes.get().unwrap_or(true);
         table.existing = self.existing.get();
+        table.primary_key_attr_errors |= self.existing_error;
     }
 }
 /// The key of an argument the caller has matched by its word.
@@ -271,6 +279,7 @@ fn index_attr(table: &mut Table, attr: &Attribute, columns: Columns<'_>, errors:
         return;
     }
     table.indexes.push(Index {
+        attr: Some(attr.to_token_stream()),
         name: name.get(),
         columns,
         unique: unique.get().is_some(),
@@ -293,6 +302,7 @@ fn check(table: &mut Table, attr: &Attribute, columns: Columns<'_>, errors: &mut
     }
     match body {
         Some(ops) => table.checks.push(Check {
+            attr: attr.to_token_stream(),
             name: name.get(),
             ops,
         }),

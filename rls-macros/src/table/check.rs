@@ -76,7 +76,6 @@ fn existing(table: &Table, errors: &mut Errors) {
         return;
     };
     let fault = rls_rules::existing_table_fault;
-    let mut field_indexes = 0;
     for f in &table.fields {
         if let Some(d) = &f.default {
             errors.span(d.span, fault("default"));
@@ -91,15 +90,14 @@ fn existing(table: &Table, errors: &mut Errors) {
             errors.at(&f.ident, fault("renamed_from"));
         }
         if f.index {
-            field_indexes += 1;
             errors.at(&f.ident, fault("index"));
         }
     }
-    if table.indexes.len() > field_indexes {
-        errors.span(span, fault("index"));
+    for attr in table.indexes.iter().filter_map(|i| i.attr.as_ref()) {
+        errors.at(attr, fault("index"));
     }
-    if !table.checks.is_empty() {
-        errors.span(span, fault("check"));
+    for c in &table.checks {
+        errors.at(&c.attr, fault("check"));
     }
     if table.renamed_from.is_some() {
         errors.span(span, fault("renamed_from"));
