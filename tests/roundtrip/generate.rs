@@ -420,10 +420,14 @@ impl Gen {
             Role {
                 name: s(custom[0].clone()),
                 kind: RoleKind::Created,
+                // Roles are global to the cluster both databases share: one set of options.
+                options: Default::default(),
             },
             Role {
                 name: s(custom[1].clone()),
                 kind: RoleKind::Created,
+                // Roles are global to the cluster both databases share: one set of options.
+                options: Default::default(),
             },
         ]
     }
