@@ -134,6 +134,12 @@ fn existing_table() {
             .unwrap()
             .is_empty()
     );
+    // The snapshot records the mark (and only where it is set), and reads it back.
+    let json = rls::migrations::Snapshot::from(added.next.clone()).to_json();
+    assert_eq!(json.matches("\"existing\": true").count(), 1, "{json}");
+    assert!(!json.contains("\"existing\": false"), "{json}");
+    let read = SchemaDef::from(rls::migrations::Snapshot::from_json(&json).unwrap());
+    assert!(diff(&read, &SchemaDef::from(EXISTING)).unwrap().is_empty());
 
     // A table the migrations created becomes `existing`: they stop managing its structure.
     let created = only(schemas::parity::Entry::TABLE);

@@ -739,6 +739,8 @@ async fn policies_on_an_existing_table() {
     let old = migrations::SchemaDef::from(schemas::parity::EXISTING);
     let mut new = old.clone();
     new.tables[0] = schemas::parity::changed::StorageObject::TABLE.clone();
+    // `attachments` references it: its key is declared (the variant alone declares none).
+    new.tables[0].primary_key = old.tables[0].primary_key.clone();
     let plan = migrations::diff(&old, &new, migrations::Options::default()).unwrap();
     sqlx::raw_sql(AssertSqlSafe(plan.sql()))
         .execute(pool)
