@@ -539,6 +539,30 @@ async fn restrictive_policies_earn_no_grants() {
         .await;
     assert_eq!(sqlstate(write), INSUFFICIENT_PRIVILEGE);
     reviewer.rollback().await.unwrap();
+
+    // A database migrated by an older rls holds what restrictive policies used to earn; the
+    // next migration from its snapshot (format 1) revokes exactly that.
+    sqlx::raw_sql(
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON ledger TO parity_auditor, parity_reviewer",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    let schema = migrations::SchemaDef::from(schemas::parity::SCHEMA);
+    let json = migrations::Snapshot::from(schema.clone())
+        .to_json()
+        .replace("\"format\": 2", "\"format\": 1");
+    let old = migrations::SchemaDef::from(migrations::Snapshot::from_json(&json).unwrap());
+    let plan = migrations::diff(&old, &schema, migrations::Options::default()).unwrap();
+    sqlx::raw_sql(AssertSqlSafe(plan.sql()))
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(privileges_of(pool, "parity_auditor", "ledger").await, "");
+    assert_eq!(
+        privileges_of(pool, "parity_reviewer", "ledger").await,
+        "SELECT"
+    );
 }
 
 /// `(rolcreaterole, rolcreatedb, rolinherit, rolbypassrls)` of `role`.
