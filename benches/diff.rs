@@ -118,6 +118,7 @@ fn table(i: usize, changed: bool) -> TableDef {
         force_rls: false,
         policy_indexes: true,
         disable_rls: false,
+        existing: false,
         renamed_from: None,
     }
 }

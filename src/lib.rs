@@ -98,6 +98,7 @@ pub mod __private {
         force_rls: false,
         policy_indexes: false,
         disable_rls: false,
+        existing: false,
         renamed_from: None,
     };
 

@@ -51,3 +51,20 @@ fn committed_example_migrations_are_current() {
     );
     assert!(out.starts_with("no changes"), "{out}");
 }
+
+/// Issue 13: restrictive policies earn no grants.
+#[test]
+fn parity_postgres() {
+    insta::assert_snapshot!(
+        migrations::migration(&schemas::parity::SCHEMA.auth(Auth::Postgres).into()).unwrap()
+    );
+}
+
+/// Issue 13: policies on a table the schema does not create (Supabase's `storage.objects`):
+/// no CREATE TABLE, index or schema for it; its policies, RLS switch and grants only.
+#[test]
+fn existing_table_postgres() {
+    insta::assert_snapshot!(
+        migrations::migration(&schemas::parity::EXISTING.auth(Auth::Postgres).into()).unwrap()
+    );
+}

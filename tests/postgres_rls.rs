@@ -482,3 +482,331 @@ async fn migrations_apply_where_roles_and_auth_exist() {
     apply(&other.pool, &schemas::projects::SCHEMA).await;
     apply(&other.pool, &todos_example::SCHEMA).await;
 }
+
+/// A transaction as `role` (a custom role of a test schema).
+async fn session_as(pool: &PgPool, role: &str) -> Transaction<'static, Postgres> {
+    let mut tx = pool.begin().await.unwrap();
+    let set_role = format!("SET LOCAL ROLE {}", rls_core::sql::quote::ident(role));
+    sqlx::raw_sql(AssertSqlSafe(set_role))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx
+}
+
+/// The privileges `role` holds on `table`, sorted and joined by commas.
+async fn privileges_of(pool: &PgPool, role: &str, table: &str) -> String {
+    sqlx::query_scalar(
+        "select coalesce(string_agg(privilege_type, ',' order by privilege_type), '') \
+         from information_schema.role_table_grants where grantee = $1 and table_name = $2",
+    )
+    .bind(role)
+    .bind(table)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+/// Issue 13: a restrictive policy earns no privilege. The auditor, with only a restrictive
+/// policy, can do nothing; the reviewer reads through its permissive policy, and its
+/// restrictive one hides the locked rows.
+#[tokio::test]
+async fn restrictive_policies_earn_no_grants() {
+    let db = support::pg::fresh_database().await;
+    let pool = &db.pool;
+    apply(pool, &schemas::parity::SCHEMA).await;
+    assert_eq!(privileges_of(pool, "parity_auditor", "ledger").await, "");
+    assert_eq!(
+        privileges_of(pool, "parity_reviewer", "ledger").await,
+        "SELECT"
+    );
+    sqlx::query("insert into ledger (owner, locked) values ('a', false), ('b', true)")
+        .execute(pool)
+        .await
+        .unwrap();
+
+    let mut auditor = session_as(pool, "parity_auditor").await;
+    let read = sqlx::query("select * from ledger")
+        .execute(&mut *auditor)
+        .await;
+    assert_eq!(sqlstate(read), INSUFFICIENT_PRIVILEGE);
+    auditor.rollback().await.unwrap();
+
+    let mut reviewer = session_as(pool, "parity_reviewer").await;
+    assert_eq!(count(&mut reviewer, "select count(*) from ledger").await, 1);
+    let write = sqlx::query("update ledger set locked = true")
+        .execute(&mut *reviewer)
+        .await;
+    assert_eq!(sqlstate(write), INSUFFICIENT_PRIVILEGE);
+    reviewer.rollback().await.unwrap();
+
+    // A database migrated by an older rls holds what restrictive policies used to earn; the
+    // next migration from its snapshot (format 1) revokes exactly that.
+    sqlx::raw_sql(
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON ledger TO parity_auditor, parity_reviewer",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    let schema = migrations::SchemaDef::from(schemas::parity::SCHEMA);
+    let json = migrations::Snapshot::from(schema.clone())
+        .to_json()
+        .replace("\"format\": 2", "\"format\": 1");
+    let old = migrations::SchemaDef::from(migrations::Snapshot::from_json(&json).unwrap());
+    let plan = migrations::diff(&old, &schema, migrations::Options::default()).unwrap();
+    sqlx::raw_sql(AssertSqlSafe(plan.sql()))
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(privileges_of(pool, "parity_auditor", "ledger").await, "");
+    assert_eq!(
+        privileges_of(pool, "parity_reviewer", "ledger").await,
+        "SELECT"
+    );
+}
+
+/// `(rolcreaterole, rolcreatedb, rolinherit, rolbypassrls)` of `role`.
+async fn role_attributes(pool: &PgPool, role: &str) -> (bool, bool, bool, bool) {
+    sqlx::query_as(
+        "select rolcreaterole, rolcreatedb, rolinherit, rolbypassrls from pg_roles where rolname = $1",
+    )
+    .bind(role)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+/// The parity schema with `parity_admin` renamed to `name` and given `options`.
+fn parity_with_role(name: &str, options: rls::model::RoleOptions) -> migrations::SchemaDef {
+    let mut schema = migrations::SchemaDef::from(schemas::parity::SCHEMA);
+    for t in &mut schema.tables {
+        for p in t.policies.to_mut() {
+            for r in p.roles.to_mut() {
+                if r.name == "parity_admin" {
+                    r.name = name.to_string().into();
+                    r.options = options;
+                }
+            }
+        }
+    }
+    schema
+}
+
+/// Issue 13: role options. A created role gets them; a changed option is altered; a role that
+/// existed before the migration named it is left as it was.
+#[tokio::test]
+async fn role_options_are_created_and_altered() {
+    use rls::model::RoleOptions;
+    let db = support::pg::fresh_database().await;
+    let pool = &db.pool;
+    apply(pool, &schemas::parity::SCHEMA).await;
+    assert_eq!(
+        role_attributes(pool, "parity_admin").await,
+        (true, true, false, false)
+    );
+    assert_eq!(
+        role_attributes(pool, "parity_reviewer").await,
+        (false, false, true, false)
+    );
+
+    // Created plain, then given CREATEDB and NOINHERIT by the diff.
+    let before = parity_with_role("parity_grows", RoleOptions::default());
+    let after = parity_with_role(
+        "parity_grows",
+        RoleOptions {
+            create_db: true,
+            no_inherit: true,
+            ..RoleOptions::default()
+        },
+    );
+    let other = support::pg::fresh_database().await;
+    let run = |sql: String| {
+        let pool = other.pool.clone();
+        async move {
+            sqlx::raw_sql(AssertSqlSafe(sql))
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    };
+    run(migrations::migration(&before).unwrap()).await;
+    assert_eq!(
+        role_attributes(pool, "parity_grows").await,
+        (false, false, true, false)
+    );
+    let plan = migrations::diff(&before, &after, migrations::Options::default()).unwrap();
+    run(plan.sql()).await;
+    assert_eq!(
+        role_attributes(pool, "parity_grows").await,
+        (false, true, false, false)
+    );
+
+    // A role someone else made is not changed by the migration that first names it.
+    sqlx::raw_sql(AssertSqlSafe(
+        "DO $$ BEGIN CREATE ROLE parity_foreign NOLOGIN CREATEDB; \
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$",
+    ))
+    .execute(pool)
+    .await
+    .unwrap();
+    let foreign = parity_with_role(
+        "parity_foreign",
+        RoleOptions {
+            create_role: true,
+            ..RoleOptions::default()
+        },
+    );
+    let third = support::pg::fresh_database().await;
+    sqlx::raw_sql(AssertSqlSafe(migrations::migration(&foreign).unwrap()))
+        .execute(&third.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        role_attributes(pool, "parity_foreign").await,
+        (false, true, true, false)
+    );
+}
+
+/// What another tool (Supabase) made before the schema's migration: `storage.objects` with
+/// more columns than the schema declares, a key, and its own index.
+const STORAGE_OBJECTS: &str = "CREATE SCHEMA storage;
+CREATE TABLE storage.objects (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    bucket_id text,
+    name text,
+    owner_id text,
+    metadata jsonb,
+    created_at timestamptz DEFAULT now()
+);
+CREATE INDEX bname ON storage.objects (bucket_id, name);";
+
+/// The table's columns and indexes as the catalog lists them.
+async fn structure(pool: &PgPool) -> (Vec<String>, Vec<String>) {
+    let columns = sqlx::query_scalar(
+        "select column_name::text from information_schema.columns \
+         where table_schema = 'storage' and table_name = 'objects' order by ordinal_position",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let indexes = sqlx::query_scalar(
+        "select indexname::text from pg_indexes where schemaname = 'storage' order by 1",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    (columns, indexes)
+}
+
+/// Issue 13: policies on a table the schema does not create. The table is made by hand
+/// first, as another tool would; the migration adds only policies, grants and RLS, and a
+/// created table references it. Then the diff changes the policies, and leaves the table.
+#[tokio::test]
+async fn policies_on_an_existing_table() {
+    let db = support::pg::fresh_database().await;
+    let pool = &db.pool;
+    sqlx::raw_sql(STORAGE_OBJECTS).execute(pool).await.unwrap();
+    let before = structure(pool).await;
+    apply(pool, &schemas::parity::EXISTING).await;
+    assert_eq!(
+        structure(pool).await,
+        before,
+        "the migration changed the table"
+    );
+    assert_catalog_matches(pool, &schemas::parity::EXISTING).await;
+    assert_eq!(
+        privileges_of(pool, "authenticated", "objects").await,
+        "INSERT,SELECT"
+    );
+
+    let (alice, bob) = (
+        "11111111-1111-1111-1111-111111111111",
+        "22222222-2222-2222-2222-222222222222",
+    );
+    sqlx::query(
+        "insert into storage.objects (id, bucket_id, name, owner_id) values \
+         ($1::uuid, 'avatars', 'a.png', 'user_alice'), ($2::uuid, 'docs', 'b.pdf', 'user_bob')",
+    )
+    .bind(alice)
+    .bind(bob)
+    .execute(pool)
+    .await
+    .unwrap();
+    let mut tx = session(pool, "authenticated", Some("user_alice")).await;
+    assert_eq!(
+        count(&mut tx, "select count(*) from storage.objects").await,
+        1
+    );
+    let upload = sqlx::query(
+        "insert into storage.objects (bucket_id, name, owner_id) values ('avatars', 'c.png', 'user_alice')",
+    )
+    .execute(&mut *tx)
+    .await;
+    assert!(upload.is_ok(), "{upload:?}");
+    let forged = sqlx::query(
+        "insert into storage.objects (bucket_id, name, owner_id) values ('avatars', 'd.png', 'user_bob')",
+    )
+    .execute(&mut *tx)
+    .await;
+    assert_eq!(sqlstate(forged), INSUFFICIENT_PRIVILEGE);
+    tx.rollback().await.unwrap();
+    // The created table's foreign key to the existing one holds.
+    let mut tx = session(pool, "authenticated", Some("user_alice")).await;
+    let attached = sqlx::query("insert into attachments (object_id) values ($1::uuid)")
+        .bind(alice)
+        .execute(&mut *tx)
+        .await;
+    assert!(attached.is_ok(), "{attached:?}");
+    tx.commit().await.unwrap();
+
+    // The policies change: reading widened to avatars, uploading gone, deleting added.
+    let old = migrations::SchemaDef::from(schemas::parity::EXISTING);
+    let mut new = old.clone();
+    new.tables[0] = schemas::parity::changed::StorageObject::TABLE.clone();
+    // `attachments` references it: its key is declared (the variant alone declares none).
+    new.tables[0].primary_key = old.tables[0].primary_key.clone();
+    let plan = migrations::diff(&old, &new, migrations::Options::default()).unwrap();
+    sqlx::raw_sql(AssertSqlSafe(plan.sql()))
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(structure(pool).await, before, "the diff changed the table");
+    assert_eq!(
+        privileges_of(pool, "authenticated", "objects").await,
+        "DELETE,SELECT"
+    );
+    let mut tx = session(pool, "authenticated", Some("user_bob")).await;
+    // Bob's own file and Alice's avatar.
+    assert_eq!(
+        count(&mut tx, "select count(*) from storage.objects").await,
+        2
+    );
+    tx.rollback().await.unwrap();
+
+    // Left out of the schema (with the table that references it): not dropped.
+    let plan = migrations::diff(
+        &new,
+        &migrations::SchemaDef::from_tables(Vec::new()),
+        migrations::Options {
+            allow_destructive: true,
+        },
+    )
+    .unwrap();
+    sqlx::raw_sql(AssertSqlSafe(plan.sql()))
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        structure(pool).await,
+        before,
+        "the table was changed or dropped"
+    );
+    assert_eq!(privileges_of(pool, "authenticated", "objects").await, "");
+    let left: i64 = sqlx::query_scalar(
+        "select count(*) from pg_policies where schemaname = 'storage' and tablename = 'objects'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(left, 0);
+}

@@ -1,6 +1,7 @@
 //! `gen-migrations verify`: no drift right after migrating; each kind of drift made by hand
 //! is reported; equivalent text is not drift.
 
+mod schemas;
 mod support;
 
 use rls::migrations;
@@ -8,21 +9,19 @@ use sqlx::AssertSqlSafe;
 use std::path::Path;
 
 fn verify(url: &str) -> (u8, String, String) {
+    // The example's crate folder: its migrations and snapshot.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/todos");
+    verify_schema(url, &todos_example::SCHEMA, &dir)
+}
+
+/// `gen-migrations verify` of `schema`, with the migrations of `dir`.
+fn verify_schema(url: &str, schema: &rls::Schema, dir: &Path) -> (u8, String, String) {
     let args: Vec<String> = ["verify", "--database-url", url]
         .iter()
         .map(|s| s.to_string())
         .collect();
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    // The example's crate folder: its migrations and snapshot.
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/todos");
-    let code = migrations::run(
-        &todos_example::SCHEMA,
-        "todos-example",
-        &dir,
-        &args,
-        &mut out,
-        &mut err,
-    );
+    let code = migrations::run(schema, "todos-example", dir, &args, &mut out, &mut err);
     (
         code,
         String::from_utf8(out).unwrap(),
@@ -89,4 +88,78 @@ fn verify_reports_each_kind_of_drift() {
         eprintln!("after {sql}:\n{out}");
     }
     let _ = AssertSqlSafe("");
+}
+
+/// An existing table (`#[table(existing)]`, Supabase's `storage.objects`): only its policies,
+/// row-level security and the privileges the model grants are compared. Its other columns
+/// and indexes, the privileges its owner grants besides, and the tables that share its
+/// schema are not drift.
+#[test]
+fn verify_compares_only_the_security_of_an_existing_table() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let db = runtime.block_on(support::pg::fresh_database());
+    let exec = |sql: &str| {
+        let sql = sql.to_string();
+        runtime.block_on(async {
+            sqlx::raw_sql(AssertSqlSafe(sql))
+                .execute(&db.pool)
+                .await
+                .unwrap()
+        });
+    };
+    // What Supabase made: more columns, an index, a neighbour table, its own grants.
+    exec(
+        "CREATE SCHEMA storage;
+         CREATE TABLE storage.buckets (id text PRIMARY KEY);
+         CREATE TABLE storage.objects (
+             id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+             bucket_id text REFERENCES storage.buckets (id),
+             name text,
+             owner_id text,
+             metadata jsonb
+         );
+         CREATE INDEX bname ON storage.objects (bucket_id, name);
+         DO $$ BEGIN CREATE ROLE authenticated NOLOGIN;
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
+         GRANT ALL ON storage.objects TO authenticated;",
+    );
+    let schema = schemas::parity::EXISTING.auth(rls::Auth::Postgres);
+    exec(&migrations::migration(&schema.into()).unwrap());
+    let dir = std::env::temp_dir().join(format!("rls-verify-existing-{}", std::process::id()));
+    let verify = || verify_schema(&db.url, &schema, &dir);
+
+    let (code, out, err) = verify();
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+
+    let drifts: &[(&str, &str)] = &[
+        (
+            r#"ALTER POLICY "owners read their files" ON storage.objects USING (true)"#,
+            "owners read their files",
+        ),
+        (
+            r#"CREATE POLICY "everyone" ON storage.objects FOR SELECT USING (true)"#,
+            "everyone",
+        ),
+        (
+            "REVOKE INSERT ON storage.objects FROM authenticated",
+            "lacks INSERT",
+        ),
+        (
+            "ALTER TABLE storage.objects DISABLE ROW LEVEL SECURITY",
+            "row-level security",
+        ),
+    ];
+    for (sql, mentioned) in drifts {
+        exec(sql);
+        let (code, out, err) = verify();
+        assert_eq!((code, err.as_str()), (1, ""), "{sql}: {out}");
+        assert!(
+            out.contains(mentioned),
+            "{sql}: the report does not mention {mentioned}:\n{out}"
+        );
+        assert!(
+            !out.contains("metadata") && !out.contains("bname") && !out.contains("buckets"),
+            "{out}"
+        );
+    }
 }

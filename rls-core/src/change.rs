@@ -4,7 +4,7 @@
 
 use crate::model::{
     Auth, Check, ColumnDef, DefaultExpr, EnumType, Expr, ForeignKey, Identity, Index, Policy,
-    Privilege, Role, SqlType, TableDef,
+    Privilege, Role, RoleOptions, SqlType, TableDef,
 };
 use serde::{Deserialize, Serialize};
 
@@ -44,6 +44,12 @@ pub enum Change {
     /// `CREATE ROLE ... NOLOGIN`, unless the role exists.
     CreateRole {
         role: Role,
+    },
+    /// `ALTER ROLE` with the options that differ from `previous`: a created role whose
+    /// options changed in the model.
+    AlterRole {
+        role: Role,
+        previous: RoleOptions,
     },
     /// USAGE on schema `auth`, which holds `auth.user_id()`.
     GrantAuthUsage {
@@ -240,6 +246,7 @@ impl Change {
         match self {
             SetUpAuth { .. } => ("auth provider", "set up"),
             CreateRole { .. } => ("role", "created"),
+            AlterRole { .. } => ("role", "altered"),
             GrantAuthUsage { .. } | GrantSchemaUsage { .. } | Grant { .. } => ("grant", ""),
             Revoke { .. } => ("revoke", ""),
             CreateSchema { .. } => ("schema", "created"),

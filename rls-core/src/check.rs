@@ -4,7 +4,7 @@
 //! snapshot or built by hand.
 
 use crate::model::{
-    Expr, ExprOp, Role, Schema, SqlType, Str, TableDef, TypeName, enums, policy_roles,
+    Expr, ExprOp, Role, RoleKind, Schema, SqlType, Str, TableDef, TypeName, enums, policy_roles,
 };
 use crate::sql::{expr, names, sql_type};
 use std::fmt;
@@ -88,15 +88,26 @@ pub fn check_tables(tables: &[&TableDef]) -> Result<(), Vec<SchemaError>> {
     }
     let roles = policy_roles(tables);
     for (i, r) in roles.iter().enumerate() {
-        if roles[..i].iter().any(|o: &Role| o.name == r.name) {
+        let mut err = |message: String| {
             errors.push(SchemaError {
                 table: String::new(),
-                message: format!(
+                message,
+            })
+        };
+        if let Some(o) = roles[..i].iter().find(|o: &&Role| o.name == r.name) {
+            err(if o.kind != r.kind {
+                format!(
                     "role \"{}\" is declared both as created and as existing: use one declaration",
                     r.name
-                ),
+                )
+            } else {
+                format!(
+                    "role \"{}\" is declared twice with different options: use one declaration",
+                    r.name
+                )
             });
         }
+        role_options(r, &mut err);
     }
     let all_enums = enums(tables);
     for (i, e) in all_enums.iter().enumerate() {
@@ -117,6 +128,23 @@ pub fn check_tables(tables: &[&TableDef]) -> Result<(), Vec<SchemaError>> {
         Ok(())
     } else {
         Err(errors)
+    }
+}
+
+/// Why BYPASSRLS is not offered, and what to do instead: shared by `check_tables` and the
+/// snapshot loader.
+pub const BYPASS_RLS_REFUSED: &str = "BYPASSRLS is refused: a role that bypasses row-level security defeats every policy these migrations write. For work that must see every row, connect as the tables' owner (migrations, maintenance) or write a policy for that role (e.g. `using = true` for a reporting role); give BYPASSRLS to an administrative login by hand, outside the schema, if you must";
+
+/// A role's options: never BYPASSRLS, and only on a role the migration creates.
+pub(crate) fn role_options(r: &Role, err: &mut impl FnMut(String)) {
+    if r.options.bypass_rls {
+        err(format!("role \"{}\": {BYPASS_RLS_REFUSED}", r.name));
+    }
+    if r.kind != RoleKind::Created && !r.options.is_default() {
+        err(format!(
+            "role \"{}\" has options but is not created by the migration, which neither creates nor alters it: declare it with Role::create(\"{}\") to have it created with them, or drop the options",
+            r.name, r.name
+        ));
     }
 }
 
@@ -169,13 +197,41 @@ fn foreign_keys(t: &TableDef, tables: &[&TableDef], err: &mut impl FnMut(String)
 /// come from it.
 fn derive_rules(t: &TableDef, err: &mut impl FnMut(String)) {
     duplicate_columns(t, err);
-    if t.primary_key.is_empty() {
+    // A table the migrations do not create needs no key of theirs.
+    if t.primary_key.is_empty() && !t.existing {
         err("has no primary key: mark its key field #[column(primary_key)], or write #[primary_key(a, b)] on the struct for a composite key".into());
     }
     identity_columns(t, err);
+    existing(t, err);
     disable_rls(t, err);
     policy_clauses(t, err);
     unknown_columns(t, err);
+}
+
+/// A table the migrations do not create declares nothing they would have to make on it
+/// (`rls_rules::EXISTING_TABLE_REFUSES`).
+fn existing(t: &TableDef, err: &mut impl FnMut(String)) {
+    if !t.existing {
+        return;
+    }
+    let columns = |has: fn(&crate::model::ColumnDef) -> bool| t.columns.iter().any(has);
+    let declared = [
+        ("index", !t.indexes.is_empty()),
+        ("check", !t.checks.is_empty()),
+        ("references", !t.foreign_keys.is_empty()),
+        ("default", columns(|c| c.default.is_some())),
+        ("identity", columns(|c| c.identity.is_some())),
+        (
+            "renamed_from",
+            t.renamed_from.is_some() || columns(|c| c.renamed_from.is_some()),
+        ),
+    ];
+    for (what, yes) in declared {
+        debug_assert!(rls_rules::EXISTING_TABLE_REFUSES.contains(&what));
+        if yes {
+            err(rls_rules::existing_table_fault(what));
+        }
+    }
 }
 
 fn duplicate_columns(t: &TableDef, err: &mut impl FnMut(String)) {
@@ -226,7 +282,7 @@ fn disable_rls(t: &TableDef, err: &mut impl FnMut(String)) {
     }
 }
 
-/// The clauses PostgreSQL accepts for each policy's command.
+/// The clauses PostgreSQL accepts for each policy's command, and at least one of them.
 fn policy_clauses(t: &TableDef, err: &mut impl FnMut(String)) {
     for p in t.policies.iter() {
         if let Some(fault) = p
@@ -394,6 +450,7 @@ mod tests {
             force_rls: false,
             policy_indexes: true,
             disable_rls: false,
+            existing: false,
             renamed_from: None,
         }
     }
@@ -438,6 +495,62 @@ mod tests {
                 &format!("a {} policy cannot have `with_check`", command.keyword()),
             );
         }
+    }
+
+    #[test]
+    fn role_options() {
+        let with =
+            |role: Role| move |t: &mut TableDef| t.policies.to_mut()[0].roles = Owned(vec![role]);
+        let mut bypass = Role::create("admin");
+        bypass.options.bypass_rls = true;
+        refuses(
+            with(bypass),
+            "BYPASSRLS is refused: a role that bypasses row-level security defeats every policy",
+        );
+        refuses(
+            with(Role::existing("ops").create_db()),
+            "role \"ops\" has options but is not created by the migration",
+        );
+        let mut t = todos();
+        t.policies.to_mut()[0].roles = Owned(vec![Role::create("admin").create_db()]);
+        assert_eq!(check_tables(&[&t]), Ok(()));
+        let mut other = t.clone();
+        other.name = B("other");
+        other.policies.to_mut()[0].roles = Owned(vec![Role::create("admin")]);
+        let messages = refused(&[&t, &other]);
+        assert!(
+            messages[0].contains("role \"admin\" is declared twice with different options"),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn existing_tables() {
+        let existing = |t: &mut TableDef| {
+            t.existing = true;
+            t.primary_key = B(&[]);
+        };
+        let mut t = todos();
+        existing(&mut t);
+        assert_eq!(check_tables(&[&t]), Ok(()), "no primary key needed");
+        refuses(
+            |t| {
+                existing(t);
+                t.indexes = Owned(vec![Index {
+                    name: None,
+                    columns: B(&[B("user_id")]),
+                    unique: false,
+                }]);
+            },
+            "`index` on an `existing` table: the migrations never create, alter or drop a table they do not create",
+        );
+        refuses(
+            |t| {
+                existing(t);
+                t.columns.to_mut()[0].identity = Some(Identity::ByDefault);
+            },
+            "`identity` on an `existing` table",
+        );
     }
 
     #[test]

@@ -17,9 +17,20 @@ pub async fn compare(url: &str, expected: &SchemaDef) -> Result<Vec<String>, Str
     let mut actual = introspect::tables(&mut live, &schemas)
         .await
         .map_err(|e| format!("cannot read the catalog: {e}"))?;
-    // sqlx's own bookkeeping is not part of the schema.
-    actual.retain(|t| t.name != "_sqlx_migrations");
-    let actual_enums = introspect::enums(&mut live, &schemas)
+    // sqlx's own bookkeeping is not part of the schema; nor is what shares a schema with an
+    // existing table but no table the migrations create (Supabase's `storage.buckets`).
+    let managed = expected.schemas();
+    let existing = |schema: &str, name: &str| {
+        expected
+            .tables
+            .iter()
+            .any(|t| t.existing && t.schema == schema && t.name == name)
+    };
+    actual.retain(|t| {
+        t.name != "_sqlx_migrations"
+            && (managed.contains(&t.schema) || existing(&t.schema, &t.name))
+    });
+    let actual_enums = introspect::enums(&mut live, &managed)
         .await
         .map_err(|e| format!("cannot read the catalog: {e}"))?;
 
@@ -46,7 +57,10 @@ pub async fn compare(url: &str, expected: &SchemaDef) -> Result<Vec<String>, Str
     .execute(&mut live)
     .await;
     let _ = live.close().await;
-    let (wanted, wanted_enums) = built?;
+    let (mut wanted, wanted_enums) = built?;
+    for t in &mut wanted {
+        t.existing = existing(&t.schema, &t.name);
+    }
     dropped.map_err(|e| format!("could not drop the scratch database {scratch}: {e}"))?;
 
     let mut differences = introspect::differences(&wanted, &actual);
@@ -68,6 +82,11 @@ async fn build_expected(
         session_roles: Vec::new(),
         ..expected.clone()
     };
+    let stand_ins = sql::stand_ins(&tables);
+    sqlx::raw_sql(AssertSqlSafe(stand_ins))
+        .execute(&mut conn)
+        .await
+        .map_err(|e| format!("cannot create the existing tables in the scratch database: {e}"))?;
     let migration = sql::migration(&tables).map_err(|errors| {
         let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
         format!("the schema has errors: {}", list.join("; "))
@@ -79,7 +98,7 @@ async fn build_expected(
     let result = async {
         Ok::<_, sqlx::Error>((
             introspect::tables(&mut conn, schemas).await?,
-            introspect::enums(&mut conn, schemas).await?,
+            introspect::enums(&mut conn, &expected.schemas()).await?,
         ))
     }
     .await

@@ -33,6 +33,9 @@ pub struct DbTable {
     /// `(grantee, privilege)` from the table's ACL, sorted, without the owner's own
     /// entries; the grantee is `PUBLIC` for grants to everyone.
     pub grants: Vec<(String, String)>,
+    /// The model's table is `existing` (set by the caller on the expected side): only its
+    /// policies, row-level security and the privileges the model grants are compared.
+    pub existing: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,6 +201,7 @@ pub async fn tables(
                 rls,
                 force_rls,
                 grants: Vec::new(),
+                existing: false,
             };
             (oid, table)
         })
@@ -399,6 +403,14 @@ pub fn enum_differences(expected: &[DbEnum], actual: &[DbEnum]) -> Vec<String> {
 }
 
 fn table_differences(label: &str, e: &DbTable, a: &DbTable, out: &mut Vec<String>) {
+    if !e.existing {
+        structure_differences(label, e, a, out);
+    }
+    security_differences(label, e, a, out);
+}
+
+/// Columns, constraints and indexes: what the migrations make of a table they create.
+fn structure_differences(label: &str, e: &DbTable, a: &DbTable, out: &mut Vec<String>) {
     // Columns, by name.
     for ec in &e.columns {
         let Some(ac) = a.columns.iter().find(|c| c.name == ec.name) else {
@@ -470,7 +482,12 @@ fn table_differences(label: &str, e: &DbTable, a: &DbTable, out: &mut Vec<String
         |i| ("index", index_body(i)),
         out,
     );
+}
 
+/// Policies, row-level security switches and grants. On an existing table, privileges the
+/// model does not grant are not drift: the table's owner (another tool) may grant them, and
+/// row-level security still decides which rows they reach.
+fn security_differences(label: &str, e: &DbTable, a: &DbTable, out: &mut Vec<String>) {
     // Policies, by name.
     for ep in &e.policies {
         let Some(ap) = a.policies.iter().find(|p| p.name == ep.name) else {
@@ -581,7 +598,7 @@ fn table_differences(label: &str, e: &DbTable, a: &DbTable, out: &mut Vec<String
                 missing.join(", ")
             ));
         }
-        if !extra.is_empty() {
+        if !extra.is_empty() && !e.existing {
             out.push(format!(
                 "{label}: {g} holds {} in the database (not granted in the model)",
                 extra.join(", ")

@@ -25,6 +25,18 @@ fn table_attribute() {
 }
 
 #[test]
+fn existing_table() {
+    insta::assert_snapshot!(table(quote! {
+        #[table(schema = "storage", name = "objects", existing)]
+        #[policy(name = "owners read", for = select, to = authenticated, using = auth_uid(owner_id))]
+        pub struct StorageObject {
+            pub id: uuid::Uuid,
+            pub owner_id: Option<String>,
+        }
+    }));
+}
+
+#[test]
 fn column_options() {
     insta::assert_snapshot!(table(quote! {
         pub struct Todo {

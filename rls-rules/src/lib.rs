@@ -145,7 +145,7 @@ pub enum ClauseFault {
     Using(Command),
     /// WITH CHECK on a command that writes no row (SELECT, DELETE).
     WithCheck(Command),
-    /// Neither clause: the policy would say nothing.
+    /// Neither clause: PostgreSQL accepts it, and it lets no row through.
     Neither,
 }
 
@@ -161,9 +161,29 @@ impl ClauseFault {
                 "a {} policy cannot have `with_check` (PostgreSQL rejects it): existing rows are filtered with `using`; rename `with_check` to `using`",
                 c.keyword()
             ),
-            ClauseFault::Neither => "a policy needs `using` (which existing rows it applies to), `with_check` (which new rows are allowed) or both".into(),
+            ClauseFault::Neither => "a policy needs `using` (which existing rows it applies to), `with_check` (which new rows are allowed) or both: PostgreSQL accepts a policy with neither, but it lets no row through, which is almost always a forgotten clause; write `using = false` to deny everything on purpose".into(),
         }
     }
+}
+
+/// What a table the migrations do not create (`#[table(existing)]`) may not declare: the
+/// attribute words of the things a migration would have to make on it. Keys (`primary_key`,
+/// `unique`) may be declared: they say what the table has, for the foreign keys that
+/// reference it, and create nothing.
+pub const EXISTING_TABLE_REFUSES: &[&str] = &[
+    "index",
+    "check",
+    "references",
+    "default",
+    "identity",
+    "renamed_from",
+];
+
+/// Why `what` (one of [`EXISTING_TABLE_REFUSES`]) is refused on an existing table, and the fix.
+pub fn existing_table_fault(what: &str) -> String {
+    format!(
+        "`{what}` on an `existing` table: the migrations never create, alter or drop a table they do not create, so they would not make it; remove `{what}` (an existing table's fields only declare the columns its policies read)"
+    )
 }
 
 /// The name of a `#[crud_policy]` policy, as Drizzle's `crudPolicy` names it:

@@ -67,6 +67,7 @@ fn table(name: &str, columns: Vec<ColumnDef>, primary_key: &[&str]) -> TableDef 
         force_rls: false,
         policy_indexes: true,
         disable_rls: false,
+        existing: false,
         renamed_from: None,
     }
 }
@@ -507,6 +508,7 @@ async fn race_concurrent_role_creation() {
                         vec![Role {
                             name: s(r.clone()),
                             kind: RoleKind::Created,
+                            options: Default::default(),
                         }],
                         auth_eq("owner"),
                     )

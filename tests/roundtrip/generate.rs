@@ -381,10 +381,14 @@ impl Gen {
             Role {
                 name: s(custom[0].clone()),
                 kind: RoleKind::Created,
+                // Roles are global to the cluster both databases share: one set of options.
+                options: Default::default(),
             },
             Role {
                 name: s(custom[1].clone()),
                 kind: RoleKind::Created,
+                // Roles are global to the cluster both databases share: one set of options.
+                options: Default::default(),
             },
         ]
     }
@@ -730,6 +734,7 @@ impl Gen {
             force_rls: false,
             policy_indexes: true,
             disable_rls: false,
+            existing: false,
             renamed_from: None,
         };
         if !existing.is_empty() && self.rng.percent(45) {

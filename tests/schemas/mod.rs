@@ -2,4 +2,5 @@
 #![allow(dead_code)]
 
 pub mod changes;
+pub mod parity;
 pub mod projects;

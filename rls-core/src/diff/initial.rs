@@ -34,7 +34,7 @@ pub fn initial(schema: &SchemaDef) -> Result<Plan, Vec<SchemaError>> {
     let order = order::order(&tables);
     // Keys whose target is unique only through an index wait until every index exists.
     let mut late_keys = Vec::new();
-    for &i in &order.tables {
+    for &i in order.tables.iter().filter(|&&i| !tables[i].existing) {
         let t = tables[i];
         let later: Vec<usize> = (0..t.foreign_keys.len())
             .filter(|&k| {

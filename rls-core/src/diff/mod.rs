@@ -273,6 +273,8 @@ fn keep_rls_on(old: &[TableDef], new: &mut [TableDef]) -> Vec<String> {
 pub fn diff(old: &SchemaDef, new: &SchemaDef, options: Options) -> Result<Plan, DiffError> {
     let mut next = new.clone();
     next.auth = old.auth;
+    // After this migration the grants are what the current rules derive.
+    next.restrictive_grants = false;
     let notes = keep_rls_on(&old.tables, &mut next.tables);
     check_tables(&next.table_refs()).map_err(DiffError::Schema)?;
     let mut plan = Plan::new(SchemaDef::empty(next.auth));
@@ -309,11 +311,32 @@ pub fn diff(old: &SchemaDef, new: &SchemaDef, options: Options) -> Result<Plan, 
             .iter()
             .position(|m| m.schema == n.schema && m.name == n.name)
         {
-            Some(i) => kept.push(tables::Kept {
-                mapped: &mapped[i],
-                new: n,
-                retyped: tables::diff(&mut plan, &old_tables[i], &mapped[i], n, &retyped_enums),
-            }),
+            Some(i) if old_tables[i].existing && !n.existing => {
+                return Err(DiffError::Schema(vec![SchemaError {
+                    table: format!("{}.{}", n.schema, n.name),
+                    message: "was `existing` in the last snapshot (the migrations did not create it) and is now a table they manage: they would have to create a table that exists, and rls does not adopt tables. Keep #[table(existing)], or drop or rename the table yourself and let the next migration create it".into(),
+                }]));
+            }
+            Some(i) => {
+                if n.existing && !old_tables[i].existing {
+                    plan.notes.push(format!(
+                        "{}.{} is now `existing`: the migrations no longer manage its columns, keys and indexes, which stay as they are; they still manage its policies, grants and row-level security.",
+                        n.schema, n.name
+                    ));
+                }
+                kept.push(tables::Kept {
+                    mapped: &mapped[i],
+                    new: n,
+                    retyped: tables::diff(
+                        &mut plan,
+                        &old_tables[i],
+                        &mapped[i],
+                        n,
+                        &retyped_enums,
+                        old.restrictive_grants,
+                    ),
+                });
+            }
             None => created.push(n),
         }
     }
@@ -329,6 +352,23 @@ pub fn diff(old: &SchemaDef, new: &SchemaDef, options: Options) -> Result<Plan, 
         })
         .map(|(o, _)| o)
         .collect();
+    // An existing table left out of the schema is not dropped (the migrations did not
+    // create it): what they gave it goes, its row-level security stays as it is.
+    let (unlisted, dropped): (Vec<&TableDef>, Vec<&TableDef>) =
+        dropped.into_iter().partition(|o| o.existing);
+    for o in unlisted {
+        let kept = TableDef {
+            policies: Default::default(),
+            grants: Default::default(),
+            enable_rls: o.rls_enabled(),
+            ..o.clone()
+        };
+        tables::diff(&mut plan, o, o, &kept, &[], old.restrictive_grants);
+        plan.notes.push(format!(
+            "{}.{} is no longer in the schema; it is `existing`, so it is not dropped: its policies and grants go, and row-level security stays as it is.",
+            o.schema, o.name
+        ));
+    }
     let drop_order = sql::order::order(&dropped);
     for &i in drop_order.tables.iter().rev() {
         let o = dropped[i];
@@ -410,8 +450,26 @@ fn split_new_enum_values(plan: &mut Plan, old: &SchemaDef) {
 }
 
 /// Roles the new schema names for the first time: created when missing, and given access
-/// to schema `auth`.
+/// to schema `auth`. A created role whose options changed is altered: the model declares the
+/// role and its options, and the change was made there. (A role that already existed when
+/// it was first named is not altered on creation: see `preamble::create_role`.)
 fn roles(plan: &mut Plan, before: &[Role], after: &[Role]) {
+    for r in after {
+        if let Some(b) = before.iter().find(|b| b.name == r.name) {
+            let both_created = b.kind == RoleKind::Created && r.kind == RoleKind::Created;
+            if both_created && b.options != r.options {
+                plan.push(
+                    Phase::Roles,
+                    Change::AlterRole {
+                        previous: b.options,
+                        role: r.clone(),
+                    },
+                );
+            }
+        }
+    }
+    // New roles are created in name order, so that two migrations of databases in one
+    // cluster never wait on each other's roles in a cycle.
     let new: Vec<Role> = after
         .iter()
         .filter(|r| !before.iter().any(|b| b.name == r.name) && !preamble::is_current_user(r))

@@ -75,7 +75,12 @@ pub fn diff(plan: &mut Plan, old: &TableDef, new: &TableDef, rebuild: bool) {
                     && n.command == o.command
                     && !recreates(o, n)
             })
-            .max_by_key(|(_, n)| n.roles.iter().filter(|r| o.roles.contains(r)).count())
+            .max_by_key(|(_, n)| {
+                n.roles
+                    .iter()
+                    .filter(|r| o.roles.iter().any(|or| or.name == r.name))
+                    .count()
+            })
             .map(|(i, _)| i);
         match candidate {
             Some(i) => {
@@ -143,7 +148,9 @@ fn change(
             .then(|| b.clone())
             .flatten()
     };
-    let roles = (old.roles != new.roles).then(|| new.roles.to_vec());
+    // By name: a role's options are the role's business, not the policy's.
+    let names = |p: &Policy| p.roles.iter().map(|r| r.name.clone()).collect::<Vec<_>>();
+    let roles = (names(old) != names(new)).then(|| new.roles.to_vec());
     let using = changed(&old.using, &new.using);
     let with_check = changed(&old.with_check, &new.with_check);
     if roles.is_some() || using.is_some() || with_check.is_some() {

@@ -2,7 +2,7 @@
 
 use super::{Change, Phase, Plan, QualifiedName, initial, policies};
 use crate::model::{ColumnDef, EnumType, TableDef, TypeName};
-use crate::sql::{names, order, table, table_grants};
+use crate::sql::{legacy_table_grants, names, order, table, table_grants};
 
 /// New tables, in foreign-key order, with everything they carry.
 pub fn create(plan: &mut Plan, tables: &[&TableDef]) {
@@ -10,6 +10,11 @@ pub fn create(plan: &mut Plan, tables: &[&TableDef]) {
     for &i in &order.tables {
         let t = tables[i];
         let name = QualifiedName::of(t);
+        if t.existing {
+            // Another tool made it: only its policies, switches and grants are ours.
+            initial::secure(plan, t);
+            continue;
+        }
         // Every foreign key of a new table is added once all keys and indexes exist: its
         // target may be an existing table whose key this migration changes.
         let later: Vec<usize> = (0..t.foreign_keys.len()).collect();
@@ -45,6 +50,7 @@ pub fn create(plan: &mut Plan, tables: &[&TableDef]) {
 }
 
 /// A kept table: `old` as it was, `mapped` the same under the new names, `new` as wanted.
+/// `restrictive_grants`: the database holds the grants restrictive policies used to earn.
 /// Returns the columns whose type changes (by their new names).
 pub fn diff(
     plan: &mut Plan,
@@ -52,8 +58,22 @@ pub fn diff(
     mapped: &TableDef,
     new: &TableDef,
     rebuilt_enums: &[EnumType],
+    restrictive_grants: bool,
 ) -> Vec<String> {
     let name = QualifiedName::of(new);
+    if new.existing {
+        // Its structure is not the migrations' business (see `TableDef::existing`).
+        security(
+            plan,
+            &name,
+            mapped,
+            new,
+            Vec::new(),
+            Vec::new(),
+            restrictive_grants,
+        );
+        return Vec::new();
+    }
 
     // Column renames (the table itself was renamed before).
     for (o, m) in old.columns.iter().zip(mapped.columns.iter()) {
@@ -109,7 +129,29 @@ pub fn diff(
 
     keys(plan, &name, old, mapped, new, &retyped);
     indexes(plan, old, mapped, new);
+    security(
+        plan,
+        &name,
+        mapped,
+        new,
+        retyped.clone(),
+        dropped,
+        restrictive_grants,
+    );
+    retyped
+}
 
+/// A kept table's row-level security switches, policies and grants. `retyped` and
+/// `dropped`: its columns whose type changes or that go, whose policies are rebuilt.
+fn security(
+    plan: &mut Plan,
+    name: &QualifiedName,
+    mapped: &TableDef,
+    new: &TableDef,
+    retyped: Vec<String>,
+    dropped: Vec<String>,
+    restrictive_grants: bool,
+) {
     // RLS off only when said in so many words (see `keep_rls_on`); before policies go.
     let (was, is) = (mapped.rls_enabled(), new.rls_enabled());
     if was && !is {
@@ -156,8 +198,7 @@ pub fn diff(
         );
     }
 
-    grants_diff(plan, &name, mapped, new);
-    retyped
+    grants_diff(plan, name, mapped, new, restrictive_grants);
 }
 
 /// A table kept by the migration: as it was (under the new names), as wanted, and the
@@ -576,8 +617,21 @@ fn indexes(plan: &mut Plan, old: &TableDef, mapped: &TableDef, new: &TableDef) {
 }
 
 /// Revokes what the policies no longer give (before they go), grants what they newly give.
-fn grants_diff(plan: &mut Plan, table: &QualifiedName, old: &TableDef, new: &TableDef) {
-    let (before, after) = (table_grants(old), table_grants(new));
+/// With `restrictive_grants`, what the old table holds includes what its restrictive
+/// policies earned under rls before snapshot format 2, so that excess is revoked.
+fn grants_diff(
+    plan: &mut Plan,
+    table: &QualifiedName,
+    old: &TableDef,
+    new: &TableDef,
+    restrictive_grants: bool,
+) {
+    let before = if restrictive_grants {
+        legacy_table_grants(old)
+    } else {
+        table_grants(old)
+    };
+    let after = table_grants(new);
     for (role, had) in &before {
         let keeps = after
             .iter()

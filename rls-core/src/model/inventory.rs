@@ -30,9 +30,10 @@ pub fn policy_roles(tables: &[&TableDef]) -> Vec<Role> {
     )
 }
 
-/// The enum types the tables' columns use, in order of first use.
+/// The enum types the columns of the tables the migrations create use, in order of first
+/// use. An enum that only existing tables (`#[table(existing)]`) use exists with them.
 pub fn enums(tables: &[&TableDef]) -> Vec<EnumType> {
-    distinct(tables.iter().flat_map(|t| {
+    distinct(tables.iter().filter(|t| !t.existing).flat_map(|t| {
         t.columns.iter().filter_map(|c| match &c.ty.name {
             TypeName::Enum(e) => Some(e.clone()),
             TypeName::Builtin(_) => None,
@@ -40,9 +41,15 @@ pub fn enums(tables: &[&TableDef]) -> Vec<EnumType> {
     }))
 }
 
-/// The schemas the tables and their enum types live in, in order of first use.
+/// The schemas the tables the migrations create and their enum types live in, in order of
+/// first use (an existing table's schema exists with it).
 pub fn schemas(tables: &[&TableDef]) -> Vec<String> {
-    let mut out = distinct(tables.iter().map(|t| t.schema.to_string()));
+    let mut out = distinct(
+        tables
+            .iter()
+            .filter(|t| !t.existing)
+            .map(|t| t.schema.to_string()),
+    );
     for e in enums(tables) {
         if !out.contains(&e.schema.to_string()) {
             out.push(e.schema.to_string());

@@ -14,7 +14,7 @@ mod types;
 
 pub use expr::{CmpOp, Expr, ExprOp, Literal};
 pub use inventory::{distinct, enums, policy_roles, roles, schemas};
-pub use policy::{Grant, Policy, PolicyName, Role, RoleKind};
+pub use policy::{Grant, Policy, PolicyName, Role, RoleKind, RoleOptions};
 // The small enums live in rls-rules, with the words the derive reads and the SQL keywords.
 pub use rls_rules::{Command, FkAction, Identity, PolicyKind, Privilege};
 pub use schema::{Auth, Schema, SchemaDef};

@@ -27,6 +27,44 @@ pub enum PolicyName {
 pub struct Role {
     pub name: Str,
     pub kind: RoleKind,
+    /// The attributes a created role gets besides NOLOGIN (Drizzle's `pgRole` options).
+    /// Left out of snapshots when they are the defaults, so older snapshots load.
+    #[serde(default, skip_serializing_if = "RoleOptions::is_default")]
+    pub options: RoleOptions,
+}
+
+/// A created role's attributes: `CREATE ROLE name NOLOGIN [CREATEROLE] [CREATEDB]
+/// [NOINHERIT]`. There is no BYPASSRLS: a role that bypasses row-level security defeats every
+/// policy the migrations write (see [`RoleOptions::bypass_rls`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleOptions {
+    #[serde(default)]
+    pub create_role: bool,
+    #[serde(default)]
+    pub create_db: bool,
+    /// NOINHERIT: the role does not use the privileges of the roles it is a member of
+    /// without `SET ROLE`. PostgreSQL's default (and Drizzle's `inherit: true`) is INHERIT.
+    #[serde(default)]
+    pub no_inherit: bool,
+    /// Never set by this library's API; present so that a snapshot edited by hand to carry
+    /// `"bypass_rls": true` is refused with the reason (`check_tables` and the snapshot
+    /// loader), rather than read as an unknown field or silently dropped.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bypass_rls: bool,
+}
+
+impl RoleOptions {
+    pub const DEFAULT: RoleOptions = RoleOptions {
+        create_role: false,
+        create_db: false,
+        no_inherit: false,
+        bypass_rls: false,
+    };
+
+    pub fn is_default(&self) -> bool {
+        *self == RoleOptions::DEFAULT
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -43,19 +81,70 @@ pub enum RoleKind {
 }
 
 impl Role {
-    /// A custom role the migration creates (NOLOGIN) if it does not exist yet.
+    /// A custom role the migration creates (NOLOGIN) if it does not exist yet, with the
+    /// options chained after it: `Role::create("admin").create_role().create_db()`.
     pub const fn create(name: &'static str) -> Role {
         Role {
             name: Str::Borrowed(name),
             kind: RoleKind::Created,
+            options: RoleOptions::DEFAULT,
         }
     }
 
-    /// A custom role that must already exist when the migration runs.
+    /// A custom role that must already exist when the migration runs. The migration neither
+    /// creates nor alters it, so it takes no options.
     pub const fn existing(name: &'static str) -> Role {
         Role {
             name: Str::Borrowed(name),
             kind: RoleKind::Existing,
+            options: RoleOptions::DEFAULT,
+        }
+    }
+
+    /// CREATEROLE: the role may create, alter and drop other roles (Drizzle's
+    /// `createRole: true`).
+    pub const fn create_role(self) -> Role {
+        let options = RoleOptions {
+            create_role: true,
+            ..self.options
+        };
+        self.with_options(options)
+    }
+
+    /// CREATEDB: the role may create databases (Drizzle's `createDb: true`).
+    pub const fn create_db(self) -> Role {
+        let options = RoleOptions {
+            create_db: true,
+            ..self.options
+        };
+        self.with_options(options)
+    }
+
+    /// NOINHERIT: the role does not use the privileges of the roles it is a member of until
+    /// it `SET ROLE`s to them (Drizzle's `inherit: false`). INHERIT is the default.
+    pub const fn no_inherit(self) -> Role {
+        let options = RoleOptions {
+            no_inherit: true,
+            ..self.options
+        };
+        self.with_options(options)
+    }
+
+    /// The role with other options. For the constants the builder methods make: a const fn
+    /// cannot drop a `Role`, so the name is taken as the `&'static str` it is there.
+    const fn with_options(self, options: RoleOptions) -> Role {
+        let name = match &self.name {
+            Str::Borrowed(name) => *name,
+            Str::Owned(_) => panic!(
+                "role options are chained on a declared role (Role::create(\"name\")); set `options` of a role built at run time directly"
+            ),
+        };
+        let kind = self.kind;
+        std::mem::forget(self);
+        Role {
+            name: Str::Borrowed(name),
+            kind,
+            options,
         }
     }
 
@@ -66,10 +155,12 @@ impl Role {
     pub const PUBLIC: Role = Role {
         name: Str::Borrowed("public"),
         kind: RoleKind::Keyword,
+        options: RoleOptions::DEFAULT,
     };
     pub const CURRENT_USER: Role = Role {
         name: Str::Borrowed("current_user"),
         kind: RoleKind::Keyword,
+        options: RoleOptions::DEFAULT,
     };
 }
 

@@ -55,6 +55,10 @@ pub struct SchemaDef {
     /// The roles sessions switch to (see [`Schema::session_roles`]).
     pub session_roles: Vec<Role>,
     pub tables: Vec<TableDef>,
+    /// The database was migrated by a version of rls that granted privileges for restrictive
+    /// policies too (a snapshot of format 1): the diff from it revokes them.
+    #[serde(default)]
+    pub restrictive_grants: bool,
 }
 
 impl SchemaDef {
@@ -64,6 +68,7 @@ impl SchemaDef {
             auth,
             session_roles: Vec::new(),
             tables: Vec::new(),
+            restrictive_grants: false,
         }
     }
 
@@ -89,12 +94,12 @@ impl SchemaDef {
         inventory::policy_roles(&self.table_refs())
     }
 
-    /// The enum types the columns use, in order of first use.
+    /// The enum types the created tables' columns use, in order of first use.
     pub fn enums(&self) -> Vec<EnumType> {
         inventory::enums(&self.table_refs())
     }
 
-    /// The schemas the tables and their enum types live in, in order of first use.
+    /// The schemas the created tables and their enum types live in, in order of first use.
     pub fn schemas(&self) -> Vec<String> {
         inventory::schemas(&self.table_refs())
     }
@@ -111,6 +116,7 @@ impl From<&Schema> for SchemaDef {
             auth: schema.auth,
             session_roles: schema.session_roles.to_vec(),
             tables: schema.tables.iter().map(|t| (*t).clone()).collect(),
+            restrictive_grants: false,
         }
     }
 }

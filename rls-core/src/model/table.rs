@@ -26,6 +26,12 @@ pub struct TableDef {
     /// DISABLE ROW LEVEL SECURITY, said in so many words: without it, a table that loses its
     /// last policy keeps RLS on (deny all) rather than opening to every role with a grant.
     pub disable_rls: bool,
+    /// A table the schema does not create (`#[table(existing)]`): Supabase's `auth.users` or
+    /// `storage.objects`, a table of another tool. The migrations manage only its policies,
+    /// grants and row-level security switches, never its columns, keys or indexes, and never
+    /// create, alter or drop it. Its fields declare the columns the policies read.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub existing: bool,
     /// The table's previous name (`#[table(renamed_from = "...")]`): the migration renames
     /// it instead of dropping one table and creating another. An instruction, not state:
     /// snapshots leave it out.

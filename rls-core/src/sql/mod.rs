@@ -11,7 +11,7 @@ pub mod quote;
 mod render_change;
 pub(crate) mod table;
 
-pub use grants::table_grants;
+pub use grants::{legacy_table_grants, table_grants};
 
 /// Between the two files of a split migration (see [`crate::diff::Split`]) when they are
 /// printed as one text.
@@ -46,6 +46,38 @@ pub fn migration(schema: &SchemaDef) -> Result<String, Vec<SchemaError>> {
         previous = Some(step);
     }
     Ok(out)
+}
+
+/// For `gen-migrations verify`'s scratch database: the existing tables (`#[table(existing)]`)
+/// as another tool would have made them, before the migration runs: their schemas, the enum
+/// types only they use, and their declared columns and keys. Not a migration: the migrations
+/// never create these tables.
+pub fn stand_ins(schema: &SchemaDef) -> String {
+    let existing: Vec<&crate::model::TableDef> =
+        schema.tables.iter().filter(|t| t.existing).collect();
+    let managed_enums = schema.enums();
+    let mut out = String::new();
+    for s in crate::model::distinct(existing.iter().map(|t| t.schema.to_string())) {
+        let _ = writeln!(out, "{}", preamble::create_schema(&s));
+    }
+    let enums = existing.iter().flat_map(|t| {
+        t.columns.iter().filter_map(|c| match &c.ty.name {
+            crate::model::TypeName::Enum(e) => Some(e.clone()),
+            crate::model::TypeName::Builtin(_) => None,
+        })
+    });
+    for e in crate::model::distinct(enums)
+        .iter()
+        .filter(|e| !managed_enums.contains(e))
+    {
+        out.push_str(&create_enum(e));
+        out.push('\n');
+    }
+    for t in existing {
+        out.push_str(&table::create(t, &[]));
+        out.push('\n');
+    }
+    out
 }
 
 /// What the first migration writes before a change: a blank line and a comment where a

@@ -10,6 +10,7 @@ pub fn render_change(change: &Change) -> String {
     let mut sql = match change {
         SetUpAuth { auth } => preamble::auth_provider(*auth),
         CreateRole { role } => preamble::create_role(role),
+        AlterRole { role, previous } => preamble::alter_role(role, previous),
         GrantAuthUsage { role } => preamble::auth_usage(role),
         CreateSchema { schema } => preamble::create_schema(schema),
 

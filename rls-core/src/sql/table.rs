@@ -238,7 +238,11 @@ pub(crate) fn column_list(columns: &[impl AsRef<str>]) -> String {
 
 /// The table's indexes: the declared ones, then one for each column that a policy compares
 /// with the user id and that no index, unique constraint or primary key already leads with.
+/// None on an existing table: the migrations never change its structure.
 pub fn indexes(table: &TableDef) -> Vec<Index> {
+    if table.existing {
+        return Vec::new();
+    }
     let mut all: Vec<Index> = table.indexes.to_vec();
     if !table.policy_indexes {
         return all;

@@ -19,12 +19,15 @@ pub struct Table {
     pub disable_rls: Option<Span>,
     pub renamed_from: Option<String>,
     pub policy_indexes: bool,
+    /// Where `existing` was written, if it was: a table the schema does not create.
+    pub existing: Option<Span>,
     pub fields: Vec<Field>,
     /// SQL names: `#[primary_key(..)]`'s columns, or the field marked `primary_key`.
     pub primary_key: Vec<String>,
     /// Every `#[primary_key(..)]` written (more than one is an error), for errors.
     pub primary_key_attrs: Vec<TokenStream>,
-    /// A `#[primary_key]` attribute had an error: "no primary key" would only repeat it.
+    /// A `#[primary_key]` attribute (or `existing`, which decides whether a key is needed) had
+    /// an error: "no primary key" would only repeat it.
     pub primary_key_attr_errors: bool,
     pub uniques: Vec<Vec<String>>,
     pub checks: Vec<Check>,
@@ -68,12 +71,16 @@ pub struct Reference {
 }
 
 pub struct Check {
+    /// The attribute, for errors.
+    pub attr: TokenStream,
     pub name: Option<String>,
     /// `ExprOp`s in postfix order.
     pub ops: Vec<TokenStream>,
 }
 
 pub struct Index {
+    /// The `#[index]` attribute, for errors; `None` for a field's `index`.
+    pub attr: Option<TokenStream>,
     pub name: Option<String>,
     pub columns: Vec<String>,
     pub unique: bool,

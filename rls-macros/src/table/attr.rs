@@ -21,6 +21,7 @@ const TABLE_KEYS: &[&str] = &[
     "disable_rls",
     "policy_indexes",
     "renamed_from",
+    "existing",
 ];
 const INDEX_KEYS: &[&str] = &["columns", "unique", "name"];
 const CHECK_KEYS: &[&str] = &["name"];
@@ -37,6 +38,7 @@ pub fn parse(input: &DeriveInput, errors: &mut Errors) -> Table {
         disable_rls: None,
         renamed_from: None,
         policy_indexes: true,
+        existing: None,
         fields: Vec::new(),
         primary_key: Vec::new(),
         primary_key_attrs: Vec::new(),
@@ -115,6 +117,7 @@ pub fn parse(input: &DeriveInput, errors: &mut Errors) -> Table {
     }
     for sql in marked(&table, |f| f.index) {
         table.indexes.push(Index {
+            attr: None,
             name: None,
             columns: vec![sql],
             unique: false,
@@ -142,6 +145,8 @@ struct TableArgs {
     disable_rls: Attr<Span>,
     renamed_from: Attr<String>,
     policy_indexes: Attr<bool>,
+    existing: Attr<Span>,
+    existing_error: bool,
 }
 
 impl TableArgs {
@@ -155,6 +160,8 @@ impl TableArgs {
             disable_rls: Attr::none(T, "disable_rls"),
             renamed_from: Attr::none(T, "renamed_from"),
             policy_indexes: Attr::none(T, "policy_indexes"),
+            existing: Attr::none(T, "existing"),
+            existing_error: false,
         }
     }
 
@@ -172,6 +179,7 @@ impl TableArgs {
                 ("force_rls", Arg::Bare(_)) => self.force_rls.flag(errors, key(&arg)),
                 ("enable_rls", Arg::Bare(_)) => self.enable_rls.flag(errors, key(&arg)),
                 ("disable_rls", Arg::Bare(_)) => self.disable_rls.flag(errors, key(&arg)),
+                ("existing", Arg::Bare(_)) => self.existing.flag(errors, key(&arg)),
                 ("renamed_from", Arg::Pair(k, v)) => {
                     let value = args::string(errors, k, v).map(|s| s.value());
                     self.renamed_from.set(errors, k, value);
@@ -180,7 +188,11 @@ impl TableArgs {
                     let value = args::boolean(errors, k, v);
                     self.policy_indexes.set(errors, k, value);
                 }
-                _ => args::unknown(errors, "table", &arg, TABLE_KEYS),
+                (word, _) => {
+                    // `existing = true`: whether a key is needed is unknown, so it is not asked.
+                    self.existing_error |= word == "existing";
+                    args::unknown(errors, "table", &arg, TABLE_KEYS)
+                }
             }
         }
     }
@@ -197,6 +209,8 @@ impl TableArgs {
         table.disable_rls = self.disable_rls.get();
         table.renamed_from = self.renamed_from.get();
         table.policy_indexes = self.policy_indexes.get().unwrap_or(true);
+        table.existing = self.existing.get();
+        table.primary_key_attr_errors |= self.existing_error;
     }
 }
 /// The key of an argument the caller has matched by its word.
@@ -265,6 +279,7 @@ fn index_attr(table: &mut Table, attr: &Attribute, columns: Columns<'_>, errors:
         return;
     }
     table.indexes.push(Index {
+        attr: Some(attr.to_token_stream()),
         name: name.get(),
         columns,
         unique: unique.get().is_some(),
@@ -287,6 +302,7 @@ fn check(table: &mut Table, attr: &Attribute, columns: Columns<'_>, errors: &mut
     }
     match body {
         Some(ops) => table.checks.push(Check {
+            attr: attr.to_token_stream(),
             name: name.get(),
             ops,
         }),

@@ -10,6 +10,7 @@ pub fn check(table: &Table, errors: &mut Errors) {
         identity_with_default(field, errors);
     }
     primary_key(table, errors);
+    existing(table, errors);
     disable_rls(table, errors);
     policy_clauses(table, errors);
     duplicate_policy_names(table, errors);
@@ -58,11 +59,48 @@ fn primary_key(table: &Table, errors: &mut Errors) {
     // this would only repeat it.
     let key_attr_errors =
         table.primary_key_attr_errors || table.fields.iter().any(|f| f.attr_errors);
-    if table.primary_key.is_empty() && !table.fields.is_empty() && !key_attr_errors {
+    // A table the migrations do not create needs no key of theirs.
+    let existing = table.existing.is_some();
+    if table.primary_key.is_empty() && !table.fields.is_empty() && !key_attr_errors && !existing {
         errors.span(
             table.ident.span(),
             format!("table `{}` has no primary key: mark its key field #[column(primary_key)], or write #[primary_key(a, b)] on the struct for a composite key", table.name),
         );
+    }
+}
+
+/// A table the migrations do not create (`existing`) declares nothing they would have to make
+/// (`rls_rules::EXISTING_TABLE_REFUSES`).
+fn existing(table: &Table, errors: &mut Errors) {
+    let Some(span) = table.existing else {
+        return;
+    };
+    let fault = rls_rules::existing_table_fault;
+    for f in &table.fields {
+        if let Some(d) = &f.default {
+            errors.span(d.span, fault("default"));
+        }
+        if let Some(r) = &f.references {
+            errors.at(&r.path, fault("references"));
+        }
+        if f.identity.is_some() {
+            errors.at(&f.ident, fault("identity"));
+        }
+        if f.renamed_from.is_some() {
+            errors.at(&f.ident, fault("renamed_from"));
+        }
+        if f.index {
+            errors.at(&f.ident, fault("index"));
+        }
+    }
+    for attr in table.indexes.iter().filter_map(|i| i.attr.as_ref()) {
+        errors.at(attr, fault("index"));
+    }
+    for c in &table.checks {
+        errors.at(&c.attr, fault("check"));
+    }
+    if table.renamed_from.is_some() {
+        errors.span(span, fault("renamed_from"));
     }
 }
 

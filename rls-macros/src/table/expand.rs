@@ -52,6 +52,7 @@ pub fn table(t: &Table, errors: Errors) -> TokenStream {
     });
     let (enable_rls, force_rls, policy_indexes) = (t.enable_rls, t.force_rls, t.policy_indexes);
     let disable_rls = t.disable_rls.is_some();
+    let existing = t.existing.is_some();
     let renamed_from = option_str(t.renamed_from.as_deref());
     let checks_at_compile_time = compile_time_checks(t);
     let model = model(t);
@@ -75,6 +76,7 @@ pub fn table(t: &Table, errors: Errors) -> TokenStream {
                     force_rls: #force_rls,
                     policy_indexes: #policy_indexes,
                     disable_rls: #disable_rls,
+                    existing: #existing,
                     renamed_from: #renamed_from,
                 }
             };

@@ -1,0 +1,9 @@
+use rls::Table;
+
+#[derive(Table)]
+#[table(schema = "storage", name = "objects", existing = true)]
+pub struct StorageObject {
+    pub id: String,
+}
+
+fn main() {}
