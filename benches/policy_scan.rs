@@ -27,7 +27,7 @@ const DRIZZLE_IDENTITY: &str = "select set_config('request.jwt.claims', '{\"sub\
 const DRIZZLE_READ: &str = "select id, user_id, task, is_complete, inserted_at from todos_drizzle";
 
 async fn setup() -> (Database, PgPool) {
-    let db = support::migrated(&todos_example::SCHEMA).await;
+    let db = rls::testing::TestDatabase::new(&todos_example::SCHEMA).await;
     // Users' rows interleaved (g % USERS), as rows inserted over time by many users are:
     // one user's 100 rows lie on ~100 different heap pages.
     sqlx::raw_sql(AssertSqlSafe(format!(
@@ -42,19 +42,19 @@ async fn setup() -> (Database, PgPool) {
              to authenticated using ((select auth.user_id() = user_id));
          grant select on todos_drizzle to authenticated;"
     )))
-    .execute(&db.pool)
+    .execute(db.owner())
     .await
     .unwrap();
     // One statement each: VACUUM cannot run in a multi-statement string.
     for table in ["todos", "todos_drizzle"] {
         sqlx::raw_sql(AssertSqlSafe(format!("vacuum analyze {table}")))
-            .execute(&db.pool)
+            .execute(db.owner())
             .await
             .unwrap();
     }
 
-    support::pg::app_pool(&db, 1).await.close().await;
-    let url: PgConnectOptions = db.url.parse().unwrap();
+    db.login_pool(1).await.close().await;
+    let url: PgConnectOptions = db.url().parse().unwrap();
     // As in benches/sessions.rs: 4 connections, no ping before each acquire.
     let size = std::env::var("RLS_BENCH_POOL_SIZE").map_or(4, |n| n.parse().unwrap());
     let pool = PgPoolOptions::new()

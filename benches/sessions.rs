@@ -56,7 +56,7 @@ fn pool_options() -> PgPoolOptions {
 }
 
 async fn setup() -> Setup {
-    let db = support::migrated(&todos_example::SCHEMA).await;
+    let db = rls::testing::TestDatabase::new(&todos_example::SCHEMA).await;
     sqlx::raw_sql(AssertSqlSafe(format!(
         "insert into todos (user_id, task)
              select 'user_' || (g % {USERS}), 'task ' || g from generate_series(1, {ROWS}) g;
@@ -66,17 +66,17 @@ async fn setup() -> Setup {
          analyze todos;
          analyze todos_plain;"
     )))
-    .execute(&db.pool)
+    .execute(db.owner())
     .await
     .unwrap();
 
     // Creates the login role rls_app; the pool itself is rebuilt below without the ping.
-    support::pg::app_pool(&db, 1).await.close().await;
+    db.login_pool(1).await.close().await;
     sqlx::raw_sql("grant select on todos_plain to rls_app")
-        .execute(&db.pool)
+        .execute(db.owner())
         .await
         .unwrap();
-    let url: PgConnectOptions = db.url.parse().unwrap();
+    let url: PgConnectOptions = db.url().parse().unwrap();
     let app_pool = pool_options()
         .connect_with(url.clone().username("rls_app").password("rls_app"))
         .await

@@ -39,11 +39,11 @@ async fn run() {
     let (db, database, addr) = (&service.db, &service.database, service.addr);
     // One user with 20 todos among 10,000 rows of others.
     sqlx::query("insert into todos (user_id, task) select 'user_' || (i % 500), 'task ' || i from generate_series(1, 10000) i")
-        .execute(&db.pool)
+        .execute(db.owner())
         .await
         .unwrap();
     sqlx::query("analyze todos")
-        .execute(&db.pool)
+        .execute(db.owner())
         .await
         .unwrap();
     let mut s = database

@@ -53,6 +53,11 @@ pub mod migrations {
 #[cfg(feature = "clerk")]
 pub use rls_core::clerk;
 
+/// Tests of an application's policies against a real PostgreSQL: a database per test,
+/// assertions as users, the access matrix. Feature `testing`, for dev-dependencies.
+#[cfg(feature = "testing")]
+pub use rls_core::testing;
+
 /// The sqlx this crate is built on, for the pool and for decoding.
 pub use rls_core::sqlx;
 

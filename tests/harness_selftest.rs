@@ -1,38 +1,36 @@
-//! Guards the PostgreSQL test harness in `tests/support/pg.rs` itself.
-
-mod support;
+//! Guards the PostgreSQL test harness, `rls::testing`, itself.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
 
-use support::pg::{TestDb, admin_url, fresh_database};
+use rls::testing::{TestDatabase, admin_url};
 
-/// Names handed out by `fresh_database` in this process, to check they differ.
+/// Names handed out by `TestDatabase::empty` in this process, to check they differ.
 static NAMES: Mutex<Option<HashSet<String>>> = Mutex::new(None);
 
-async fn check(db: &TestDb) {
+async fn check(db: &TestDatabase) {
     let one: i32 = sqlx::query_scalar("select 1")
-        .fetch_one(&db.pool)
+        .fetch_one(db.owner())
         .await
         .unwrap();
     assert_eq!(one, 1);
 
     let user: String = sqlx::query_scalar("select current_user::text")
-        .fetch_one(&db.pool)
+        .fetch_one(db.owner())
         .await
         .unwrap();
     assert!(!user.is_empty());
 
     let current: String = sqlx::query_scalar("select current_database()::text")
-        .fetch_one(&db.pool)
+        .fetch_one(db.owner())
         .await
         .unwrap();
-    assert_eq!(current, db.name);
+    assert_eq!(current, db.name());
     assert!(
-        db.url.contains(&db.name),
+        db.url().contains(db.name()),
         "{} should name {}",
-        db.url,
-        db.name
+        db.url(),
+        db.name()
     );
     assert!(admin_url().contains("/postgres"), "{}", admin_url());
 
@@ -40,38 +38,38 @@ async fn check(db: &TestDb) {
         .lock()
         .unwrap()
         .get_or_insert_with(HashSet::new)
-        .insert(db.name.clone());
-    assert!(fresh, "database name {} handed out twice", db.name);
+        .insert(db.name().to_owned());
+    assert!(fresh, "database name {} handed out twice", db.name());
 }
 
 #[tokio::test]
 async fn first_database() {
-    let db = fresh_database().await;
+    let db = TestDatabase::empty().await;
     check(&db).await;
 }
 
 #[tokio::test]
 async fn second_database() {
-    let db = fresh_database().await;
+    let db = TestDatabase::empty().await;
     check(&db).await;
 }
 
 #[tokio::test]
 async fn databases_in_one_test_differ() {
-    let a = fresh_database().await;
-    let b = fresh_database().await;
-    assert_ne!(a.name, b.name);
+    let a = TestDatabase::empty().await;
+    let b = TestDatabase::empty().await;
+    assert_ne!(a.name(), b.name());
     check(&a).await;
     check(&b).await;
 
     // Each database is isolated from the others.
     sqlx::query("create table only_in_a (id int)")
-        .execute(&a.pool)
+        .execute(a.owner())
         .await
         .unwrap();
     let in_b: bool =
         sqlx::query_scalar("select exists (select from pg_tables where tablename = 'only_in_a')")
-            .fetch_one(&b.pool)
+            .fetch_one(b.owner())
             .await
             .unwrap();
     assert!(!in_b);

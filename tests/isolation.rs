@@ -43,11 +43,9 @@ fn knob(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-async fn setup() -> (support::pg::TestDb, Database) {
-    let db = support::migrated(&todos_example::SCHEMA).await;
-    let app = Database::new(support::pg::app_pool(&db, 4).await)
-        .await
-        .unwrap();
+async fn setup() -> (rls::testing::TestDatabase, Database) {
+    let db = rls::testing::TestDatabase::new(&todos_example::SCHEMA).await;
+    let app = Database::new(db.login_pool(4).await).await.unwrap();
     (db, app)
 }
 
@@ -261,7 +259,7 @@ async fn pooled_connections_carry_no_identity_after_any_ending() {
             .any(|s| s.1.contains("leak"))
     );
     app.pool().close().await;
-    let app = Database::new(support::pg::app_pool(&db, size as u32).await)
+    let app = Database::new(db.login_pool(size as u32).await)
         .await
         .unwrap();
 

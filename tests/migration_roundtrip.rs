@@ -468,11 +468,11 @@ fn rows_seed(seed: u64, index: usize) -> u64 {
 async fn run_case(a: Vec<TableDef>, b: Vec<TableDef>) {
     let b = migrated(&a, b).expect("check accepts B");
     let (dx, dy) = (
-        support::pg::fresh_database().await,
-        support::pg::fresh_database().await,
+        rls::testing::TestDatabase::empty().await,
+        rls::testing::TestDatabase::empty().await,
     );
-    let mut x = PgConnection::connect(&dx.url).await.expect("connect to X");
-    let mut y = PgConnection::connect(&dy.url).await.expect("connect to Y");
+    let mut x = PgConnection::connect(dx.url()).await.expect("connect to X");
+    let mut y = PgConnection::connect(dy.url()).await.expect("connect to Y");
     let pair = Pair {
         a,
         b,
@@ -488,11 +488,11 @@ async fn run_case(a: Vec<TableDef>, b: Vec<TableDef>) {
 /// One worker: its own two databases, pairs `first, first + step, ...`.
 async fn worker(seed: u64, indices: Vec<usize>, verbose: bool) -> Vec<Outcome> {
     let (dx, dy) = (
-        support::pg::fresh_database().await,
-        support::pg::fresh_database().await,
+        rls::testing::TestDatabase::empty().await,
+        rls::testing::TestDatabase::empty().await,
     );
-    let mut x = PgConnection::connect(&dx.url).await.expect("connect to X");
-    let mut y = PgConnection::connect(&dy.url).await.expect("connect to Y");
+    let mut x = PgConnection::connect(dx.url()).await.expect("connect to X");
+    let mut y = PgConnection::connect(dy.url()).await.expect("connect to Y");
     let mut out = Vec::new();
     for index in indices {
         let mut avoided = BTreeMap::new();

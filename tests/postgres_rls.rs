@@ -5,9 +5,11 @@ mod schemas;
 mod support;
 
 use rls::migrations;
-use rls::{Auth, Table};
+use rls::testing::{Access::*, TestDatabase, Who};
+use rls::{Auth, Model, SessionClaims, Table};
 use serde_json::Value;
 use sqlx::{AssertSqlSafe, PgPool, Postgres, Row, Transaction};
+use todos_example::{NewTodo, Todo};
 
 /// A transaction as `role`, with `sub` as the verified user (PostgREST's convention, which
 /// the generated `auth.user_id()` reads).
@@ -33,6 +35,15 @@ async fn session(
     };
     sqlx::query(set_role).execute(&mut *tx).await.unwrap();
     tx
+}
+
+fn todo(user: Option<&str>, task: &str) -> NewTodo {
+    NewTodo {
+        user_id: user.map(Into::into),
+        task: task.into(),
+        is_complete: None,
+        inserted_at: None,
+    }
 }
 
 async fn count(tx: &mut Transaction<'static, Postgres>, query: &'static str) -> i64 {
@@ -120,93 +131,60 @@ async fn assert_catalog_matches(pool: &PgPool, schema: &rls::Schema) {
 
 #[tokio::test]
 async fn todos_users_see_and_change_only_their_own_rows() {
-    let db = support::pg::fresh_database().await;
-    let pool = &db.pool;
     // The committed example migration, through sqlx's own migrator.
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/todos/migrations");
-    sqlx::migrate::Migrator::new(dir)
-        .await
-        .unwrap()
-        .run(pool)
-        .await
-        .unwrap();
+    let migrator = sqlx::migrate::Migrator::new(dir).await.unwrap();
+    let db = TestDatabase::migrated(&migrator, &todos_example::SCHEMA).await;
+    let pool = db.owner();
     assert_catalog_matches(pool, &todos_example::SCHEMA).await;
 
+    // No user_id: the column's default is the verified user.
     for (user, tasks) in [
         ("user_alice", ["buy milk", "write tests"].as_slice()),
         ("user_bob", &["walk dog"]),
     ] {
-        let mut tx = session(pool, "authenticated", Some(user)).await;
-        for task in tasks {
-            // No user_id: the column's default is the verified user.
-            sqlx::query("insert into todos (task) values ($1)")
-                .bind(task)
-                .execute(&mut *tx)
-                .await
-                .unwrap();
-        }
-        tx.commit().await.unwrap();
-    }
-
-    let mut alice = session(pool, "authenticated", Some("user_alice")).await;
-    let owners: Vec<String> = sqlx::query_scalar("select user_id from todos")
-        .fetch_all(&mut *alice)
-        .await
-        .unwrap();
-    assert_eq!(owners, ["user_alice", "user_alice"]);
-    let bob_id: i64 = sqlx::query_scalar("select id from todos where user_id = 'user_bob'")
-        .fetch_optional(&mut *alice)
-        .await
-        .unwrap()
-        .unwrap_or(3);
-    // Updates and deletes without a WHERE reach Alice's rows only.
-    let updated = sqlx::query("update todos set is_complete = true")
-        .execute(&mut *alice)
-        .await
-        .unwrap();
-    assert_eq!(updated.rows_affected(), 2);
-    let deleted = sqlx::query("delete from todos where id = $1")
-        .bind(bob_id)
-        .execute(&mut *alice)
-        .await
-        .unwrap();
-    assert_eq!(deleted.rows_affected(), 0, "Alice deleted Bob's row");
-    alice.commit().await.unwrap();
-
-    // Writing a row in another user's name is refused.
-    let mut alice = session(pool, "authenticated", Some("user_alice")).await;
-    let forged = sqlx::query("insert into todos (task, user_id) values ('x', 'user_bob')")
-        .execute(&mut *alice)
-        .await;
-    assert_eq!(sqlstate(forged), INSUFFICIENT_PRIVILEGE);
-    alice.rollback().await.unwrap();
-    let mut alice = session(pool, "authenticated", Some("user_alice")).await;
-    let moved = sqlx::query("update todos set user_id = 'user_bob'")
-        .execute(&mut *alice)
-        .await;
-    assert_eq!(sqlstate(moved), INSUFFICIENT_PRIVILEGE);
-    alice.rollback().await.unwrap();
-
-    let mut bob = session(pool, "authenticated", Some("user_bob")).await;
-    let rows = sqlx::query("select task, is_complete from todos")
-        .fetch_all(&mut *bob)
-        .await
-        .unwrap();
-    assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].get::<String, _>("task"), "walk dog");
-    assert!(
-        !rows[0].get::<bool, _>("is_complete"),
-        "Alice's update reached Bob's row"
-    );
-    assert_eq!(
-        sqlx::query("delete from todos")
-            .execute(&mut *bob)
+        let mut s = db.app().as_user(&SessionClaims::new(user)).await.unwrap();
+        Todo::insert_many(tasks.iter().map(|t| todo(None, t)))
+            .execute(&mut s)
             .await
-            .unwrap()
-            .rows_affected(),
-        1
-    );
-    bob.rollback().await.unwrap();
+            .unwrap();
+        s.commit().await.unwrap();
+    }
+    let alice = db.user("user_alice");
+    alice
+        .sees(Todo::select())
+        .rows(|t| t.user_id.clone(), ["user_alice", "user_alice"])
+        .await;
+    db.matrix([
+        Who::user("user_alice"),
+        Who::user("user_bob"),
+        Who::anonymous(),
+    ])
+    // Updates and deletes without a WHERE reach the user's rows only.
+    .expect(
+        "update all",
+        || Todo::update().set(Todo::is_complete, true),
+        [Rows(2), Rows(1), Denied],
+    )
+    .expect(
+        "delete bob's",
+        || Todo::delete().filter(Todo::user_id.eq("user_bob")),
+        [Rows(0), Rows(1), Denied],
+    )
+    .expect("delete all", Todo::delete, [Rows(2), Rows(1), Denied])
+    // Writing a row in another user's name, or moving one there, is refused.
+    .expect(
+        "insert as bob",
+        || Todo::insert(todo(Some("user_bob"), "x")),
+        [Refused, Rows(1), Denied],
+    )
+    .expect(
+        "give to bob",
+        || Todo::update().set(Todo::user_id, "user_bob"),
+        [Refused, Rows(1), Denied],
+    )
+    .check()
+    .await;
 
     // The application's login role with no verified user sees nothing through
     // `authenticated`, and `anonymous` has no grant on todos at all.
@@ -251,8 +229,8 @@ async fn todos_users_see_and_change_only_their_own_rows() {
 
 #[tokio::test]
 async fn todos_policy_only_query_uses_the_index() {
-    let db = support::pg::fresh_database().await;
-    let pool = &db.pool;
+    let db = rls::testing::TestDatabase::empty().await;
+    let pool = db.owner();
     apply(pool, &todos_example::SCHEMA).await;
     // 100,000 rows: 1,000 users with 100 todos each.
     sqlx::query(
@@ -293,8 +271,8 @@ async fn todos_policy_only_query_uses_the_index() {
 
 #[tokio::test]
 async fn projects_schema_enforces_its_policies() {
-    let db = support::pg::fresh_database().await;
-    let pool = &db.pool;
+    let db = rls::testing::TestDatabase::empty().await;
+    let pool = db.owner();
     apply(pool, &schemas::projects::SCHEMA).await;
     assert_catalog_matches(pool, &schemas::projects::SCHEMA).await;
 
@@ -475,12 +453,12 @@ async fn projects_schema_enforces_its_policies() {
 /// roles already exist) works: roles and the auth functions are created only when missing.
 #[tokio::test]
 async fn migrations_apply_where_roles_and_auth_exist() {
-    let db = support::pg::fresh_database().await;
-    apply(&db.pool, &todos_example::SCHEMA).await;
-    apply(&db.pool, &schemas::projects::SCHEMA).await;
-    let other = support::pg::fresh_database().await;
-    apply(&other.pool, &schemas::projects::SCHEMA).await;
-    apply(&other.pool, &todos_example::SCHEMA).await;
+    let db = rls::testing::TestDatabase::empty().await;
+    apply(db.owner(), &todos_example::SCHEMA).await;
+    apply(db.owner(), &schemas::projects::SCHEMA).await;
+    let other = rls::testing::TestDatabase::empty().await;
+    apply(other.owner(), &schemas::projects::SCHEMA).await;
+    apply(other.owner(), &todos_example::SCHEMA).await;
 }
 
 /// A transaction as `role` (a custom role of a test schema).
@@ -512,8 +490,8 @@ async fn privileges_of(pool: &PgPool, role: &str, table: &str) -> String {
 /// restrictive one hides the locked rows.
 #[tokio::test]
 async fn restrictive_policies_earn_no_grants() {
-    let db = support::pg::fresh_database().await;
-    let pool = &db.pool;
+    let db = rls::testing::TestDatabase::empty().await;
+    let pool = db.owner();
     apply(pool, &schemas::parity::SCHEMA).await;
     assert_eq!(privileges_of(pool, "parity_auditor", "ledger").await, "");
     assert_eq!(
@@ -597,8 +575,8 @@ fn parity_with_role(name: &str, options: rls::model::RoleOptions) -> migrations:
 #[tokio::test]
 async fn role_options_are_created_and_altered() {
     use rls::model::RoleOptions;
-    let db = support::pg::fresh_database().await;
-    let pool = &db.pool;
+    let db = rls::testing::TestDatabase::empty().await;
+    let pool = db.owner();
     apply(pool, &schemas::parity::SCHEMA).await;
     assert_eq!(
         role_attributes(pool, "parity_admin").await,
@@ -619,9 +597,9 @@ async fn role_options_are_created_and_altered() {
             ..RoleOptions::default()
         },
     );
-    let other = support::pg::fresh_database().await;
+    let other = rls::testing::TestDatabase::empty().await;
     let run = |sql: String| {
-        let pool = other.pool.clone();
+        let pool = other.owner().clone();
         async move {
             sqlx::raw_sql(AssertSqlSafe(sql))
                 .execute(&pool)
@@ -656,9 +634,9 @@ async fn role_options_are_created_and_altered() {
             ..RoleOptions::default()
         },
     );
-    let third = support::pg::fresh_database().await;
+    let third = rls::testing::TestDatabase::empty().await;
     sqlx::raw_sql(AssertSqlSafe(migrations::migration(&foreign).unwrap()))
-        .execute(&third.pool)
+        .execute(third.owner())
         .await
         .unwrap();
     assert_eq!(
@@ -703,8 +681,8 @@ async fn structure(pool: &PgPool) -> (Vec<String>, Vec<String>) {
 /// created table references it. Then the diff changes the policies, and leaves the table.
 #[tokio::test]
 async fn policies_on_an_existing_table() {
-    let db = support::pg::fresh_database().await;
-    let pool = &db.pool;
+    let db = rls::testing::TestDatabase::empty().await;
+    let pool = db.owner();
     sqlx::raw_sql(STORAGE_OBJECTS).execute(pool).await.unwrap();
     let before = structure(pool).await;
     apply(pool, &schemas::parity::EXISTING).await;

@@ -40,14 +40,14 @@ fn payload(token: &str) -> Value {
 
 #[tokio::test]
 async fn connections_start_with_the_key_and_sessions_carry_signed_tokens() {
-    let db = support::migrated(&todos_example::SCHEMA).await;
+    let db = rls::testing::TestDatabase::new(&todos_example::SCHEMA).await;
     // Stands in for the extension's function, which loads the key from the setting.
     sqlx::raw_sql(
         "create function auth.init() returns void language plpgsql as $$ begin \
            if current_setting('pg_session_jwt.jwk', true) is null then \
              raise exception 'pg_session_jwt.jwk is not set'; end if; end $$",
     )
-    .execute(&db.pool)
+    .execute(db.owner())
     .await
     .unwrap();
     // The todos schema has no anonymous policy; this test needs the role all the same.
@@ -55,11 +55,11 @@ async fn connections_start_with_the_key_and_sessions_carry_signed_tokens() {
         "DO $$ BEGIN CREATE ROLE anonymous NOLOGIN; \
          EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$",
     )
-    .execute(&db.pool)
+    .execute(db.owner())
     .await
     .unwrap();
-    drop(support::pg::app_pool(&db, 1).await);
-    let options: PgConnectOptions = db.url.parse().unwrap();
+    drop(db.login_pool(1).await);
+    let options: PgConnectOptions = db.url().parse().unwrap();
     let options = options.username("rls_app").password("rls_app");
     // Without USAGE on schema auth the login role cannot call auth.init(): a clear error.
     let refused = Database::connect_with_session_key(options.clone(), PgPoolOptions::new()).await;
@@ -70,7 +70,7 @@ async fn connections_start_with_the_key_and_sessions_carry_signed_tokens() {
         other => panic!("expected a setup error, got {other:?}"),
     }
     sqlx::query("grant usage on schema auth to rls_app")
-        .execute(&db.pool)
+        .execute(db.owner())
         .await
         .unwrap();
     let app = Database::connect_with_session_key(options, PgPoolOptions::new().max_connections(1))

@@ -16,19 +16,19 @@ const INSTALL: &str = "run ../shared/tools/install-pg-session-jwt.sh as root (as
 
 /// A database migrated with `Auth::Neon` (CREATE EXTENSION pg_session_jwt), and the
 /// application's pool in key mode with `connections` connections.
-async fn setup(connections: u32) -> (support::pg::TestDb, Database) {
-    let db = support::pg::fresh_database().await;
-    support::pg::require_extension(&db, "pg_session_jwt", INSTALL).await;
+async fn setup(connections: u32) -> (rls::testing::TestDatabase, Database) {
+    let db = rls::testing::TestDatabase::empty().await;
+    db.require_extension("pg_session_jwt", INSTALL).await;
     let migration =
         rls::migrations::migration(&todos_example::SCHEMA.auth(Auth::Neon).into()).unwrap();
-    db.pool.execute(AssertSqlSafe(migration)).await.unwrap();
-    drop(support::pg::app_pool(&db, 1).await);
+    db.owner().execute(AssertSqlSafe(migration)).await.unwrap();
+    drop(db.login_pool(1).await);
     // auth.init() at connection start needs the login role's own USAGE (it is NOINHERIT).
-    db.pool
+    db.owner()
         .execute("grant usage on schema auth to rls_app")
         .await
         .unwrap();
-    let options: PgConnectOptions = db.url.parse().unwrap();
+    let options: PgConnectOptions = db.url().parse().unwrap();
     let app = Database::connect_with_session_key(
         options.username("rls_app").password("rls_app"),
         PgPoolOptions::new().max_connections(connections),
@@ -62,7 +62,7 @@ async fn the_neon_migration_keeps_the_extensions_functions() {
     for function in ["user_id", "session"] {
         let lang: String = sqlx::query_scalar(language)
             .bind(function)
-            .fetch_one(&db.pool)
+            .fetch_one(db.owner())
             .await
             .unwrap();
         assert_eq!(lang, "c", "auth.{function}() is the extension's");
@@ -70,17 +70,21 @@ async fn the_neon_migration_keeps_the_extensions_functions() {
     // The portable migration on a database that has the extension: its shim steps aside.
     let portable =
         rls::migrations::migration(&todos_example::SCHEMA.auth(Auth::Postgres).into()).unwrap();
-    let other = support::pg::fresh_database().await;
+    let other = rls::testing::TestDatabase::empty().await;
     other
-        .pool
+        .owner()
         .execute("create extension pg_session_jwt")
         .await
         .unwrap();
-    other.pool.execute(AssertSqlSafe(portable)).await.unwrap();
+    other
+        .owner()
+        .execute(AssertSqlSafe(portable))
+        .await
+        .unwrap();
     for function in ["user_id", "session"] {
         let lang: String = sqlx::query_scalar(language)
             .bind(function)
-            .fetch_one(&other.pool)
+            .fetch_one(other.owner())
             .await
             .unwrap();
         assert_eq!(lang, "c", "auth.{function}() was not replaced by the shim");

@@ -99,19 +99,19 @@ fn claims(rng: &mut Rng) -> SessionClaims {
     SessionClaims::from_value(Value::Object(map)).unwrap()
 }
 
-async fn setup() -> (support::pg::TestDb, PgPool) {
-    let db = support::migrated(&todos_example::SCHEMA).await;
-    db.pool
+async fn setup() -> (rls::testing::TestDatabase, PgPool) {
+    let db = rls::testing::TestDatabase::new(&todos_example::SCHEMA).await;
+    db.owner()
         .execute("create table canary (x int); grant insert, select on canary to public")
         .await
         .unwrap();
-    let pool = support::pg::app_pool(&db, 2).await;
+    let pool = db.login_pool(2).await;
     (db, pool)
 }
 
-async fn canary(db: &support::pg::TestDb) -> i64 {
+async fn canary(db: &rls::testing::TestDatabase) -> i64 {
     sqlx::query_scalar("select count(*) from canary")
-        .fetch_one(&db.pool)
+        .fetch_one(db.owner())
         .await
         .unwrap()
 }
@@ -155,8 +155,8 @@ async fn adversarial_claims_arrive_byte_for_byte_and_run_nothing() {
     assert_eq!(canary(&db).await, 0, "an injected statement ran");
 }
 
-fn app_options(db: &support::pg::TestDb) -> sqlx::postgres::PgConnectOptions {
-    let options: sqlx::postgres::PgConnectOptions = db.url.parse().unwrap();
+fn app_options(db: &rls::testing::TestDatabase) -> sqlx::postgres::PgConnectOptions {
+    let options: sqlx::postgres::PgConnectOptions = db.url().parse().unwrap();
     options.username("rls_app").password("rls_app")
 }
 
@@ -206,7 +206,7 @@ async fn the_identity_belongs_to_the_transaction_that_begin_opens() {
 #[tokio::test]
 async fn a_failing_opening_leaves_a_clean_connection() {
     let (db, _) = setup().await;
-    db.pool
+    db.owner()
         .execute(
             "DO $$ BEGIN CREATE ROLE rls_not_granted NOLOGIN; \
              EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$",
@@ -214,7 +214,7 @@ async fn a_failing_opening_leaves_a_clean_connection() {
         .await
         .unwrap();
     // One connection, so every session below reuses the one a failure might have spoilt.
-    let pool = support::pg::app_pool(&db, 1).await;
+    let pool = db.login_pool(1).await;
     for bad in ["rls_no_such_role", "rls_not_granted"] {
         let app = Database::new(pool.clone())
             .await
@@ -289,7 +289,7 @@ async fn read_only_sessions_read_and_refuse_writes() {
 #[tokio::test]
 async fn settings_left_at_session_level_do_not_reach_the_next_session() {
     let (db, _) = setup().await;
-    let pool = support::pg::app_pool(&db, 1).await;
+    let pool = db.login_pool(1).await;
     let app = Database::new(pool).await.unwrap();
     let mut s = app
         .as_user(&SessionClaims::new("user_alice"))

@@ -19,8 +19,8 @@ fn todo(task: &str) -> NewTodo {
 
 #[tokio::test]
 async fn two_users_crud_through_the_builders() {
-    let db = support::migrated(&todos_example::SCHEMA).await;
-    let app = Database::new(support::pg::app_pool(&db, 4).await)
+    let db = rls::testing::TestDatabase::new(&todos_example::SCHEMA).await;
+    let app = Database::new(db.login_pool(4).await)
         .await
         .expect("rls_app is a clean login role");
     let (alice, bob) = (
@@ -147,10 +147,8 @@ async fn two_users_crud_through_the_builders() {
 
 #[tokio::test]
 async fn anonymous_sees_only_what_its_policy_allows() {
-    let db = support::migrated(&schemas::projects::SCHEMA).await;
-    let app = Database::new(support::pg::app_pool(&db, 2).await)
-        .await
-        .unwrap();
+    let db = rls::testing::TestDatabase::new(&schemas::projects::SCHEMA).await;
+    let app = Database::new(db.login_pool(2).await).await.unwrap();
     let new = |slug: &str, public: bool| NewProject {
         owner_id: None,
         slug: slug.into(),
@@ -185,9 +183,9 @@ async fn anonymous_sees_only_what_its_policy_allows() {
 
 #[tokio::test]
 async fn login_roles_that_defeat_the_policies_are_refused() {
-    let db = support::migrated(&todos_example::SCHEMA).await;
+    let db = rls::testing::TestDatabase::new(&todos_example::SCHEMA).await;
     // The superuser the harness connects as.
-    match Database::new(db.pool.clone()).await {
+    match Database::new(db.owner().clone()).await {
         Err(QueryError::LoginRole(problems)) => {
             assert!(matches!(problems[0], rls::LoginRoleProblem::Superuser(_)));
             let text = QueryError::LoginRole(problems).to_string();
@@ -195,10 +193,10 @@ async fn login_roles_that_defeat_the_policies_are_refused() {
         }
         other => panic!("expected a login-role error, got {other:?}"),
     }
-    let app_pool = support::pg::app_pool(&db, 2).await;
+    let app_pool = db.login_pool(2).await;
     // Grants of its own, then ownership.
     sqlx::query("grant select on todos to rls_app")
-        .execute(&db.pool)
+        .execute(db.owner())
         .await
         .unwrap();
     match Database::new(app_pool.clone()).await {
@@ -212,7 +210,7 @@ async fn login_roles_that_defeat_the_policies_are_refused() {
         other => panic!("expected a login-role error, got {other:?}"),
     }
     sqlx::raw_sql("revoke all on todos from rls_app; alter table todos owner to rls_app")
-        .execute(&db.pool)
+        .execute(db.owner())
         .await
         .unwrap();
     match Database::new(app_pool.clone()).await {
@@ -224,7 +222,7 @@ async fn login_roles_that_defeat_the_policies_are_refused() {
     }
     // FORCE ROW LEVEL SECURITY makes ownership harmless.
     sqlx::query("alter table todos force row level security")
-        .execute(&db.pool)
+        .execute(db.owner())
         .await
         .unwrap();
     Database::new(app_pool)
@@ -236,21 +234,19 @@ async fn login_roles_that_defeat_the_policies_are_refused() {
 /// explicit `WHERE user_id = ...`.
 #[tokio::test]
 async fn policy_only_query_plans_like_an_explicit_filter() {
-    let db = support::migrated(&todos_example::SCHEMA).await;
+    let db = rls::testing::TestDatabase::new(&todos_example::SCHEMA).await;
     sqlx::query(
         "insert into todos (user_id, task) \
          select 'user_' || (i % 500), 'task ' || i from generate_series(1, 50000) i",
     )
-    .execute(&db.pool)
+    .execute(db.owner())
     .await
     .unwrap();
     sqlx::query("analyze todos")
-        .execute(&db.pool)
+        .execute(db.owner())
         .await
         .unwrap();
-    let app = Database::new(support::pg::app_pool(&db, 2).await)
-        .await
-        .unwrap();
+    let app = Database::new(db.login_pool(2).await).await.unwrap();
     let mut s = app.as_user(&SessionClaims::new("user_42")).await.unwrap();
     let plan = |sql: &'static str| sqlx::query_scalar::<_, serde_json::Value>(sql);
     let policy_only = plan("explain (format json) select * from todos")

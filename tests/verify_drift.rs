@@ -33,21 +33,21 @@ fn verify_schema(url: &str, schema: &rls::Schema, dir: &Path) -> (u8, String, St
 fn verify_reports_each_kind_of_drift() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let db = runtime.block_on(async {
-        let db = support::pg::fresh_database().await;
+        let db = rls::testing::TestDatabase::empty().await;
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/todos/migrations");
         sqlx::migrate::Migrator::new(dir)
             .await
             .unwrap()
-            .run(&db.pool)
+            .run(db.owner())
             .await
             .unwrap();
         db
     });
     let exec = |sql: &'static str| {
-        runtime.block_on(async { sqlx::raw_sql(sql).execute(&db.pool).await.unwrap() });
+        runtime.block_on(async { sqlx::raw_sql(sql).execute(db.owner()).await.unwrap() });
     };
 
-    let (code, out, err) = verify(&db.url);
+    let (code, out, err) = verify(db.url());
     assert_eq!((code, err.as_str()), (0, ""), "{out}");
     assert!(out.contains("no drift"), "{out}");
 
@@ -56,7 +56,7 @@ fn verify_reports_each_kind_of_drift() {
     exec(
         r#"ALTER POLICY "crud-authenticated-policy-select" ON todos USING ( ( SELECT auth.user_id() ) = user_id )"#,
     );
-    assert_eq!(verify(&db.url).0, 0, "equivalent text reported as drift");
+    assert_eq!(verify(db.url()).0, 0, "equivalent text reported as drift");
 
     let drifts: &[(&str, &str)] = &[
         (
@@ -79,7 +79,7 @@ fn verify_reports_each_kind_of_drift() {
     ];
     for (sql, mentioned) in drifts {
         exec(sql);
-        let (code, out, err) = verify(&db.url);
+        let (code, out, err) = verify(db.url());
         assert_eq!((code, err.as_str()), (1, ""), "{sql}: {out}");
         assert!(
             out.contains(mentioned),
@@ -97,12 +97,12 @@ fn verify_reports_each_kind_of_drift() {
 #[test]
 fn verify_compares_only_the_security_of_an_existing_table() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let db = runtime.block_on(support::pg::fresh_database());
+    let db = runtime.block_on(rls::testing::TestDatabase::empty());
     let exec = |sql: &str| {
         let sql = sql.to_string();
         runtime.block_on(async {
             sqlx::raw_sql(AssertSqlSafe(sql))
-                .execute(&db.pool)
+                .execute(db.owner())
                 .await
                 .unwrap()
         });
@@ -126,7 +126,7 @@ fn verify_compares_only_the_security_of_an_existing_table() {
     let schema = schemas::parity::EXISTING.auth(rls::Auth::Postgres);
     exec(&migrations::migration(&schema.into()).unwrap());
     let dir = std::env::temp_dir().join(format!("rls-verify-existing-{}", std::process::id()));
-    let verify = || verify_schema(&db.url, &schema, &dir);
+    let verify = || verify_schema(db.url(), &schema, &dir);
 
     let (code, out, err) = verify();
     assert_eq!((code, err.as_str()), (0, ""), "{out}");

@@ -20,6 +20,8 @@ pub mod query;
 pub mod session;
 pub mod snapshot;
 pub mod sql;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use check::SchemaError;
 pub use col::Col;

@@ -488,7 +488,6 @@ async fn bug_01b_unique_becoming_primary_key_under_fk() {
 /// migrations started at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn race_concurrent_role_creation() {
-    use crate::support::pg::fresh_database;
     use sqlx::{AssertSqlSafe, Connection, PgConnection};
     let rounds = crate::env_number("RLS_ROLE_RACE_ROUNDS").unwrap_or(50);
     // A table with one policy per role, in the order given: the roles are created in it.
@@ -525,10 +524,13 @@ async fn race_concurrent_role_creation() {
         reversed.reverse();
         let first = rls_core::sql::migration(&schema(&roles)).expect("a valid schema");
         let second = rls_core::sql::migration(&schema(&reversed)).expect("a valid schema");
-        let (d1, d2) = tokio::join!(fresh_database(), fresh_database());
+        let (d1, d2) = tokio::join!(
+            rls::testing::TestDatabase::empty(),
+            rls::testing::TestDatabase::empty()
+        );
         let (c1, c2) = tokio::join!(
-            PgConnection::connect(&d1.url),
-            PgConnection::connect(&d2.url)
+            PgConnection::connect(d1.url()),
+            PgConnection::connect(d2.url())
         );
         let (mut c1, mut c2) = (c1.expect("connect"), c2.expect("connect"));
         let (r1, r2) = tokio::join!(

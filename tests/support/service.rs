@@ -1,10 +1,10 @@
 //! The todos service on 127.0.0.1, with its database migrated and its JWKS served by
 //! `tokens::JwksServer`: what the HTTP tests and the load benchmark run against.
 
-use super::pg::{self, TestDb};
 use super::tokens::{APP, ISSUER, JwksServer, jwks, keys};
 use rls::Database;
 use rls::clerk::{HttpFetcher, Verifier, VerifierConfig};
+use rls::testing::TestDatabase;
 use std::net::SocketAddr;
 use std::time::Duration;
 use todos_example::app::{self, AppState};
@@ -15,22 +15,17 @@ pub struct Service {
     /// The sessions' database (as the login role `rls_app`).
     pub database: Database,
     /// The database as its owner.
-    pub db: TestDb,
+    pub db: TestDatabase,
 }
 
 /// A fresh database with the example's committed migrations, a pool of `connections` as the
 /// login role, a JWKS holding `keys().k1`, and the service listening on a free port.
 pub async fn start(connections: u32, refetch_interval: Duration) -> Service {
-    let db = pg::fresh_database().await;
     let migrations =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/todos/migrations");
-    sqlx::migrate::Migrator::new(migrations)
-        .await
-        .unwrap()
-        .run(&db.pool)
-        .await
-        .unwrap();
-    let database = Database::new(pg::app_pool(&db, connections).await)
+    let migrator = sqlx::migrate::Migrator::new(migrations).await.unwrap();
+    let db = TestDatabase::migrated(&migrator, &todos_example::SCHEMA).await;
+    let database = Database::new(db.login_pool(connections).await)
         .await
         .unwrap();
     let jwks_server = JwksServer::start(jwks(&[&keys().k1])).await;

@@ -17,6 +17,8 @@ pub use read::{Columns, Projection, Select};
 pub use value::{Bind, SqlValue};
 pub use write::{Delete, Insert, NewRow, RowWriter, Update};
 
+pub(crate) use read::{arguments, row_list};
+
 use crate::Table;
 use sqlx::FromRow;
 use sqlx::postgres::PgRow;

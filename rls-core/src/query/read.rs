@@ -88,7 +88,7 @@ impl<T: Model> Select<T> {
 
     /// `SELECT <list> FROM table [WHERE ..] [ORDER BY ..] [LIMIT ..] [OFFSET ..]`; `None` for
     /// `count(*)`. Without clauses the text is static.
-    fn build(
+    pub(crate) fn build(
         self,
         list: Option<&str>,
         kind: &'static str,
@@ -138,8 +138,8 @@ impl<T: Model> Select<T> {
 
 /// A `SELECT` of some columns only; see [`Select::columns`].
 pub struct Projection<T, C> {
-    select: Select<T>,
-    columns: C,
+    pub(crate) select: Select<T>,
+    pub(crate) columns: C,
 }
 
 impl<T: Model, C: Columns<T>> Projection<T, C> {

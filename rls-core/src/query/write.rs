@@ -81,7 +81,7 @@ impl<T: Model> Insert<T> {
             .ok_or(QueryError::NotFound)
     }
 
-    fn build(self, returning: bool) -> Option<(String, Vec<Box<dyn Bind>>)> {
+    pub(crate) fn build(self, returning: bool) -> Option<(String, Vec<Box<dyn Bind>>)> {
         let mut rows = self.rows.into_iter().map(|r| {
             let mut w = RowWriter::default();
             r.write(&mut w);
@@ -161,7 +161,7 @@ impl<T: Model> Update<T> {
             .await?)
     }
 
-    fn build(self, returning: bool) -> Result<(String, Vec<Box<dyn Bind>>), QueryError> {
+    pub(crate) fn build(self, returning: bool) -> Result<(String, Vec<Box<dyn Bind>>), QueryError> {
         if self.sets.is_empty() {
             return Err(QueryError::Usage(
                 "update() needs at least one .set(column, value)",
@@ -218,7 +218,7 @@ impl<T: Model> Delete<T> {
             .await?)
     }
 
-    fn build(self, returning: bool) -> (String, Vec<Box<dyn Bind>>) {
+    pub(crate) fn build(self, returning: bool) -> (String, Vec<Box<dyn Bind>>) {
         let mut sql = format!("DELETE FROM {}", table_name(T::TABLE));
         let mut binds = Vec::new();
         where_clause(self.filters, &mut sql, &mut binds);

@@ -1,27 +1,13 @@
-//! PostgreSQL harness for integration tests.
+//! The PostgreSQL server the tests of one process share.
 //!
-//! ```ignore
-//! mod support;
+//! * If `DATABASE_URL` is set, that server is used (its user needs CREATEDB and CREATEROLE; the
+//!   databases the harness creates there are not dropped).
+//! * Otherwise a throwaway cluster is created with `initdb` in a fresh temporary directory and
+//!   started on a free port of 127.0.0.1. It is stopped, and the directory removed, when the
+//!   test process exits, however it exits (see [`GUARDIAN_SCRIPT`]).
 //!
-//! #[tokio::test]
-//! async fn works() {
-//!     let db = support::pg::fresh_database().await;
-//!     sqlx::query("select 1").execute(&db.pool).await.unwrap();
-//! }
-//! ```
-//!
-//! Every call to [`fresh_database`] creates a new, uniquely named database and
-//! returns a pool connected to it. The cluster behind it is shared by all tests
-//! of the test binary:
-//!
-//! * if `DATABASE_URL` is set, that server is used (the harness needs to be able
-//!   to `CREATE DATABASE` there; the databases it creates are not dropped);
-//! * otherwise a throwaway cluster is created with `initdb` in a fresh temporary
-//!   directory and started on a free port of 127.0.0.1. It is stopped, and the
-//!   directory removed, when the test process exits (see [`GUARDIAN_SCRIPT`]).
-//!
-//! When running as root (initdb and postgres refuse to), the cluster is run as
-//! the `postgres` user through `runuser` (or `su`).
+//! When running as root (initdb and postgres refuse to), the cluster is run as the `postgres`
+//! user through `runuser` (or `su`).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -30,12 +16,10 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use sqlx::postgres::PgPoolOptions;
-use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool};
+use sqlx::{Connection, PgConnection};
 
 const NO_POSTGRES: &str = "PostgreSQL tests need either DATABASE_URL=postgres://... or the \
      PostgreSQL server binaries (initdb, pg_ctl, postgres) on PATH or under `pg_config --bindir`; \
@@ -48,62 +32,15 @@ const PG_USER: &str = "postgres";
 /// How long to wait for the server to accept connections.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// A freshly created database.
-#[derive(Debug, Clone)]
-pub struct TestDb {
-    /// Pool (at most 5 connections) connected to the database as the cluster's
-    /// superuser (or as the `DATABASE_URL` user).
-    pub pool: PgPool,
-    /// URL of the database.
-    pub url: String,
-    /// Name of the database.
-    pub name: String,
-}
-
-/// Creates a new, uniquely named database (`rls_test_<pid>_<counter>`) on the
-/// shared cluster, starting the cluster on first use.
-pub async fn fresh_database() -> TestDb {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let cluster = cluster();
-    let name = format!(
-        "rls_test_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
-
-    let admin = admin_url();
-    let mut conn = connect_admin(&admin).await;
-    // A database of that name can only be left over from an earlier run whose
-    // process had the same pid (only possible with DATABASE_URL).
-    sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}")))
-        .execute(&mut conn)
-        .await
-        .unwrap_or_else(|e| panic!("DROP DATABASE IF EXISTS {name} failed: {e}"));
-    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut conn)
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "CREATE DATABASE {name} failed on {}: {e} \
-                 (the user needs the CREATEDB privilege)",
-                redact(&admin)
-            )
-        });
-    let _ = conn.close().await;
-
-    let url = with_database(&cluster.base_url, &name);
-    let pool = PgPoolOptions::new()
-        .max_connections(5)
-        .connect(&url)
-        .await
-        .unwrap_or_else(|e| panic!("could not connect to {}: {e}", redact(&url)));
-    TestDb { pool, url, name }
-}
-
-/// URL of the `postgres` maintenance database of the cluster (starting the
-/// cluster on first use).
+/// URL of the `postgres` maintenance database of the cluster (starting the cluster on first
+/// use).
 pub fn admin_url() -> String {
     with_database(&cluster().base_url, "postgres")
+}
+
+/// URL of database `name` on the cluster.
+pub(super) fn database_url(name: &str) -> String {
+    with_database(&cluster().base_url, name)
 }
 
 // ---------------------------------------------------------------------------
@@ -590,7 +527,7 @@ fn with_database(url: &str, database: &str) -> String {
 }
 
 /// The URL with its password (if any) replaced by `***`, for error messages.
-fn redact(url: &str) -> String {
+pub(super) fn redact(url: &str) -> String {
     let authority_start = url.find("://").map_or(0, |i| i + 3);
     let rest = &url[authority_start..];
     let authority_len = rest.find(['/', '?']).unwrap_or(rest.len());
@@ -610,7 +547,7 @@ fn redact(url: &str) -> String {
 
 /// Connects to the maintenance database, retrying for a while if the server is
 /// not (yet) accepting connections.
-async fn connect_admin(url: &str) -> PgConnection {
+pub(super) async fn connect_admin(url: &str) -> PgConnection {
     let deadline = Instant::now() + STARTUP_TIMEOUT;
     loop {
         match PgConnection::connect(url).await {
@@ -632,57 +569,4 @@ fn is_transient(error: &sqlx::Error) -> bool {
         }
         _ => false,
     }
-}
-
-/// A pool on `db` that logs in as `rls_app`, an application login role as it should be:
-/// LOGIN NOINHERIT, owning nothing, holding no grants, member of the session roles
-/// `authenticated` and `anonymous`. Call it after a migration created those roles.
-pub async fn app_pool(db: &TestDb, max_connections: u32) -> PgPool {
-    let mut admin = connect_admin(&admin_url()).await;
-    // Roles are global to the cluster and tests run in parallel (also in other test
-    // processes): one at a time sets this one up, under a lock in the shared database.
-    sqlx::query("select pg_advisory_lock(7262001)")
-        .execute(&mut admin)
-        .await
-        .expect("advisory lock");
-    sqlx::raw_sql(
-        "DO $$ DECLARE r record; BEGIN
-            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'rls_app') THEN
-                CREATE ROLE rls_app LOGIN NOINHERIT PASSWORD 'rls_app';
-            END IF;
-            -- The session roles the migration created (todos has no anonymous policy).
-            FOR r IN SELECT rolname FROM pg_roles WHERE rolname IN ('authenticated', 'anonymous') LOOP
-                EXECUTE format('GRANT %I TO rls_app', r.rolname);
-            END LOOP;
-        END $$",
-    )
-    .execute(&mut admin)
-    .await
-    .expect("creating the login role rls_app");
-    sqlx::query("select pg_advisory_unlock(7262001)")
-        .execute(&mut admin)
-        .await
-        .expect("advisory unlock");
-    let _ = admin.close().await;
-    let options: sqlx::postgres::PgConnectOptions = db.url.parse().expect("test database URL");
-    PgPoolOptions::new()
-        .max_connections(max_connections)
-        .connect_with(options.username("rls_app").password("rls_app"))
-        .await
-        .unwrap_or_else(|e| panic!("could not connect as rls_app: {e}"))
-}
-
-/// Fails, saying how to install it, when the cluster cannot create `extension`: tests that
-/// need an extension never skip.
-pub async fn require_extension(db: &TestDb, extension: &str, install: &str) {
-    let available: bool =
-        sqlx::query_scalar("select exists (select from pg_available_extensions where name = $1)")
-            .bind(extension)
-            .fetch_one(&db.pool)
-            .await
-            .expect("pg_available_extensions");
-    assert!(
-        available,
-        "this test needs the PostgreSQL extension {extension}, which the server does not have: {install}"
-    );
 }
