@@ -120,6 +120,7 @@ fn table(i: usize, changed: bool) -> TableDef {
         disable_rls: false,
         existing: false,
         renamed_from: None,
+        allowed_lints: B(&[]),
     }
 }
 

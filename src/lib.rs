@@ -49,6 +49,14 @@ pub mod migrations {
     pub use rls_core::sql::{migration, render_change};
 }
 
+/// `gen-migrations lint` as a library: [`lint::model`] judges a schema without a database,
+/// [`lint::live`] a database's catalogs and login role; both return a [`lint::Report`].
+pub mod lint {
+    #[cfg(feature = "runtime-tokio")]
+    pub use rls_core::lint::live;
+    pub use rls_core::lint::{Finding, Level, Lint, Report, facts, model, run};
+}
+
 /// Verification of Clerk session tokens (RS256, JWKS): see [`clerk::Verifier`].
 #[cfg(feature = "clerk")]
 pub use rls_core::clerk;
@@ -105,6 +113,7 @@ pub mod __private {
         disable_rls: false,
         existing: false,
         renamed_from: None,
+        allowed_lints: B(&[]),
     };
 
     /// Identity columns are generated from a sequence: integers only.

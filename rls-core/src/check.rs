@@ -452,6 +452,7 @@ mod tests {
             disable_rls: false,
             existing: false,
             renamed_from: None,
+            allowed_lints: B(&[]),
         }
     }
 

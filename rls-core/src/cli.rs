@@ -18,17 +18,24 @@ Commands:
              since the last snapshot (DIR/snapshots/); nothing when nothing changed
   check      exit 1 and print the SQL when the schema differs from the last snapshot
   verify     compare a live database with the schema, table by table (needs --database-url)
+  lint       find policies that are slow or open: from the model, or with --database-url
+             from the database's catalogs (every table and function, and the login role);
+             exit 1 on an error-level finding
 
 Options:
   --stdout               print the SQL instead of writing files
   --format sql|json      with --stdout and check: print the SQL (default), or the plan as
-                         JSON (each change with its phase, destructive mark, notes and SQL)
+                         JSON (each change with its phase, destructive mark, notes and SQL);
+                         with lint: the findings as JSON instead of text
   --dir DIR              migrations folder (default: the crate's migrations/)
   --name NAME            description part of the file name (default: init, then change)
   --auth neon|postgres   provider of auth.user_id() for the first migration
   --allow-destructive    allow dropping tables and columns, narrowing types, dropping enum
                          values; the statements are marked in the SQL
-  --database-url URL     the database `verify` inspects (default: $DATABASE_URL)
+  --database-url URL     the database `verify` inspects (default: $DATABASE_URL); `lint`
+                         lints a database only when given it here, connecting as the
+                         application does (its login role is checked too)
+  --deny warnings        with lint: exit 1 on warnings too (for CI)
 
 Files are sqlx's layout, DIR/<version>_<name>.sql, runnable by sqlx::migrate!() and
 `sqlx migrate run`; a migration already written is never rewritten.
@@ -81,6 +88,7 @@ pub fn run(
         Command::Generate => generate(&ctx, out),
         Command::Check => check(&ctx, out),
         Command::Verify => verify(&ctx, out),
+        Command::Lint => lint(&ctx, out),
     };
     match result {
         Ok(code) => code,
@@ -96,6 +104,7 @@ enum Command {
     Generate,
     Check,
     Verify,
+    Lint,
 }
 
 #[derive(PartialEq)]
@@ -113,6 +122,9 @@ struct Opts {
     auth: Auth,
     allow_destructive: bool,
     database_url: Option<String>,
+    /// `--database-url` was given (not only $DATABASE_URL): `lint` goes live.
+    database_url_given: bool,
+    deny_warnings: bool,
 }
 
 fn parse(schema: &Schema, crate_dir: &Path, args: &[String]) -> Result<Option<Opts>, String> {
@@ -125,11 +137,14 @@ fn parse(schema: &Schema, crate_dir: &Path, args: &[String]) -> Result<Option<Op
         auth: schema.auth,
         allow_destructive: false,
         database_url: std::env::var("DATABASE_URL").ok(),
+        database_url_given: false,
+        deny_warnings: false,
     };
     let mut args = args.iter().peekable();
     let command = match args.peek().map(|a| a.as_str()) {
         Some("check") => Some(Command::Check),
         Some("verify") => Some(Command::Verify),
+        Some("lint") => Some(Command::Lint),
         Some("generate") => Some(Command::Generate),
         _ => None,
     };
@@ -142,7 +157,11 @@ fn parse(schema: &Schema, crate_dir: &Path, args: &[String]) -> Result<Option<Op
         Err(e) if e == "help" => return Ok(None),
         Err(e) => return Err(e),
     }
-    if opts.format == Format::Json && opts.command != Command::Check && !opts.stdout {
+    if opts.deny_warnings && opts.command != Command::Lint {
+        return Err("--deny warnings is for lint".into());
+    }
+    let lint = opts.command == Command::Lint;
+    if opts.format == Format::Json && opts.command != Command::Check && !opts.stdout && !lint {
         return Err("--format json prints the plan: use it with --stdout or with check".into());
     }
     Ok(Some(opts))
@@ -174,7 +193,14 @@ fn parse_flags<'a>(
                     }
                 }
             }
-            "--database-url" => opts.database_url = Some(value("--database-url")?),
+            "--database-url" => {
+                opts.database_url = Some(value("--database-url")?);
+                opts.database_url_given = true;
+            }
+            "--deny" => match value("--deny")?.as_str() {
+                "warnings" => opts.deny_warnings = true,
+                v => return Err(format!("--deny {v:?}: write --deny warnings")),
+            },
             "--name" => {
                 let name = value("--name")?;
                 if name.is_empty()
@@ -517,6 +543,48 @@ fn verify(ctx: &Ctx, out: &mut dyn Write) -> Result<u8, String> {
         expected.auth = ctx.schema.auth;
     }
     verify_database(&url, &expected, out)
+}
+
+fn lint(ctx: &Ctx, out: &mut dyn Write) -> Result<u8, String> {
+    let opts = &ctx.opts;
+    let tables = ctx.schema.table_refs();
+    crate::check::check_tables(&tables).map_err(schema_errors)?;
+    let report = match (&opts.database_url, opts.database_url_given) {
+        (Some(url), true) => lint_database(url, &ctx.schema)?,
+        _ => crate::lint::model(&ctx.schema),
+    };
+    let text = match opts.format {
+        Format::Json => report.json(),
+        Format::Sql => report.human(),
+    };
+    let _ = write!(out, "{text}");
+    Ok(report.exit_code(opts.deny_warnings))
+}
+
+#[cfg(feature = "runtime-tokio")]
+fn lint_database(url: &str, schema: &SchemaDef) -> Result<crate::lint::Report, String> {
+    use sqlx::Connection;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start a runtime: {e}"))?;
+    runtime.block_on(async {
+        let options: sqlx::postgres::PgConnectOptions =
+            url.parse().map_err(|e| format!("--database-url: {e}"))?;
+        let mut conn = sqlx::PgConnection::connect_with(&options)
+            .await
+            .map_err(|e| format!("cannot connect to the database: {e}"))?;
+        let report = crate::lint::live(&mut conn, schema)
+            .await
+            .map_err(|e| format!("cannot read the catalogs: {e}"));
+        let _ = conn.close().await;
+        report
+    })
+}
+
+#[cfg(not(feature = "runtime-tokio"))]
+fn lint_database(_: &str, _: &SchemaDef) -> Result<crate::lint::Report, String> {
+    Err("lint --database-url connects to the database: enable rls's `runtime-tokio` feature (on by default)".into())
 }
 
 #[cfg(feature = "runtime-tokio")]

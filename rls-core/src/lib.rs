@@ -15,6 +15,7 @@ pub mod diff;
 #[cfg(feature = "runtime-tokio")]
 mod drift;
 pub mod introspect;
+pub mod lint;
 pub mod model;
 pub mod query;
 pub mod session;

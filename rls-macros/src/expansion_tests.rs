@@ -17,6 +17,7 @@ fn table(input: TokenStream) -> String {
 fn table_attribute() {
     insta::assert_snapshot!(table(quote! {
         #[table(name = "todos", schema = "app", force_rls, policy_indexes = false, renamed_from = "todo")]
+        #[allow_lint(rls_enabled_no_policy, unused_grant, reason = "private")]
         pub struct Todo {
             #[column(primary_key)]
             pub id: i64,

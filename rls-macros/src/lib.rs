@@ -25,7 +25,8 @@ use proc_macro::TokenStream;
         index,
         unique,
         check,
-        primary_key
+        primary_key,
+        allow_lint
     )
 )]
 pub fn derive_table(input: TokenStream) -> TokenStream {

@@ -3,6 +3,8 @@
 //! Written once here so that the two cannot drift apart. No dependencies: the derive compiles
 //! it on every build.
 
+pub mod lint;
+
 /// Defines one of the model's small enums together with its words: the word users write in
 /// an attribute (`for = select`), the SQL keyword the renderer writes, and the variant's name
 /// (the derive emits `Command::Select`).

@@ -69,6 +69,7 @@ fn table(name: &str, columns: Vec<ColumnDef>, primary_key: &[&str]) -> TableDef 
         disable_rls: false,
         existing: false,
         renamed_from: None,
+        allowed_lints: Cow::Owned(Vec::new()),
     }
 }
 

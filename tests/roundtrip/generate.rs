@@ -736,6 +736,7 @@ impl Gen {
             disable_rls: false,
             existing: false,
             renamed_from: None,
+            allowed_lints: Cow::Owned(Vec::new()),
         };
         if !existing.is_empty() && self.rng.percent(45) {
             let target = self.rng.pick(existing).clone();

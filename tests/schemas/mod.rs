@@ -2,5 +2,6 @@
 #![allow(dead_code)]
 
 pub mod changes;
+pub mod lint_fixture;
 pub mod parity;
 pub mod projects;

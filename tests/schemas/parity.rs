@@ -57,7 +57,7 @@ pub struct Attachment {
     pub id: i64,
     #[column(default = auth_user_id())]
     pub owner: String,
-    #[column(references = StorageObject::id, on_delete = cascade)]
+    #[column(references = StorageObject::id, on_delete = cascade, index)]
     pub object_id: uuid::Uuid,
 }
 

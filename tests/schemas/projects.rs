@@ -49,6 +49,10 @@ pub struct Project {
     with_check = sql("exists (select 1 from projects p where p.id = project_id and p.owner_id = (select auth.user_id()))")
 )]
 // Memberships are added and removed, never edited: no UPDATE, whatever the policies allow.
+#[allow_lint(
+    multiple_permissive_policies,
+    reason = "a member reads their membership, an owner manages all of the project's: two rules, kept apart"
+)]
 #[grant(to = authenticated, privileges = [select, insert, delete])]
 pub struct Member {
     #[column(references = Project::id, on_delete = cascade)]
@@ -108,10 +112,14 @@ pub struct UserProfile {
 /// Deny all: row-level security on, no policy, so only the owner sees rows.
 #[derive(Table)]
 #[table(name = "events", schema = "audit", enable_rls)]
+#[allow_lint(
+    rls_enabled_no_policy,
+    reason = "deny all on purpose: only the owner writes and reads the audit trail"
+)]
 pub struct AuditEvent {
     #[column(primary_key, identity)]
     pub id: i64,
-    #[column(references = Project::id, on_delete = set_null)]
+    #[column(references = Project::id, on_delete = set_null, index)]
     pub project_id: Option<i64>,
     pub payload: serde_json::Value,
     #[column(default = now())]

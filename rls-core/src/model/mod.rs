@@ -16,9 +16,10 @@ pub use expr::{CmpOp, Expr, ExprOp, Literal};
 pub use inventory::{distinct, enums, policy_roles, roles, schemas};
 pub use policy::{Grant, Policy, PolicyName, Role, RoleKind, RoleOptions};
 // The small enums live in rls-rules, with the words the derive reads and the SQL keywords.
+pub use rls_rules::lint::Lint;
 pub use rls_rules::{Command, FkAction, Identity, PolicyKind, Privilege};
 pub use schema::{Auth, Schema, SchemaDef};
-pub use table::{Check, ColumnDef, DefaultExpr, ForeignKey, Index, TableDef, Unique};
+pub use table::{AllowedLint, Check, ColumnDef, DefaultExpr, ForeignKey, Index, TableDef, Unique};
 pub use types::{ArrayElement, ColumnType, EnumType, SqlType, TypeName};
 
 use std::borrow::Cow;

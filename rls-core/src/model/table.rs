@@ -37,6 +37,17 @@ pub struct TableDef {
     /// snapshots leave it out.
     #[serde(skip)]
     pub renamed_from: Option<Str>,
+    /// `#[allow_lint(name, reason = "...")]`: lints `gen-migrations lint` does not report on
+    /// this table. About the source, not the database: snapshots leave it out.
+    #[serde(skip)]
+    pub allowed_lints: List<AllowedLint>,
+}
+
+/// One lint silenced on one table, with the reason the developer gave.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AllowedLint {
+    pub lint: rls_rules::lint::Lint,
+    pub reason: Str,
 }
 
 impl TableDef {
@@ -47,6 +58,11 @@ impl TableDef {
     /// Row-level security is on when asked for or when any policy exists.
     pub fn rls_enabled(&self) -> bool {
         !self.disable_rls && (self.enable_rls || self.force_rls || !self.policies.is_empty())
+    }
+
+    /// Whether `#[allow_lint]` silences `lint` on this table.
+    pub fn allows(&self, lint: rls_rules::lint::Lint) -> bool {
+        self.allowed_lints.iter().any(|a| a.lint == lint)
     }
 }
 

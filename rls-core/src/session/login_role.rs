@@ -1,7 +1,6 @@
 //! The login role's hygiene: a role that can bypass the policies makes them decoration.
 
 use crate::query::QueryError;
-use sqlx::PgPool;
 use std::fmt;
 
 /// Something about the login role that defeats row-level security.
@@ -54,9 +53,11 @@ select r.rolname::text, r.rolsuper, r.rolbypassrls,
           and exists (select from aclexplode(c.relacl) a where a.grantee = r.oid)), '{}') as granted
 from pg_roles r where r.rolname = session_user";
 
-pub async fn check(pool: &PgPool) -> Result<Vec<LoginRoleProblem>, QueryError> {
+pub async fn check<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+) -> Result<Vec<LoginRoleProblem>, QueryError> {
     let (role, superuser, bypass, owned, granted): (String, bool, bool, Vec<String>, Vec<String>) =
-        sqlx::query_as(CHECK).fetch_one(pool).await?;
+        sqlx::query_as(CHECK).fetch_one(executor).await?;
     let mut problems = Vec::new();
     if superuser {
         problems.push(LoginRoleProblem::Superuser(role.clone()));

@@ -6,7 +6,7 @@
 mod claims;
 #[cfg(feature = "pg-session-jwt")]
 mod jwt;
-mod login_role;
+pub(crate) mod login_role;
 mod opening;
 
 pub use claims::SessionClaims;

@@ -34,6 +34,13 @@ pub struct Table {
     pub indexes: Vec<Index>,
     pub policies: Vec<Policy>,
     pub grants: Vec<Grant>,
+    /// `#[allow_lint]`s, one per lint named.
+    pub allowed_lints: Vec<AllowedLint>,
+}
+
+pub struct AllowedLint {
+    pub lint: rls_rules::lint::Lint,
+    pub reason: String,
 }
 
 pub struct Field {

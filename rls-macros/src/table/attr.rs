@@ -3,7 +3,7 @@
 //! and the rest of the struct is still read, so that one build shows them all.
 
 use super::ast::{Check, Field, Index, Table};
-use super::{column, policy};
+use super::{allow_lint, column, policy};
 use crate::args::{self, Arg, Attr};
 use crate::errors::Errors;
 use crate::expr::{self, Columns};
@@ -48,6 +48,7 @@ pub fn parse(input: &DeriveInput, errors: &mut Errors) -> Table {
         indexes: Vec::new(),
         policies: Vec::new(),
         grants: Vec::new(),
+        allowed_lints: Vec::new(),
     };
     if table.generic {
         errors.at(&input.generics, "#[derive(Table)] needs a struct without generic parameters: a table has one fixed set of column types");
@@ -87,6 +88,7 @@ pub fn parse(input: &DeriveInput, errors: &mut Errors) -> Table {
             "crud_policy" => policy::crud_policy(&mut table, attr, index, &columns, errors),
             "policy" => policy::policy(&mut table, attr, index, &columns, errors),
             "grant" => policy::grant(&mut table, attr, errors),
+            "allow_lint" => allow_lint::parse(&mut table, attr, errors),
             "index" => index_attr(&mut table, attr, &columns, errors),
             "unique" => {
                 if let Some(cols) = column_list(attr, "unique", &columns, errors) {

@@ -54,6 +54,10 @@ pub fn table(t: &Table, errors: Errors) -> TokenStream {
     let disable_rls = t.disable_rls.is_some();
     let existing = t.existing.is_some();
     let renamed_from = option_str(t.renamed_from.as_deref());
+    let allowed_lints = t.allowed_lints.iter().map(|a| {
+        let (lint, reason) = (variant(&format!("{:?}", a.lint)), &a.reason);
+        quote!(AllowedLint { lint: Lint::#lint, reason: B(#reason) })
+    });
     let checks_at_compile_time = compile_time_checks(t);
     let model = model(t);
     quote! {
@@ -78,6 +82,7 @@ pub fn table(t: &Table, errors: Errors) -> TokenStream {
                     disable_rls: #disable_rls,
                     existing: #existing,
                     renamed_from: #renamed_from,
+                    allowed_lints: B(&[#(#allowed_lints),*]),
                 }
             };
         }

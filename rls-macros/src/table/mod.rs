@@ -3,6 +3,7 @@
 //! `ast`, `check` applies the rules, `expand` writes the code.
 //! Every error of the first two steps is collected and reported together.
 
+mod allow_lint;
 mod ast;
 mod attr;
 mod check;

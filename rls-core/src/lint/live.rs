@@ -1,0 +1,41 @@
+//! The live lints: a database's catalogs, every table and function in them (the model's or
+//! not), and the login role the connection is made as.
+
+use super::finding::Finding;
+use super::{Report, catalog, from_model, judge};
+use crate::model::{Lint, SchemaDef};
+use crate::query::QueryError;
+use crate::session::LoginRoleProblem;
+use sqlx::PgConnection;
+
+/// Lints what the database `conn` is connected to holds, with the `#[allow_lint]`s of
+/// `schema`'s tables applied to the tables of the same name, and checks the role `conn` is
+/// logged in as the way [`crate::Database::new`] does: connect as the application does.
+pub async fn live(conn: &mut PgConnection, schema: &SchemaDef) -> Result<Report, QueryError> {
+    let mut facts = catalog::read(conn, from_model::exposed_roles(schema)).await?;
+    for t in &mut facts.tables {
+        if let Some(m) = schema
+            .tables
+            .iter()
+            .find(|m| m.schema == t.schema && m.name == t.name)
+        {
+            t.allowed = m.allowed_lints.to_vec();
+        }
+    }
+    let problems = crate::session::login_role::check(&mut *conn).await?;
+    let login: Vec<Finding> = problems.iter().map(login_role).collect();
+    Ok(judge(&facts, login))
+}
+
+fn login_role(problem: &LoginRoleProblem) -> Finding {
+    let role = match problem {
+        LoginRoleProblem::Superuser(r) | LoginRoleProblem::BypassRls(r) => r,
+        LoginRoleProblem::OwnsTables { role, .. } | LoginRoleProblem::HoldsGrants { role, .. } => {
+            role
+        }
+    };
+    let text = problem.to_string();
+    // The problem's text says what is wrong, then, after the colon, what to do.
+    let (message, fix) = text.split_once(": ").unwrap_or((&text, ""));
+    Finding::new(Lint::LoginRole, format!("role {role}"), message, fix)
+}
