@@ -83,16 +83,19 @@ order by con.conrelid, con.conname::text collate \"C\""
 );
 
 /// `$1`: the exposed roles. `public` is PUBLIC for the `has_*_privilege` functions; a role
-/// that does not exist is skipped (they would raise).
+/// that does not exist is skipped (they would raise), by a CASE since AND may evaluate its
+/// operands in any order.
 const FUNCTIONS: &str = "\
 select n.nspname::text, p.proname::text, pg_catalog.pg_get_function_identity_arguments(p.oid),
     l.lanname::text, p.prosecdef,
     exists (select from unnest(p.proconfig) c where c like 'search_path=%'),
     array(select r from unnest($1::text[]) r
         where p.prorettype not in ('pg_catalog.trigger'::regtype, 'pg_catalog.event_trigger'::regtype)
-            and (r = 'public' or exists (select from pg_catalog.pg_roles x where x.rolname = r))
-            and pg_catalog.has_function_privilege(r, p.oid, 'EXECUTE')
-            and (r = 'public' or pg_catalog.has_schema_privilege(r, n.oid, 'USAGE')))
+            and case when r = 'public' then pg_catalog.has_function_privilege(r, p.oid, 'EXECUTE')
+                when exists (select from pg_catalog.pg_roles x where x.rolname = r)
+                    then pg_catalog.has_function_privilege(r, p.oid, 'EXECUTE')
+                        and pg_catalog.has_schema_privilege(r, n.oid, 'USAGE')
+                else false end)
 from pg_catalog.pg_proc p
 join pg_catalog.pg_namespace n on n.oid = p.pronamespace
 join pg_catalog.pg_language l on l.oid = p.prolang
@@ -105,8 +108,8 @@ const VIEWS: &str = "\
 select n.nspname::text, c.relname::text,
     exists (select from unnest(c.reloptions) o where o ~* '^security_invoker=(true|on|yes|1)$'),
     array(select r from unnest($1::text[]) r
-        where (r = 'public' or exists (select from pg_catalog.pg_roles x where x.rolname = r))
-            and pg_catalog.has_table_privilege(r, c.oid, 'SELECT'))
+        where case when r = 'public' or exists (select from pg_catalog.pg_roles x where x.rolname = r)
+            then pg_catalog.has_table_privilege(r, c.oid, 'SELECT') else false end)
 from pg_catalog.pg_class c
 join pg_catalog.pg_namespace n on n.oid = c.relnamespace
 where c.relkind = 'v' and n.nspname <> 'information_schema' and n.nspname not like 'pg\\_%'
