@@ -1,5 +1,5 @@
 //! What the lints look at, in one neutral form that both the model ([`super::model`]) and the
-//! live catalogs ([`super::catalog`]) produce, so that each lint is written once and the two
+//! live catalogs ([`super::live`]) produce, so that each lint is written once and the two
 //! sources are judged alike. Names are as PostgreSQL stores them (unquoted); policy clauses
 //! are SQL text, as the renderer writes them or as `pg_get_expr` prints them.
 
