@@ -8,11 +8,41 @@ use crate::query::QueryError;
 use crate::session::LoginRoleProblem;
 use sqlx::PgConnection;
 
+/// Schemas a platform (Supabase) creates and manages, as splinter leaves them out: nothing
+/// in them is the user's to fix, unless the model names the table (`#[table(existing)]` on
+/// `storage.objects`).
+const PLATFORM_SCHEMAS: &[&str] = &[
+    "auth",
+    "cron",
+    "extensions",
+    "graphql",
+    "graphql_public",
+    "net",
+    "pgbouncer",
+    "pgsodium",
+    "pgsodium_masks",
+    "realtime",
+    "storage",
+    "supabase_functions",
+    "supabase_migrations",
+    "vault",
+];
+
 /// Lints what the database `conn` is connected to holds, with the `#[allow_lint]`s of
 /// `schema`'s tables applied to the tables of the same name, and checks the role `conn` is
 /// logged in as the way [`crate::Database::new`] does: connect as the application does.
 pub async fn live(conn: &mut PgConnection, schema: &SchemaDef) -> Result<Report, QueryError> {
     let mut facts = catalog::read(conn, from_model::exposed_roles(schema)).await?;
+    let in_model = |s: &str, n: &str| schema.tables.iter().any(|m| m.schema == s && m.name == n);
+    facts
+        .tables
+        .retain(|t| !PLATFORM_SCHEMAS.contains(&t.schema.as_str()) || in_model(&t.schema, &t.name));
+    facts
+        .functions
+        .retain(|f| !PLATFORM_SCHEMAS.contains(&f.schema.as_str()));
+    facts
+        .views
+        .retain(|v| !PLATFORM_SCHEMAS.contains(&v.schema.as_str()));
     for t in &mut facts.tables {
         if let Some(m) = schema
             .tables
