@@ -31,6 +31,8 @@ pub struct Database {
     authenticated: RoleLiteral,
     anonymous: RoleLiteral,
     mode: Mode,
+    /// False behind a transaction pooler: see [`Database::behind_transaction_pooler`].
+    named_statements: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -64,7 +66,21 @@ impl Database {
             authenticated: RoleLiteral::new("authenticated").expect("a valid role name"),
             anonymous: RoleLiteral::new("anonymous").expect("a valid role name"),
             mode: Mode::Claims,
+            named_statements: true,
         }
+    }
+
+    /// For a pool that connects through a transaction pooler (PgBouncer with
+    /// `pool_mode = transaction`, Neon's `-pooler` endpoints): the pooler gives each
+    /// transaction whichever server connection is free, so the named statements sqlx
+    /// prepares once per client connection and caches would be missing, or already taken by
+    /// another client (`prepared statement "sqlx_s_1" already exists`), on the next one.
+    /// Statements inside sessions then run unnamed, prepared again each time, on the server
+    /// connection that holds the session's transaction. Claims mode only: key mode's JWK is a
+    /// start-up parameter, which PgBouncer does not pass on (see the README).
+    pub fn behind_transaction_pooler(mut self) -> Database {
+        self.named_statements = false;
+        self
     }
 
     /// pg_session_jwt key mode: connects a pool whose connections start with
@@ -82,7 +98,7 @@ impl Database {
         // One connection first, so that a missing extension or privilege is reported as
         // itself rather than as a pool timeout.
         let mut probe = sqlx::PgConnection::connect_with(&options).await?;
-        sqlx::query("select auth.init()")
+        sqlx::raw_sql("select auth.init()")
             .execute(&mut probe)
             .await
             .map_err(|e| match QueryError::from(e) {
@@ -98,7 +114,7 @@ impl Database {
         let pool = pool
             .after_connect(|conn, _| {
                 Box::pin(async move {
-                    sqlx::query("select auth.init()").execute(conn).await?;
+                    sqlx::raw_sql("select auth.init()").execute(conn).await?;
                     Ok(())
                 })
             })
@@ -185,6 +201,7 @@ impl Database {
                 .map_err(|e| self.authenticated.explain(e))?,
             user_id: Some(claims.sub().to_owned()),
             read_only,
+            named_statements: self.named_statements,
         })
     }
 
@@ -203,17 +220,34 @@ impl Database {
                 .map_err(|e| self.anonymous.explain(e))?,
             user_id: None,
             read_only,
+            named_statements: self.named_statements,
         })
     }
 }
 
 /// `Pool::begin_with` in two steps, so that key mode can sign its token once the connection
 /// is taken: sqlx's own `Pool::begin_with` is this call after `acquire`.
+///
+/// The opening runs to completion on a task of its own, even when the caller stops waiting
+/// (a request timed out, a client went away): sqlx's `begin`, dropped once its message is
+/// sent, queues no ROLLBACK (it counts a transaction only once it has seen BEGIN's answer),
+/// so the connection would go back to the pool inside the transaction the message opened,
+/// the claims and the role set, for whoever takes it next, `db.pool()` included. Finished,
+/// the session is dropped by the task if nobody waits for it, which queues its ROLLBACK.
 async fn begin_with(
     conn: PoolConnection<Postgres>,
     sql: String,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    Transaction::begin(conn, Some(AssertSqlSafe(sql).into_sql_str())).await
+    let begin = Transaction::begin(conn, Some(AssertSqlSafe(sql).into_sql_str()));
+    #[cfg(feature = "runtime-tokio")]
+    match tokio::spawn(begin).await {
+        Ok(opened) => opened,
+        Err(failed) if failed.is_panic() => std::panic::resume_unwind(failed.into_panic()),
+        // The runtime is shutting down.
+        Err(_) => Err(sqlx::Error::PoolClosed),
+    }
+    #[cfg(not(feature = "runtime-tokio"))]
+    begin.await
 }
 
 /// One unit of work as one identity, in one transaction. Queries take `&mut Session`.
@@ -225,6 +259,7 @@ pub struct Session {
     tx: Transaction<'static, Postgres>,
     user_id: Option<String>,
     read_only: bool,
+    named_statements: bool,
 }
 
 impl Session {
@@ -257,5 +292,9 @@ impl Session {
 impl Conn for Session {
     fn connection(&mut self) -> &mut PgConnection {
         &mut self.tx
+    }
+
+    fn named_statements(&self) -> bool {
+        self.named_statements
     }
 }

@@ -25,10 +25,14 @@ mod cluster;
 mod database;
 mod expect;
 mod matrix;
+#[doc(hidden)]
+pub mod pgbouncer;
 mod probe;
 mod who;
 
 pub use cluster::admin_url;
+#[doc(hidden)]
+pub use database::LOGIN_PASSWORD;
 pub use database::{LOGIN_ROLE, TestDatabase};
 pub use expect::{Actor, Expect};
 pub use matrix::AccessMatrix;
