@@ -2,5 +2,6 @@
 //! PostgreSQL harness itself is `rls::testing`.
 #![allow(dead_code)]
 
+pub mod pgbouncer;
 pub mod service;
 pub mod tokens;

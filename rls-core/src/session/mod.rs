@@ -46,6 +46,13 @@ enum Mode {
     SessionKey(Arc<SessionKey>),
 }
 
+/// Why key mode fails through a transaction pooler, and what to use instead.
+#[cfg(feature = "pg-session-jwt")]
+const THROUGH_A_POOLER: &str = "key mode hands the server its JWK as a start-up parameter \
+     (options=-c pg_session_jwt.jwk=...), which a transaction pooler such as PgBouncer refuses \
+     or drops; connect key mode directly (or through a session-mode pooler), or use claims \
+     mode through the pooler: Database::new(pool).await?.behind_transaction_pooler()";
+
 impl Database {
     /// Wraps a pool whose connections log in as the application's login role, after
     /// checking that this role cannot bypass the policies (it must not be a superuser, have
@@ -97,7 +104,14 @@ impl Database {
         let options = options.options([("pg_session_jwt.jwk", key.public_jwk())]);
         // One connection first, so that a missing extension or privilege is reported as
         // itself rather than as a pool timeout.
-        let mut probe = sqlx::PgConnection::connect_with(&options).await?;
+        let mut probe = sqlx::PgConnection::connect_with(&options)
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(db) if db.message().contains("startup parameter") => {
+                    QueryError::Setup(format!("{e}: {THROUGH_A_POOLER}"))
+                }
+                _ => QueryError::from(e),
+            })?;
         sqlx::raw_sql("select auth.init()")
             .execute(&mut probe)
             .await
@@ -105,6 +119,12 @@ impl Database {
                 QueryError::PermissionDenied(e) => QueryError::Setup(format!(
                     "the login role cannot call auth.init(): GRANT USAGE ON SCHEMA auth TO it ({e})"
                 )),
+                QueryError::Database(e) if e.to_string().contains("pg_session_jwt.jwk") => {
+                    QueryError::Setup(format!(
+                        "the server did not receive the JWK sent at connection start ({e}): \
+                         {THROUGH_A_POOLER}"
+                    ))
+                }
                 QueryError::Database(e) => QueryError::Setup(format!(
                     "auth.init() failed; is pg_session_jwt installed (CREATE EXTENSION pg_session_jwt)? ({e})"
                 )),

@@ -15,15 +15,16 @@ use super::cluster::{Guardian, find_program, free_port, path_str, server_address
 const NO_PGBOUNCER: &str = "this test needs pgbouncer (on PATH or in /usr/sbin); on \
      Debian/Ubuntu: apt-get install pgbouncer";
 
-/// Starts pgbouncer with `$1/pgbouncer.ini`, then waits for stdin to close and stops it
-/// (SIGINT: it closes its connections at once) and removes the directory.
+/// Starts pgbouncer with `$1/pgbouncer.ini`, then waits for stdin to close, stops it and
+/// removes the directory. SIGTERM is pgbouncer 1.18's immediate shutdown; SIGINT would wait
+/// for every client's transaction to end, and a test may leave one open.
 const SCRIPT: &str = r#"
 trap '' HUP INT
 dir=$1 pgbouncer=$2
 "$pgbouncer" "$dir/pgbouncer.ini" >>"$dir/pgbouncer.log" 2>&1 </dev/null &
 pid=$!
 while read -r _; do :; done
-kill -INT "$pid" 2>/dev/null
+kill -TERM "$pid" 2>/dev/null
 wait "$pid"
 rm -rf "$dir"
 "#;
@@ -41,10 +42,27 @@ impl PgBouncer {
     /// these `(user, password)` pairs (the passwords are what it logs in to the server with).
     /// Panics, saying why, when pgbouncer is missing or does not start.
     pub fn start(server_connections: u32, users: &[(&str, &str)]) -> PgBouncer {
-        PgBouncer::try_start(server_connections, users).unwrap_or_else(|e| panic!("{e}"))
+        PgBouncer::start_ignoring(server_connections, users, &[])
     }
 
-    fn try_start(server_connections: u32, users: &[(&str, &str)]) -> Result<PgBouncer, String> {
+    /// [`PgBouncer::start`], also accepting (and dropping) these start-up parameters, beyond
+    /// `extra_float_digits`.
+    pub fn start_ignoring(
+        server_connections: u32,
+        users: &[(&str, &str)],
+        ignored: &[&str],
+    ) -> PgBouncer {
+        let mut ignored_parameters = vec!["extra_float_digits"];
+        ignored_parameters.extend(ignored);
+        let ignored = ignored_parameters.join(",");
+        PgBouncer::try_start(server_connections, users, &ignored).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn try_start(
+        server_connections: u32,
+        users: &[(&str, &str)],
+        ignored: &str,
+    ) -> Result<PgBouncer, String> {
         let program = find_program("pgbouncer").ok_or(NO_PGBOUNCER)?;
         let (host, server_port) = server_address();
         let mut last_error = String::new();
@@ -60,7 +78,15 @@ impl PgBouncer {
                     fs::write(dir.join("userlist.txt"), userlist(users))?;
                     fs::write(
                         dir.join("pgbouncer.ini"),
-                        config(&host, server_port, port, server_connections, &path_str(dir)),
+                        Config {
+                            host: &host,
+                            server_port,
+                            port,
+                            server_connections,
+                            ignored,
+                            dir: &path_str(dir),
+                        }
+                        .ini(),
                     )
                 },
             )?;
@@ -100,11 +126,29 @@ impl Drop for PgBouncer {
     }
 }
 
-fn config(host: &str, server_port: u16, port: u16, server_connections: u32, dir: &str) -> String {
-    let mut ini = String::new();
-    let _ = write!(
-        ini,
-        "[databases]\n\
+struct Config<'a> {
+    host: &'a str,
+    server_port: u16,
+    port: u16,
+    server_connections: u32,
+    ignored: &'a str,
+    dir: &'a str,
+}
+
+impl Config<'_> {
+    fn ini(&self) -> String {
+        let Config {
+            host,
+            server_port,
+            port,
+            server_connections,
+            ignored,
+            dir,
+        } = self;
+        let mut ini = String::new();
+        let _ = write!(
+            ini,
+            "[databases]\n\
          * = host={host} port={server_port}\n\
          \n\
          [pgbouncer]\n\
@@ -118,13 +162,14 @@ fn config(host: &str, server_port: u16, port: u16, server_connections: u32, dir:
          min_pool_size = 0\n\
          reserve_pool_size = 0\n\
          max_client_conn = 1000\n\
-         ; sqlx sends it at start-up; pgbouncer refuses unknown start-up parameters.\n\
-         ignore_startup_parameters = extra_float_digits\n\
+         ; sqlx sends extra_float_digits; pgbouncer refuses unknown start-up parameters.\n\
+         ignore_startup_parameters = {ignored}\n\
          pidfile = {dir}/pgbouncer.pid\n\
          log_connections = 0\n\
          log_disconnections = 0\n"
-    );
-    ini
+        );
+        ini
+    }
 }
 
 /// `"user" "password"` lines: with `auth_type = trust` pgbouncer checks no password, but it
