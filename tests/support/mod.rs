@@ -3,5 +3,6 @@
 #![allow(dead_code)]
 
 pub mod pgbouncer;
+pub mod replica;
 pub mod service;
 pub mod tokens;

@@ -8,18 +8,23 @@ mod claims;
 mod jwt;
 mod login_role;
 mod opening;
+mod replica;
 
 pub use claims::SessionClaims;
 #[cfg(feature = "pg-session-jwt")]
 pub use jwt::{SessionKey, next_jti};
 pub use login_role::LoginRoleProblem;
+pub use replica::Lsn;
 
 use crate::query::{Conn, QueryError};
 use opening::{Identity, RoleLiteral, opening};
+use replica::Replica;
+use sqlx::Row;
 use sqlx::pool::PoolConnection;
 use sqlx::{AssertSqlSafe, PgConnection, PgPool, Postgres, SqlSafeStr, Transaction};
 #[cfg(feature = "pg-session-jwt")]
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The application's pool, wrapped so that its work runs inside a [`Session`]: the pool itself
 /// is not a [`Conn`], so a builder given the pool does not compile. (A connection taken out of
@@ -33,6 +38,8 @@ pub struct Database {
     mode: Mode,
     /// False behind a transaction pooler: see [`Database::behind_transaction_pooler`].
     named_statements: bool,
+    /// Where read-only sessions go, if anywhere but the primary.
+    replica: Option<Replica>,
 }
 
 #[derive(Clone, Debug)]
@@ -59,6 +66,17 @@ impl Database {
     /// BYPASSRLS, own tables that have row-level security without FORCE, or hold grants of
     /// its own on them). Fails with [`QueryError::LoginRole`] listing every problem found.
     pub async fn new(pool: PgPool) -> Result<Database, QueryError> {
+        // A simple query, like the check (see there).
+        let standby = sqlx::raw_sql("select pg_is_in_recovery()::text")
+            .fetch_one(&pool)
+            .await?;
+        if standby.try_get::<String, _>(0)? == "true" {
+            return Err(QueryError::Setup(
+                "the pool given to Database::new is a standby (pg_is_in_recovery()): give it \
+                 the primary's pool, and the standby's to Database::with_replica"
+                    .into(),
+            ));
+        }
         let problems = login_role::check(&pool).await?;
         if !problems.is_empty() {
             return Err(QueryError::LoginRole(problems));
@@ -74,7 +92,43 @@ impl Database {
             anonymous: RoleLiteral::new("anonymous").expect("a valid role name"),
             mode: Mode::Claims,
             named_statements: true,
+            replica: None,
         }
+    }
+
+    /// Read-only sessions ([`Database::as_user_read_only`], [`Database::anonymous_read_only`])
+    /// go to this pool, a streaming replica of the primary, after the login-role check runs
+    /// on it too; every other session goes to the primary. A replica replays the primary's
+    /// commits with some lag: `*_read_only_after(.., lsn)` wait for a given commit. When the
+    /// replica cannot be reached within the replica wait ([`Database::with_replica_wait`]),
+    /// read-only sessions go to the primary and the replica is left alone for 5 seconds.
+    /// Claims mode only: key mode's connections are opened with a key, which the replica's
+    /// pool was not (refused with [`QueryError::Setup`]).
+    pub async fn with_replica(mut self, replica: PgPool) -> Result<Database, QueryError> {
+        if !matches!(self.mode, Mode::Claims) {
+            return Err(QueryError::Setup(
+                "a replica in pg_session_jwt key mode is not supported: the replica's \
+                 connections would need the session key at start-up; use claims mode with a \
+                 replica, or key mode on the primary only"
+                    .into(),
+            ));
+        }
+        let problems = login_role::check(&replica).await?;
+        if !problems.is_empty() {
+            return Err(QueryError::LoginRole(problems));
+        }
+        self.replica = Some(Replica::new(replica));
+        Ok(self)
+    }
+
+    /// How long a read-only session waits for the replica (default 1 second): for a
+    /// connection, and for the replay of the commit `*_read_only_after` name. After that it
+    /// runs on the primary.
+    pub fn with_replica_wait(mut self, wait: Duration) -> Database {
+        if let Some(replica) = &mut self.replica {
+            replica.wait = wait;
+        }
+        self
     }
 
     /// For a pool that connects through a transaction pooler (PgBouncer with
@@ -163,26 +217,47 @@ impl Database {
     }
 
     /// A unit of work as the user whose verified claims these are. Keep its changes with
-    /// [`Session::commit`].
+    /// [`Session::commit`]. Always on the primary.
     pub async fn as_user(&self, claims: &SessionClaims) -> Result<Session, QueryError> {
-        self.user_session(claims, false).await
+        let conn = self.pool.acquire().await?;
+        self.open(conn, Some(claims), false, false).await
     }
 
     /// A unit of work that only reads, as the user whose verified claims these are: the
     /// transaction is `READ ONLY` (a write fails with [`QueryError::ReadOnly`]), and
-    /// [`Session::finish`] ends it without waiting for the server.
+    /// [`Session::finish`] ends it without waiting for the server. On the replica when there
+    /// is one ([`Database::with_replica`]), which may not have replayed the latest commits
+    /// yet: see [`Database::as_user_read_only_after`].
     pub async fn as_user_read_only(&self, claims: &SessionClaims) -> Result<Session, QueryError> {
-        self.user_session(claims, true).await
+        self.read_only(Some(claims), None).await
     }
 
-    /// A unit of work as an anonymous visitor: no claims, the anonymous role.
+    /// [`Database::as_user_read_only`] that sees every commit up to `lsn` (from
+    /// [`Session::commit_lsn`]): on the replica once it has replayed `lsn`, on the primary
+    /// when that takes longer than the replica wait ([`Database::with_replica_wait`]).
+    pub async fn as_user_read_only_after(
+        &self,
+        claims: &SessionClaims,
+        lsn: Lsn,
+    ) -> Result<Session, QueryError> {
+        self.read_only(Some(claims), Some(lsn)).await
+    }
+
+    /// A unit of work as an anonymous visitor: no claims, the anonymous role. On the primary.
     pub async fn anonymous(&self) -> Result<Session, QueryError> {
-        self.anonymous_session(false).await
+        let conn = self.pool.acquire().await?;
+        self.open(conn, None, false, false).await
     }
 
     /// [`Database::anonymous`] for work that only reads (see [`Database::as_user_read_only`]).
     pub async fn anonymous_read_only(&self) -> Result<Session, QueryError> {
-        self.anonymous_session(true).await
+        self.read_only(None, None).await
+    }
+
+    /// [`Database::anonymous_read_only`] that sees every commit up to `lsn` (see
+    /// [`Database::as_user_read_only_after`]).
+    pub async fn anonymous_read_only_after(&self, lsn: Lsn) -> Result<Session, QueryError> {
+        self.read_only(None, Some(lsn)).await
     }
 
     /// The public JWK the connections were opened with, in pg_session_jwt key mode.
@@ -194,53 +269,69 @@ impl Database {
         }
     }
 
-    async fn user_session(
+    /// A read-only session on the replica when there is one, it is not being skipped after a
+    /// failure, and it has replayed `after`; otherwise on the primary.
+    async fn read_only(
         &self,
-        claims: &SessionClaims,
-        read_only: bool,
+        claims: Option<&SessionClaims>,
+        after: Option<Lsn>,
     ) -> Result<Session, QueryError> {
+        if let Some(replica) = self.replica.as_ref().filter(|r| r.available()) {
+            let opened = match replica.connection(after).await {
+                Ok(Some(conn)) => self.open(conn, claims, true, true).await.map(Some),
+                Ok(None) => Ok(None),
+                Err(e) => Err(e),
+            };
+            match opened {
+                Ok(Some(session)) => return Ok(session),
+                // Not caught up in time.
+                Ok(None) => {}
+                Err(e) if replica::unreachable(&e) => replica.skip_for_a_while(),
+                Err(e) => return Err(e),
+            }
+        }
         let conn = self.pool.acquire().await?;
-        let sql = match &self.mode {
-            Mode::Claims => opening(
-                Identity::Claims(&claims.to_json()),
-                &self.authenticated,
-                read_only,
-            )?,
+        self.open(conn, claims, true, false).await
+    }
+
+    /// Opens a session on `conn`: as the user whose claims these are, or anonymous.
+    async fn open(
+        &self,
+        conn: PoolConnection<Postgres>,
+        claims: Option<&SessionClaims>,
+        read_only: bool,
+        on_replica: bool,
+    ) -> Result<Session, QueryError> {
+        let role = if claims.is_some() {
+            &self.authenticated
+        } else {
+            &self.anonymous
+        };
+        let sql = match (&self.mode, claims) {
+            (Mode::Claims, Some(claims)) => {
+                opening(Identity::Claims(&claims.to_json()), role, read_only)?
+            }
+            // Empty claims, or no token: `auth.user_id()` is NULL, whatever an earlier
+            // session's SQL left in the connection's session-level settings.
+            (Mode::Claims, None) => opening(Identity::Claims(""), role, read_only)?,
             // Signed only once the connection is ours: its `jti` is then larger than that of
             // any token this connection has seen, as pg_session_jwt requires.
             #[cfg(feature = "pg-session-jwt")]
-            Mode::SessionKey(key) => opening(
+            (Mode::SessionKey(key), Some(claims)) => opening(
                 Identity::Token(Some(&key.sign(claims.as_map()))),
-                &self.authenticated,
+                role,
                 read_only,
             )?,
-        };
-        Ok(Session {
-            tx: begin_with(conn, sql)
-                .await
-                .map_err(|e| self.authenticated.explain(e))?,
-            user_id: Some(claims.sub().to_owned()),
-            read_only,
-            named_statements: self.named_statements,
-        })
-    }
-
-    async fn anonymous_session(&self, read_only: bool) -> Result<Session, QueryError> {
-        // Empty claims, or no token: `auth.user_id()` is NULL, whatever an earlier session's
-        // SQL left in the connection's session-level settings.
-        let identity = match &self.mode {
-            Mode::Claims => Identity::Claims(""),
             #[cfg(feature = "pg-session-jwt")]
-            Mode::SessionKey(_) => Identity::Token(None),
+            (Mode::SessionKey(_), None) => opening(Identity::Token(None), role, read_only)?,
         };
-        let conn = self.pool.acquire().await?;
         Ok(Session {
-            tx: begin_with(conn, opening(identity, &self.anonymous, read_only)?)
-                .await
-                .map_err(|e| self.anonymous.explain(e))?,
-            user_id: None,
+            tx: begin_with(conn, sql).await.map_err(|e| role.explain(e))?,
+            user_id: claims.map(|c| c.sub().to_owned()),
             read_only,
+            on_replica,
             named_statements: self.named_statements,
+            primary: self.pool.clone(),
         })
     }
 }
@@ -279,7 +370,10 @@ pub struct Session {
     tx: Transaction<'static, Postgres>,
     user_id: Option<String>,
     read_only: bool,
+    on_replica: bool,
     named_statements: bool,
+    /// For [`Session::commit_lsn`].
+    primary: PgPool,
 }
 
 impl Session {
@@ -293,9 +387,23 @@ impl Session {
         self.read_only
     }
 
+    /// Whether the session runs on the replica ([`Database::with_replica`]).
+    pub fn on_replica(&self) -> bool {
+        self.on_replica
+    }
+
     /// Keeps the changes: COMMIT, and waits for it.
     pub async fn commit(self) -> Result<(), QueryError> {
         Ok(self.tx.commit().await?)
+    }
+
+    /// [`Session::commit`], then the primary's WAL position, which is past this commit: a
+    /// read-only session opened with [`Database::as_user_read_only_after`] with it sees the
+    /// changes, on the replica once it has replayed them. One more round trip.
+    pub async fn commit_lsn(self) -> Result<Lsn, QueryError> {
+        let primary = self.primary.clone();
+        self.tx.commit().await?;
+        replica::current_lsn(&primary).await
     }
 
     /// Ends the unit of work without keeping anything, and waits for the ROLLBACK.

@@ -52,6 +52,17 @@ pub(super) fn server_address() -> (String, u16) {
     (options.get_host().to_owned(), options.get_port())
 }
 
+/// The directory of the server binaries on this machine (`initdb`'s, followed through
+/// links, which also holds `pg_basebackup`), or why there are none.
+pub(super) fn server_bindir() -> Result<PathBuf, String> {
+    find_binaries()
+        .and_then(|bins| {
+            let initdb = bins.initdb.canonicalize().unwrap_or(bins.initdb);
+            initdb.parent().map(Path::to_path_buf)
+        })
+        .ok_or_else(|| NO_POSTGRES.to_string())
+}
+
 // ---------------------------------------------------------------------------
 // The shared cluster
 // ---------------------------------------------------------------------------
@@ -203,6 +214,11 @@ impl Guardian {
 
     /// Closes stdin and waits until the script has cleaned up.
     pub(super) fn stop(mut self) {
+        self.close();
+    }
+
+    /// [`Guardian::stop`] for an owner that cannot give the guardian away (in `Drop`).
+    pub(super) fn close(&mut self) {
         drop(self.child.stdin.take());
         let _ = self.child.wait();
     }

@@ -28,6 +28,8 @@ mod matrix;
 #[doc(hidden)]
 pub mod pgbouncer;
 mod probe;
+#[doc(hidden)]
+pub mod replica;
 mod who;
 
 pub use cluster::admin_url;

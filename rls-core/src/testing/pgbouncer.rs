@@ -33,7 +33,7 @@ rm -rf "$dir"
 /// dropped.
 pub struct PgBouncer {
     port: u16,
-    guardian: Option<Guardian>,
+    guardian: Guardian,
 }
 
 impl PgBouncer {
@@ -92,10 +92,7 @@ impl PgBouncer {
             )?;
             match wait_until_listening(&guardian, port) {
                 Ok(()) => {
-                    return Ok(PgBouncer {
-                        port,
-                        guardian: Some(guardian),
-                    });
+                    return Ok(PgBouncer { port, guardian });
                 }
                 Err(e) => {
                     last_error = e;
@@ -109,20 +106,11 @@ impl PgBouncer {
     pub fn port(&self) -> u16 {
         self.port
     }
-
-    /// Stops pgbouncer now (dropping it does the same).
-    pub fn stop(mut self) {
-        if let Some(guardian) = self.guardian.take() {
-            guardian.stop();
-        }
-    }
 }
 
 impl Drop for PgBouncer {
     fn drop(&mut self) {
-        if let Some(guardian) = self.guardian.take() {
-            guardian.stop();
-        }
+        self.guardian.close();
     }
 }
 
