@@ -211,3 +211,48 @@ async fn read_only_sessions_fail_over_to_the_primary_when_the_replica_goes_away(
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
+
+/// The todos service's configuration: `DATABASE_URL` through pgbouncer with
+/// `DATABASE_TRANSACTION_POOLER=1`, `REPLICA_DATABASE_URL` the replica; `app::connect` gives
+/// a `Database` whose read-only sessions (those of `GET /todos`) run on the replica.
+#[tokio::test]
+async fn the_todos_service_connects_the_pooler_and_the_replica_it_is_configured_with() {
+    let (db, replica, _) = setup().await;
+    let bouncer = support::pgbouncer::start();
+    let login = |port: u16| {
+        format!(
+            "postgres://{}:{}@127.0.0.1:{port}/{}",
+            rls::testing::LOGIN_ROLE,
+            rls::testing::LOGIN_PASSWORD,
+            db.name()
+        )
+    };
+    let (primary, standby) = (login(bouncer.port()), login(replica.port()));
+    let config = todos_example::app::Config::from_lookup(|key| match key {
+        "DATABASE_URL" => Some(primary.clone()),
+        "DATABASE_TRANSACTION_POOLER" => Some("1".into()),
+        "REPLICA_DATABASE_URL" => Some(standby.clone()),
+        "DATABASE_POOL_SIZE" => Some("4".into()),
+        "CLERK_FRONTEND_API" => Some("https://clerk.example.com".into()),
+        "ALLOWED_ORIGINS" => Some("http://localhost:5173".into()),
+        _ => None,
+    })
+    .unwrap();
+    assert!(config.transaction_pooler);
+    let app = todos_example::app::connect(&config).await.unwrap();
+    let alice = SessionClaims::new("user_alice");
+    let mut s = app.as_user_read_only(&alice).await.unwrap();
+    assert!(s.on_replica());
+    assert_eq!(tasks(&mut s).await.unwrap().len(), 2);
+    s.finish();
+    // Writes go to the primary through pgbouncer, as unnamed statements.
+    for n in 0..8 {
+        let mut s = app.as_user(&alice).await.unwrap();
+        assert!(!s.on_replica());
+        Todo::insert(todo("user_alice", &format!("pooled {n}")))
+            .execute(&mut s)
+            .await
+            .unwrap();
+        s.commit().await.unwrap();
+    }
+}
