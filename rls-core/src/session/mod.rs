@@ -123,7 +123,7 @@ impl Database {
 
     /// How long a read-only session waits for the replica (default 1 second): for a
     /// connection, and for the replay of the commit `*_read_only_after` name. After that it
-    /// runs on the primary.
+    /// runs on the primary. Call it after [`Database::with_replica`].
     pub fn with_replica_wait(mut self, wait: Duration) -> Database {
         if let Some(replica) = &mut self.replica {
             replica.wait = wait;

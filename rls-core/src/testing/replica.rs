@@ -7,9 +7,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::{Connection, PgConnection, Row};
 
-use super::cluster::{
-    Guardian, admin_url, free_port, path_str, server_address, server_bindir, wait_for_tcp,
-};
+use super::cluster::{Guardian, admin_url, free_port, path_str, server_bindir, wait_for_tcp};
 
 /// Copies the primary (`$3`, a connection string) with `pg_basebackup -R` (which writes
 /// `primary_conninfo` and `standby.signal`), then serves `start N` / `stop N` lines from
@@ -67,21 +65,14 @@ impl Replica {
 
     fn try_start() -> Result<Replica, String> {
         let bindir = server_bindir()?;
-        // Resolves the cluster (starting it) before copying it.
+        // The cluster's URL (starting it first), a libpq connection string as it is: with
+        // `-R`, pg_basebackup writes it into the copy's `primary_conninfo`.
         let primary = admin_url();
-        let (host, primary_port) = server_address();
-        let options: sqlx::postgres::PgConnectOptions = primary
-            .parse()
-            .map_err(|e| format!("the cluster's URL: {e}"))?;
-        let conninfo = format!(
-            "host={host} port={primary_port} user={} dbname=postgres sslmode=disable",
-            options.get_username()
-        );
         let port = free_port().map_err(|e| format!("no free port: {e}"))?;
         let mut guardian = Guardian::spawn(
             "rls-pg-replica",
             SCRIPT,
-            &[path_str(&bindir), conninfo, port.to_string()],
+            &[path_str(&bindir), primary, port.to_string()],
             "replica.log",
             |_| Ok(()),
         )?;
@@ -136,7 +127,16 @@ impl Replica {
         let mut primary = PgConnection::connect(&admin_url())
             .await
             .unwrap_or_else(|e| panic!("the primary: {e}"));
-        let target: String = sqlx::raw_sql("select pg_current_wal_insert_lsn()::text")
+        // The test cluster commits asynchronously, and WAL that nothing flushes reaches the
+        // replica only with the next flush (for an idle server, the standby snapshot logged
+        // every 15 s): a synchronous commit of its own flushes everything before it.
+        for sql in ["set synchronous_commit = on", "select txid_current()"] {
+            sqlx::raw_sql(sql)
+                .execute(&mut primary)
+                .await
+                .unwrap_or_else(|e| panic!("{sql} on the primary: {e}"));
+        }
+        let target: String = sqlx::raw_sql("select pg_current_wal_flush_lsn()::text")
             .fetch_one(&mut primary)
             .await
             .and_then(|row| row.try_get(0))
