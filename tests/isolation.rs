@@ -128,7 +128,9 @@ async fn random_operations_never_cross_users_through_pgbouncer() {
 /// Rounds in which every user runs one random operation, all at once, then every user's
 /// view is compared with the model. A user's rows change only through that user's own
 /// operations (that is what is tested), so the outcome of each operation is known in advance
-/// whatever the order the round's operations run in.
+/// whatever the order the round's operations run in. A seed replays the same operations; the
+/// ids of inserted rows, hence later targets, follow the order in which a round's inserts
+/// ran.
 async fn random_operations(route: Route) {
     let Setup {
         app,
