@@ -193,6 +193,34 @@ fn sessions(c: &mut Criterion) {
         })
     });
 
+    // Behind a transaction pooler, on the same direct connections: the read is an unnamed
+    // statement, Parse/Describe/Sync then Bind/Execute/Sync, one more round trip each time.
+    let pooled = app.clone().behind_transaction_pooler();
+    group.bench_function("session_commit_unnamed", |b| {
+        b.to_async(&rt).iter(|| async {
+            let mut s = pooled.as_user(&claims).await.unwrap();
+            let todo = Todo::select()
+                .filter(Todo::id.eq(black_box(ID)))
+                .fetch_one(&mut s)
+                .await
+                .unwrap();
+            s.commit().await.unwrap();
+            black_box(todo)
+        })
+    });
+    group.bench_function("session_read_only_unnamed", |b| {
+        b.to_async(&rt).iter(|| async {
+            let mut s = pooled.as_user_read_only(&claims).await.unwrap();
+            let todo = Todo::select()
+                .filter(Todo::id.eq(black_box(ID)))
+                .fetch_one(&mut s)
+                .await
+                .unwrap();
+            s.finish();
+            black_box(todo)
+        })
+    });
+
     // 1 round trip: the four statements in one simple-query message, values as literals.
     // A reference for the floor only; the library binds every value.
     group.bench_function("raw_pipelined_floor", |b| {

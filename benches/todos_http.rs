@@ -4,6 +4,10 @@
 //!
 //! `cargo bench --bench todos_http`. Everything runs on this machine: PostgreSQL (started by
 //! the test harness), the JWKS server, the service and this load generator share its cores.
+//!
+//! `RLS_LOAD_PGBOUNCER=N` also runs the same load, in the same run, on a second instance of
+//! the service whose sessions go through PgBouncer in transaction mode with N server
+//! connections (`behind_transaction_pooler`), and prints the ratio.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -63,6 +67,28 @@ async fn run() {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
+    let direct = measure("direct", addr, connections, seconds, now).await;
+    let Some(server_connections) = std::env::var("RLS_LOAD_PGBOUNCER")
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+    else {
+        return;
+    };
+    let bouncer = support::pgbouncer::start_with(server_connections);
+    let pool = support::pgbouncer::login_pool(db, &bouncer, 16).await;
+    let through = rls::Database::new(pool)
+        .await
+        .unwrap()
+        .behind_transaction_pooler();
+    let pooled = support::service::serve(db.clone(), through, Duration::from_secs(30)).await;
+    let label = format!("through pgbouncer ({server_connections} server connections)");
+    let pooled = measure(&label, pooled.addr, connections, seconds, now).await;
+    println!("through pgbouncer / direct: {:.2}x", pooled / direct);
+}
+
+/// Loads `GET /todos` on the service at `addr`, prints the figures; returns requests per
+/// second.
+async fn measure(label: &str, addr: SocketAddr, connections: usize, seconds: u64, now: i64) -> f64 {
     let mut claims = support::tokens::claims(now);
     claims["sub"] = json!("user_bench");
     claims["exp"] = json!(now + 3600);
@@ -78,8 +104,9 @@ async fn run() {
     latencies.sort();
     let at = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let rate = latencies.len() as f64 / elapsed;
     println!(
-        "GET /todos, {connections} connections, {seconds} s: {} requests, {:.0} req/s; latency ms: p50 {:.2}, p90 {:.2}, p99 {:.2}, max {:.2}",
+        "GET /todos {label}, {connections} connections, {seconds} s: {} requests, {:.0} req/s; latency ms: p50 {:.2}, p90 {:.2}, p99 {:.2}, max {:.2}",
         latencies.len(),
         latencies.len() as f64 / elapsed,
         ms(at(0.50)),
@@ -87,6 +114,7 @@ async fn run() {
         ms(at(0.99)),
         ms(*latencies.last().unwrap()),
     );
+    rate
 }
 
 /// `connections` keep-alive connections sending `request` back to back for `duration`;

@@ -14,7 +14,7 @@ pub use rls_macros::{PgEnum, Table};
 pub use rls_core::session::LoginRoleProblem;
 #[cfg(feature = "pg-session-jwt")]
 pub use rls_core::session::SessionKey;
-pub use rls_core::{Conn, Database, Filter, Model, Order, QueryError, Session, SessionClaims};
+pub use rls_core::{Conn, Database, Filter, Lsn, Model, Order, QueryError, Session, SessionClaims};
 
 /// The query builders' types, for naming them in signatures: `Todo::select()` is a
 /// `Select<Todo>`.

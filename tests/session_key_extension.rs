@@ -253,3 +253,13 @@ async fn a_token_left_at_session_level_is_not_read_by_the_next_session() {
     assert!(!matches!(err, Err(QueryError::PermissionDenied(_))));
     s.finish();
 }
+
+/// A replica's connections would need the session key at start-up too: refused, saying what
+/// to use instead.
+#[tokio::test]
+async fn key_mode_with_a_replica_is_refused() {
+    let (db, app) = setup(1).await;
+    let refused = app.with_replica(db.login_pool(1).await).await.unwrap_err();
+    assert!(matches!(refused, QueryError::Setup(_)), "{refused:?}");
+    assert!(refused.to_string().contains("claims mode"), "{refused}");
+}

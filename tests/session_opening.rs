@@ -324,3 +324,72 @@ async fn who(s: &mut rls::Session) -> (Option<String>, String) {
         .await
         .unwrap()
 }
+
+/// A session whose opening is abandoned while its message is in flight (a request future
+/// dropped by a timeout or a client gone) must not leave the connection inside the
+/// transaction the message began, claims and role set: the pool hands that connection to
+/// the next user, `db.pool()` included, and the server keeps it idle in transaction.
+#[tokio::test]
+async fn an_opening_abandoned_in_flight_leaves_no_transaction() {
+    let (db, _) = setup().await;
+    // One connection, so that the next acquire gets the one the abandoned opening used.
+    let pool = db.login_pool(1).await;
+    let app = Database::new(pool.clone()).await.unwrap();
+    let pid: i32 = sqlx::query_scalar("select pg_backend_pid()")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let mallory = SessionClaims::new("user_mallory");
+    let mut abandoned = 0;
+    for _attempt in 0..50 {
+        let mut opening = Box::pin(app.as_user(&mallory));
+        let caught = loop {
+            // One poll of the opening: it acquires the connection, then sends its message.
+            let polled = tokio::select! {
+                biased;
+                session = &mut opening => Some(session),
+                () = std::future::ready(()) => None,
+            };
+            if let Some(session) = polled {
+                // It got its answer before the check below saw it in flight: try again.
+                drop(session.unwrap());
+                break false;
+            }
+            // The server has run the message (BEGIN is its end) and the answer waits unread.
+            let in_flight: bool = sqlx::query_scalar(
+                "select exists (select from pg_stat_activity where pid = $1 \
+                 and state = 'idle in transaction' and query like '%BEGIN')",
+            )
+            .bind(pid)
+            .fetch_one(db.owner())
+            .await
+            .unwrap();
+            if in_flight {
+                break true;
+            }
+        };
+        if !caught {
+            continue;
+        }
+        drop(opening);
+        abandoned += 1;
+        let (claims, role, state): (Option<String>, String, Option<String>) = sqlx::query_as(
+            "select nullif(current_setting('request.jwt.claims', true), ''), \
+             current_setting('role'), \
+             (select state from pg_stat_activity where pid = pg_backend_pid())",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            (claims.as_deref(), role.as_str()),
+            (None, "none"),
+            "the next user of the connection of an opening abandoned in flight"
+        );
+        assert_eq!(state.as_deref(), Some("active"));
+        if abandoned == 5 {
+            break;
+        }
+    }
+    assert!(abandoned > 0, "no opening was caught in flight");
+}

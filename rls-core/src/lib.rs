@@ -28,7 +28,7 @@ pub use check::SchemaError;
 pub use col::Col;
 pub use model::{Auth, ColumnType, Role, Schema, TableDef};
 pub use query::{Conn, Filter, Model, Order, QueryError};
-pub use session::{Database, Session, SessionClaims};
+pub use session::{Database, Lsn, Session, SessionClaims};
 /// The sqlx this crate is built on, for decoding and for the pool.
 pub use sqlx;
 

@@ -2,5 +2,7 @@
 //! PostgreSQL harness itself is `rls::testing`.
 #![allow(dead_code)]
 
+pub mod pgbouncer;
+pub mod replica;
 pub mod service;
 pub mod tokens;

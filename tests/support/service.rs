@@ -28,6 +28,12 @@ pub async fn start(connections: u32, refetch_interval: Duration) -> Service {
     let database = Database::new(db.login_pool(connections).await)
         .await
         .unwrap();
+    serve(db, database, refetch_interval).await
+}
+
+/// The service on a free port with these sessions' `database` (on `db`, as `start` makes
+/// it, or another route to it: through pgbouncer, with a replica), and a JWKS of its own.
+pub async fn serve(db: TestDatabase, database: Database, refetch_interval: Duration) -> Service {
     let jwks_server = JwksServer::start(jwks(&[&keys().k1])).await;
     let mut config = VerifierConfig::new(&jwks_server.url, ISSUER);
     config.authorized_parties = vec![APP.into()];

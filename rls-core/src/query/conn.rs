@@ -12,6 +12,16 @@ use sqlx::pool::PoolConnection;
 )]
 pub trait Conn: Send {
     fn connection(&mut self) -> &mut PgConnection;
+
+    /// Whether the builders may prepare named statements that sqlx caches on the client
+    /// connection (one Parse per statement text, then only Bind and Execute). A session behind
+    /// a transaction pooler says no: the next transaction of the same client connection may
+    /// run on another server connection, where that name is unknown or taken by another
+    /// client's statement. Unnamed statements live only until the next Parse, inside the
+    /// session's transaction, on the one server connection the pooler gave it.
+    fn named_statements(&self) -> bool {
+        true
+    }
 }
 
 impl Conn for PgConnection {

@@ -60,6 +60,7 @@ impl<T: Model> Select<T> {
     pub async fn fetch_all(self, conn: &mut impl Conn) -> Result<Vec<T>, QueryError> {
         let (sql, args) = self.build(Some(row_list(T::TABLE)), "select");
         Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(args)?)
+            .persistent(conn.named_statements())
             .fetch_all(conn.connection())
             .await?)
     }
@@ -67,6 +68,7 @@ impl<T: Model> Select<T> {
     pub async fn fetch_optional(self, conn: &mut impl Conn) -> Result<Option<T>, QueryError> {
         let (sql, args) = self.build(Some(row_list(T::TABLE)), "select");
         Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(args)?)
+            .persistent(conn.named_statements())
             .fetch_optional(conn.connection())
             .await?)
     }
@@ -81,6 +83,7 @@ impl<T: Model> Select<T> {
         let (sql, args) = self.build(None, "count");
         Ok(
             sqlx::query_scalar_with(AssertSqlSafe(sql), arguments(args)?)
+                .persistent(conn.named_statements())
                 .fetch_one(conn.connection())
                 .await?,
         )
@@ -147,6 +150,7 @@ impl<T: Model, C: Columns<T>> Projection<T, C> {
         let list = self.columns.list();
         let (sql, args) = self.select.build(Some(&list), "columns");
         Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(args)?)
+            .persistent(conn.named_statements())
             .fetch_all(conn.connection())
             .await?)
     }
@@ -155,6 +159,7 @@ impl<T: Model, C: Columns<T>> Projection<T, C> {
         let list = self.columns.list();
         let (sql, args) = self.select.build(Some(&list), "columns");
         sqlx::query_as_with(AssertSqlSafe(sql), arguments(args)?)
+            .persistent(conn.named_statements())
             .fetch_optional(conn.connection())
             .await?
             .ok_or(QueryError::NotFound)

@@ -53,6 +53,7 @@ impl<T: Model> Insert<T> {
             return Ok(0);
         };
         let done = sqlx::query_with(AssertSqlSafe(sql), arguments(binds)?)
+            .persistent(conn.named_statements())
             .execute(conn.connection())
             .await?;
         Ok(done.rows_affected())
@@ -64,6 +65,7 @@ impl<T: Model> Insert<T> {
             return Ok(Vec::new());
         };
         Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(binds)?)
+            .persistent(conn.named_statements())
             .fetch_all(conn.connection())
             .await?)
     }
@@ -148,6 +150,7 @@ impl<T: Model> Update<T> {
     pub async fn execute(self, conn: &mut impl Conn) -> Result<u64, QueryError> {
         let (sql, binds) = self.build(false)?;
         let done = sqlx::query_with(AssertSqlSafe(sql), arguments(binds)?)
+            .persistent(conn.named_statements())
             .execute(conn.connection())
             .await?;
         Ok(done.rows_affected())
@@ -157,6 +160,7 @@ impl<T: Model> Update<T> {
     pub async fn returning(self, conn: &mut impl Conn) -> Result<Vec<T>, QueryError> {
         let (sql, binds) = self.build(true)?;
         Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(binds)?)
+            .persistent(conn.named_statements())
             .fetch_all(conn.connection())
             .await?)
     }
@@ -205,6 +209,7 @@ impl<T: Model> Delete<T> {
     pub async fn execute(self, conn: &mut impl Conn) -> Result<u64, QueryError> {
         let (sql, binds) = self.build(false);
         let done = sqlx::query_with(AssertSqlSafe(sql), arguments(binds)?)
+            .persistent(conn.named_statements())
             .execute(conn.connection())
             .await?;
         Ok(done.rows_affected())
@@ -214,6 +219,7 @@ impl<T: Model> Delete<T> {
     pub async fn returning(self, conn: &mut impl Conn) -> Result<Vec<T>, QueryError> {
         let (sql, binds) = self.build(true);
         Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(binds)?)
+            .persistent(conn.named_statements())
             .fetch_all(conn.connection())
             .await?)
     }

@@ -56,8 +56,11 @@ from pg_roles r where r.rolname = session_user";
 pub async fn check<'e>(
     executor: impl sqlx::PgExecutor<'e>,
 ) -> Result<Vec<LoginRoleProblem>, QueryError> {
+    // A simple query, so that no prepared statement is left on the server connection: behind
+    // a transaction pooler that connection goes to other clients next.
+    let row = sqlx::raw_sql(CHECK).fetch_one(executor).await?;
     let (role, superuser, bypass, owned, granted): (String, bool, bool, Vec<String>, Vec<String>) =
-        sqlx::query_as(CHECK).fetch_one(executor).await?;
+        sqlx::FromRow::from_row(&row)?;
     let mut problems = Vec::new();
     if superuser {
         problems.push(LoginRoleProblem::Superuser(role.clone()));

@@ -8,18 +8,23 @@ mod claims;
 mod jwt;
 pub(crate) mod login_role;
 mod opening;
+mod replica;
 
 pub use claims::SessionClaims;
 #[cfg(feature = "pg-session-jwt")]
 pub use jwt::{SessionKey, next_jti};
 pub use login_role::LoginRoleProblem;
+pub use replica::Lsn;
 
 use crate::query::{Conn, QueryError};
 use opening::{Identity, RoleLiteral, opening};
+use replica::Replica;
+use sqlx::Row;
 use sqlx::pool::PoolConnection;
 use sqlx::{AssertSqlSafe, PgConnection, PgPool, Postgres, SqlSafeStr, Transaction};
 #[cfg(feature = "pg-session-jwt")]
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The application's pool, wrapped so that its work runs inside a [`Session`]: the pool itself
 /// is not a [`Conn`], so a builder given the pool does not compile. (A connection taken out of
@@ -31,6 +36,10 @@ pub struct Database {
     authenticated: RoleLiteral,
     anonymous: RoleLiteral,
     mode: Mode,
+    /// False behind a transaction pooler: see [`Database::behind_transaction_pooler`].
+    named_statements: bool,
+    /// Where read-only sessions go, if anywhere but the primary.
+    replica: Option<Replica>,
 }
 
 #[derive(Clone, Debug)]
@@ -44,12 +53,30 @@ enum Mode {
     SessionKey(Arc<SessionKey>),
 }
 
+/// Why key mode fails through a transaction pooler, and what to use instead.
+#[cfg(feature = "pg-session-jwt")]
+const THROUGH_A_POOLER: &str = "key mode hands the server its JWK as a start-up parameter \
+     (options=-c pg_session_jwt.jwk=...), which a transaction pooler such as PgBouncer refuses \
+     or drops; connect key mode directly (or through a session-mode pooler), or use claims \
+     mode through the pooler: Database::new(pool).await?.behind_transaction_pooler()";
+
 impl Database {
     /// Wraps a pool whose connections log in as the application's login role, after
     /// checking that this role cannot bypass the policies (it must not be a superuser, have
     /// BYPASSRLS, own tables that have row-level security without FORCE, or hold grants of
     /// its own on them). Fails with [`QueryError::LoginRole`] listing every problem found.
     pub async fn new(pool: PgPool) -> Result<Database, QueryError> {
+        // A simple query, like the check (see there).
+        let standby = sqlx::raw_sql("select pg_is_in_recovery()::text")
+            .fetch_one(&pool)
+            .await?;
+        if standby.try_get::<String, _>(0)? == "true" {
+            return Err(QueryError::Setup(
+                "the pool given to Database::new is a standby (pg_is_in_recovery()): give it \
+                 the primary's pool, and the standby's to Database::with_replica"
+                    .into(),
+            ));
+        }
         let problems = login_role::check(&pool).await?;
         if !problems.is_empty() {
             return Err(QueryError::LoginRole(problems));
@@ -64,7 +91,57 @@ impl Database {
             authenticated: RoleLiteral::new("authenticated").expect("a valid role name"),
             anonymous: RoleLiteral::new("anonymous").expect("a valid role name"),
             mode: Mode::Claims,
+            named_statements: true,
+            replica: None,
         }
+    }
+
+    /// Read-only sessions ([`Database::as_user_read_only`], [`Database::anonymous_read_only`])
+    /// go to this pool, a streaming replica of the primary, after the login-role check runs
+    /// on it too; every other session goes to the primary. A replica replays the primary's
+    /// commits with some lag: `*_read_only_after(.., lsn)` wait for a given commit. When the
+    /// replica cannot be reached within the replica wait ([`Database::with_replica_wait`]),
+    /// read-only sessions go to the primary and the replica is left alone for 5 seconds.
+    /// Claims mode only: key mode's connections are opened with a key, which the replica's
+    /// pool was not (refused with [`QueryError::Setup`]).
+    pub async fn with_replica(mut self, replica: PgPool) -> Result<Database, QueryError> {
+        if !matches!(self.mode, Mode::Claims) {
+            return Err(QueryError::Setup(
+                "a replica in pg_session_jwt key mode is not supported: the replica's \
+                 connections would need the session key at start-up; use claims mode with a \
+                 replica, or key mode on the primary only"
+                    .into(),
+            ));
+        }
+        let problems = login_role::check(&replica).await?;
+        if !problems.is_empty() {
+            return Err(QueryError::LoginRole(problems));
+        }
+        self.replica = Some(Replica::new(replica));
+        Ok(self)
+    }
+
+    /// How long a read-only session waits for the replica (default 1 second): for a
+    /// connection, and for the replay of the commit `*_read_only_after` name. After that it
+    /// runs on the primary. Call it after [`Database::with_replica`].
+    pub fn with_replica_wait(mut self, wait: Duration) -> Database {
+        if let Some(replica) = &mut self.replica {
+            replica.wait = wait;
+        }
+        self
+    }
+
+    /// For a pool that connects through a transaction pooler (PgBouncer with
+    /// `pool_mode = transaction`, Neon's `-pooler` endpoints): the pooler gives each
+    /// transaction whichever server connection is free, so the named statements sqlx
+    /// prepares once per client connection and caches would be missing, or already taken by
+    /// another client (`prepared statement "sqlx_s_1" already exists`), on the next one.
+    /// Statements inside sessions then run unnamed, prepared again each time, on the server
+    /// connection that holds the session's transaction. Claims mode only: key mode's JWK is a
+    /// start-up parameter, which PgBouncer does not pass on (see the README).
+    pub fn behind_transaction_pooler(mut self) -> Database {
+        self.named_statements = false;
+        self
     }
 
     /// pg_session_jwt key mode: connects a pool whose connections start with
@@ -81,14 +158,27 @@ impl Database {
         let options = options.options([("pg_session_jwt.jwk", key.public_jwk())]);
         // One connection first, so that a missing extension or privilege is reported as
         // itself rather than as a pool timeout.
-        let mut probe = sqlx::PgConnection::connect_with(&options).await?;
-        sqlx::query("select auth.init()")
+        let mut probe = sqlx::PgConnection::connect_with(&options)
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(db) if db.message().contains("startup parameter") => {
+                    QueryError::Setup(format!("{e}: {THROUGH_A_POOLER}"))
+                }
+                _ => QueryError::from(e),
+            })?;
+        sqlx::raw_sql("select auth.init()")
             .execute(&mut probe)
             .await
             .map_err(|e| match QueryError::from(e) {
                 QueryError::PermissionDenied(e) => QueryError::Setup(format!(
                     "the login role cannot call auth.init(): GRANT USAGE ON SCHEMA auth TO it ({e})"
                 )),
+                QueryError::Database(e) if e.to_string().contains("pg_session_jwt.jwk") => {
+                    QueryError::Setup(format!(
+                        "the server did not receive the JWK sent at connection start ({e}): \
+                         {THROUGH_A_POOLER}"
+                    ))
+                }
                 QueryError::Database(e) => QueryError::Setup(format!(
                     "auth.init() failed; is pg_session_jwt installed (CREATE EXTENSION pg_session_jwt)? ({e})"
                 )),
@@ -98,7 +188,7 @@ impl Database {
         let pool = pool
             .after_connect(|conn, _| {
                 Box::pin(async move {
-                    sqlx::query("select auth.init()").execute(conn).await?;
+                    sqlx::raw_sql("select auth.init()").execute(conn).await?;
                     Ok(())
                 })
             })
@@ -127,26 +217,47 @@ impl Database {
     }
 
     /// A unit of work as the user whose verified claims these are. Keep its changes with
-    /// [`Session::commit`].
+    /// [`Session::commit`]. Always on the primary.
     pub async fn as_user(&self, claims: &SessionClaims) -> Result<Session, QueryError> {
-        self.user_session(claims, false).await
+        let conn = self.pool.acquire().await?;
+        self.open(conn, Some(claims), false, false).await
     }
 
     /// A unit of work that only reads, as the user whose verified claims these are: the
     /// transaction is `READ ONLY` (a write fails with [`QueryError::ReadOnly`]), and
-    /// [`Session::finish`] ends it without waiting for the server.
+    /// [`Session::finish`] ends it without waiting for the server. On the replica when there
+    /// is one ([`Database::with_replica`]), which may not have replayed the latest commits
+    /// yet: see [`Database::as_user_read_only_after`].
     pub async fn as_user_read_only(&self, claims: &SessionClaims) -> Result<Session, QueryError> {
-        self.user_session(claims, true).await
+        self.read_only(Some(claims), None).await
     }
 
-    /// A unit of work as an anonymous visitor: no claims, the anonymous role.
+    /// [`Database::as_user_read_only`] that sees every commit up to `lsn` (from
+    /// [`Session::commit_lsn`]): on the replica once it has replayed `lsn`, on the primary
+    /// when that takes longer than the replica wait ([`Database::with_replica_wait`]).
+    pub async fn as_user_read_only_after(
+        &self,
+        claims: &SessionClaims,
+        lsn: Lsn,
+    ) -> Result<Session, QueryError> {
+        self.read_only(Some(claims), Some(lsn)).await
+    }
+
+    /// A unit of work as an anonymous visitor: no claims, the anonymous role. On the primary.
     pub async fn anonymous(&self) -> Result<Session, QueryError> {
-        self.anonymous_session(false).await
+        let conn = self.pool.acquire().await?;
+        self.open(conn, None, false, false).await
     }
 
     /// [`Database::anonymous`] for work that only reads (see [`Database::as_user_read_only`]).
     pub async fn anonymous_read_only(&self) -> Result<Session, QueryError> {
-        self.anonymous_session(true).await
+        self.read_only(None, None).await
+    }
+
+    /// [`Database::anonymous_read_only`] that sees every commit up to `lsn` (see
+    /// [`Database::as_user_read_only_after`]).
+    pub async fn anonymous_read_only_after(&self, lsn: Lsn) -> Result<Session, QueryError> {
+        self.read_only(None, Some(lsn)).await
     }
 
     /// The public JWK the connections were opened with, in pg_session_jwt key mode.
@@ -158,62 +269,96 @@ impl Database {
         }
     }
 
-    async fn user_session(
+    /// A read-only session on the replica when there is one, it is not being skipped after a
+    /// failure, and it has replayed `after`; otherwise on the primary.
+    async fn read_only(
         &self,
-        claims: &SessionClaims,
-        read_only: bool,
+        claims: Option<&SessionClaims>,
+        after: Option<Lsn>,
     ) -> Result<Session, QueryError> {
+        if let Some(replica) = self.replica.as_ref().filter(|r| r.available()) {
+            let opened = match replica.connection(after).await {
+                Ok(Some(conn)) => self.open(conn, claims, true, true).await.map(Some),
+                Ok(None) => Ok(None),
+                Err(e) => Err(e),
+            };
+            match opened {
+                Ok(Some(session)) => return Ok(session),
+                // Not caught up in time.
+                Ok(None) => {}
+                Err(e) if replica::unreachable(&e) => replica.skip_for_a_while(),
+                Err(e) => return Err(e),
+            }
+        }
         let conn = self.pool.acquire().await?;
-        let sql = match &self.mode {
-            Mode::Claims => opening(
-                Identity::Claims(&claims.to_json()),
-                &self.authenticated,
-                read_only,
-            )?,
+        self.open(conn, claims, true, false).await
+    }
+
+    /// Opens a session on `conn`: as the user whose claims these are, or anonymous.
+    async fn open(
+        &self,
+        conn: PoolConnection<Postgres>,
+        claims: Option<&SessionClaims>,
+        read_only: bool,
+        on_replica: bool,
+    ) -> Result<Session, QueryError> {
+        let role = if claims.is_some() {
+            &self.authenticated
+        } else {
+            &self.anonymous
+        };
+        let sql = match (&self.mode, claims) {
+            (Mode::Claims, Some(claims)) => {
+                opening(Identity::Claims(&claims.to_json()), role, read_only)?
+            }
+            // Empty claims, or no token: `auth.user_id()` is NULL, whatever an earlier
+            // session's SQL left in the connection's session-level settings.
+            (Mode::Claims, None) => opening(Identity::Claims(""), role, read_only)?,
             // Signed only once the connection is ours: its `jti` is then larger than that of
             // any token this connection has seen, as pg_session_jwt requires.
             #[cfg(feature = "pg-session-jwt")]
-            Mode::SessionKey(key) => opening(
+            (Mode::SessionKey(key), Some(claims)) => opening(
                 Identity::Token(Some(&key.sign(claims.as_map()))),
-                &self.authenticated,
+                role,
                 read_only,
             )?,
-        };
-        Ok(Session {
-            tx: begin_with(conn, sql)
-                .await
-                .map_err(|e| self.authenticated.explain(e))?,
-            user_id: Some(claims.sub().to_owned()),
-            read_only,
-        })
-    }
-
-    async fn anonymous_session(&self, read_only: bool) -> Result<Session, QueryError> {
-        // Empty claims, or no token: `auth.user_id()` is NULL, whatever an earlier session's
-        // SQL left in the connection's session-level settings.
-        let identity = match &self.mode {
-            Mode::Claims => Identity::Claims(""),
             #[cfg(feature = "pg-session-jwt")]
-            Mode::SessionKey(_) => Identity::Token(None),
+            (Mode::SessionKey(_), None) => opening(Identity::Token(None), role, read_only)?,
         };
-        let conn = self.pool.acquire().await?;
         Ok(Session {
-            tx: begin_with(conn, opening(identity, &self.anonymous, read_only)?)
-                .await
-                .map_err(|e| self.anonymous.explain(e))?,
-            user_id: None,
+            tx: begin_with(conn, sql).await.map_err(|e| role.explain(e))?,
+            user_id: claims.map(|c| c.sub().to_owned()),
             read_only,
+            on_replica,
+            named_statements: self.named_statements,
+            primary: self.pool.clone(),
         })
     }
 }
 
 /// `Pool::begin_with` in two steps, so that key mode can sign its token once the connection
 /// is taken: sqlx's own `Pool::begin_with` is this call after `acquire`.
+///
+/// The opening runs to completion on a task of its own, even when the caller stops waiting
+/// (a request timed out, a client went away): sqlx's `begin`, dropped once its message is
+/// sent, queues no ROLLBACK (it counts a transaction only once it has seen BEGIN's answer),
+/// so the connection would go back to the pool inside the transaction the message opened,
+/// the claims and the role set, for whoever takes it next, `db.pool()` included. Finished,
+/// the session is dropped by the task if nobody waits for it, which queues its ROLLBACK.
 async fn begin_with(
     conn: PoolConnection<Postgres>,
     sql: String,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    Transaction::begin(conn, Some(AssertSqlSafe(sql).into_sql_str())).await
+    let begin = Transaction::begin(conn, Some(AssertSqlSafe(sql).into_sql_str()));
+    #[cfg(feature = "runtime-tokio")]
+    match tokio::spawn(begin).await {
+        Ok(opened) => opened,
+        Err(failed) if failed.is_panic() => std::panic::resume_unwind(failed.into_panic()),
+        // The runtime is shutting down.
+        Err(_) => Err(sqlx::Error::PoolClosed),
+    }
+    #[cfg(not(feature = "runtime-tokio"))]
+    begin.await
 }
 
 /// One unit of work as one identity, in one transaction. Queries take `&mut Session`.
@@ -225,6 +370,10 @@ pub struct Session {
     tx: Transaction<'static, Postgres>,
     user_id: Option<String>,
     read_only: bool,
+    on_replica: bool,
+    named_statements: bool,
+    /// For [`Session::commit_lsn`].
+    primary: PgPool,
 }
 
 impl Session {
@@ -238,9 +387,23 @@ impl Session {
         self.read_only
     }
 
+    /// Whether the session runs on the replica ([`Database::with_replica`]).
+    pub fn on_replica(&self) -> bool {
+        self.on_replica
+    }
+
     /// Keeps the changes: COMMIT, and waits for it.
     pub async fn commit(self) -> Result<(), QueryError> {
         Ok(self.tx.commit().await?)
+    }
+
+    /// [`Session::commit`], then the primary's WAL position, which is past this commit: a
+    /// read-only session opened with [`Database::as_user_read_only_after`] with it sees the
+    /// changes, on the replica once it has replayed them. One more round trip.
+    pub async fn commit_lsn(self) -> Result<Lsn, QueryError> {
+        let primary = self.primary.clone();
+        self.tx.commit().await?;
+        replica::current_lsn(&primary).await
     }
 
     /// Ends the unit of work without keeping anything, and waits for the ROLLBACK.
@@ -257,5 +420,9 @@ impl Session {
 impl Conn for Session {
     fn connection(&mut self) -> &mut PgConnection {
         &mut self.tx
+    }
+
+    fn named_statements(&self) -> bool {
+        self.named_statements
     }
 }

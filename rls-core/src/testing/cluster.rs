@@ -43,6 +43,26 @@ pub(super) fn database_url(name: &str) -> String {
     with_database(&cluster().base_url, name)
 }
 
+/// The cluster's host and port, for what the harness puts in front of it or beside it.
+pub(super) fn server_address() -> (String, u16) {
+    let options: sqlx::postgres::PgConnectOptions = cluster()
+        .base_url
+        .parse()
+        .unwrap_or_else(|e| panic!("the cluster's URL: {e}"));
+    (options.get_host().to_owned(), options.get_port())
+}
+
+/// The directory of the server binaries on this machine (`initdb`'s, followed through
+/// links, which also holds `pg_basebackup`), or why there are none.
+pub(super) fn server_bindir() -> Result<PathBuf, String> {
+    find_binaries()
+        .and_then(|bins| {
+            let initdb = bins.initdb.canonicalize().unwrap_or(bins.initdb);
+            initdb.parent().map(Path::to_path_buf)
+        })
+        .ok_or_else(|| NO_POSTGRES.to_string())
+}
+
 // ---------------------------------------------------------------------------
 // The shared cluster
 // ---------------------------------------------------------------------------
@@ -124,14 +144,86 @@ fi
 rm -rf "$dir"
 "#;
 
-/// The guardian while the cluster is being set up.
-struct Guardian {
+/// A process that cleans up after what it started once its stdin closes: the cluster's
+/// guardian, and those of the pgbouncer and replica harnesses.
+pub(super) struct Guardian {
     child: Child,
     dir: PathBuf,
+    /// The log file in `dir` that failures quote.
+    log: &'static str,
 }
 
 impl Guardian {
-    fn send(&mut self, line: &str) -> Result<(), String> {
+    /// Runs `script` (`sh -c`) as the cluster's owner, in a process group of its own so that
+    /// a Ctrl-C does not kill it before it has cleaned up, with a fresh temporary directory
+    /// that the owner owns as `$1` and `args` after it. `prepare` writes the directory's
+    /// files first. Stdin is a pipe that [`Guardian::send`] writes lines to; the script must
+    /// clean up (stop what it started, remove the directory) when it closes, which happens
+    /// when the `Guardian` is dropped or the test process exits, however it exits.
+    pub(super) fn spawn(
+        name: &str,
+        script: &str,
+        args: &[String],
+        log: &'static str,
+        prepare: impl FnOnce(&Path) -> std::io::Result<()>,
+    ) -> Result<Guardian, String> {
+        let run_as = RunAs::detect()?;
+        let dir = make_temp_dir(run_as.is_other_user())
+            .map_err(|e| format!("could not create a temporary directory for {name}: {e}"))?;
+        let spawned = File::create(dir.join(log)).and_then(|log_file| {
+            prepare(&dir)?;
+            if run_as.is_other_user() {
+                let status = Command::new("chown")
+                    .args(["-R", PG_USER])
+                    .arg(&dir)
+                    .status()?;
+                if !status.success() {
+                    return Err(std::io::Error::other(format!("chown -R {PG_USER} failed")));
+                }
+            }
+            let mut argv = vec!["-c".to_string(), script.to_string(), name.to_string()];
+            argv.push(path_str(&dir));
+            argv.extend(args.iter().cloned());
+            let mut cmd = run_as.command("/bin/sh", &argv);
+            cmd.stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(log_file)
+                .process_group(0);
+            cmd.spawn()
+        });
+        match spawned {
+            Ok(child) => Ok(Guardian { child, dir, log }),
+            Err(e) => {
+                let _ = fs::remove_dir_all(&dir);
+                Err(format!("could not start {name} in {}: {e}", dir.display()))
+            }
+        }
+    }
+
+    pub(super) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The log's last lines.
+    pub(super) fn log_tail(&self) -> String {
+        let log = fs::read_to_string(self.dir.join(self.log))
+            .unwrap_or_else(|e| format!("(unreadable: {e})"));
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(60)..].join("\n")
+    }
+
+    /// Closes stdin and waits until the script has cleaned up.
+    pub(super) fn stop(mut self) {
+        self.close();
+    }
+
+    /// [`Guardian::stop`] for an owner that cannot give the guardian away (in `Drop`).
+    pub(super) fn close(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+
+    pub(super) fn send(&mut self, line: &str) -> Result<(), String> {
         let stdin = self.child.stdin.as_mut().expect("guardian stdin is piped");
         stdin
             .write_all(line.as_bytes())
@@ -140,7 +232,12 @@ impl Guardian {
     }
 
     /// Waits for the guardian to write `ok` or `failed` to `file`.
-    fn wait_status(&mut self, file: &str, what: &str, timeout: Duration) -> Result<(), String> {
+    pub(super) fn wait_status(
+        &mut self,
+        file: &str,
+        what: &str,
+        timeout: Duration,
+    ) -> Result<(), String> {
         let path = self.dir.join(file);
         let deadline = Instant::now() + timeout;
         loop {
@@ -162,63 +259,25 @@ impl Guardian {
     }
 
     fn failure(&self, what: &str) -> String {
-        let log_path = self.dir.join("server.log");
-        let log = fs::read_to_string(&log_path).unwrap_or_else(|e| format!("(unreadable: {e})"));
-        let lines: Vec<&str> = log.lines().collect();
-        let tail = lines[lines.len().saturating_sub(60)..].join("\n");
         format!(
             "could not start a throwaway PostgreSQL cluster in {}: {what}\n\
-             --- {} (last 60 lines) ---\n{tail}\n--- end of log ---\n\
+             --- {} (last 60 lines) ---\n{}\n--- end of log ---\n\
              (set DATABASE_URL=postgres://... to use an existing server instead)",
             self.dir.display(),
-            log_path.display(),
+            self.dir.join(self.log).display(),
+            self.log_tail(),
         )
     }
 }
 
 fn start_throwaway(bins: &PgBins) -> Result<Cluster, String> {
-    let run_as = RunAs::detect()?;
-    let dir = make_temp_dir(run_as.is_other_user())
-        .map_err(|e| format!("could not create a temporary directory for PostgreSQL: {e}"))?;
-    let log = File::create(dir.join("server.log"));
-    let setup = log.and_then(|log| {
-        if run_as.is_other_user() {
-            let status = Command::new("chown")
-                .args(["-R", PG_USER])
-                .arg(&dir)
-                .status()?;
-            if !status.success() {
-                return Err(std::io::Error::other(format!("chown -R {PG_USER} failed")));
-            }
-        }
-        let mut cmd = run_as.command(
-            "/bin/sh",
-            &[
-                "-c".to_string(),
-                GUARDIAN_SCRIPT.to_string(),
-                "rls-pg-guardian".to_string(),
-                path_str(&dir),
-                path_str(&bins.initdb),
-                path_str(&bins.pg_ctl),
-            ],
-        );
-        cmd.stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .process_group(0);
-        cmd.spawn()
-    });
-    let child = match setup {
-        Ok(child) => child,
-        Err(e) => {
-            let _ = fs::remove_dir_all(&dir);
-            return Err(format!(
-                "could not start the PostgreSQL guardian process in {}: {e}",
-                dir.display()
-            ));
-        }
-    };
-    let mut guardian = Guardian { child, dir };
+    let mut guardian = Guardian::spawn(
+        "rls-pg-guardian",
+        GUARDIAN_SCRIPT,
+        &[path_str(&bins.initdb), path_str(&bins.pg_ctl)],
+        "server.log",
+        |_| Ok(()),
+    )?;
     match guardian.bring_up() {
         Ok(port) => Ok(Cluster {
             base_url: format!("postgres://{PG_USER}@127.0.0.1:{port}/postgres?sslmode=disable"),
@@ -226,10 +285,9 @@ fn start_throwaway(bins: &PgBins) -> Result<Cluster, String> {
             _guardian: Some(Mutex::new(guardian.child)),
         }),
         Err(e) => {
-            // Closing stdin makes the guardian stop whatever it started and remove
-            // the directory; wait so that nothing is left behind.
-            drop(guardian.child.stdin.take());
-            let _ = guardian.child.wait();
+            // The guardian stops whatever it started and removes the directory; wait so
+            // that nothing is left behind.
+            guardian.stop();
             Err(e)
         }
     }
@@ -279,7 +337,7 @@ impl Guardian {
     }
 }
 
-fn wait_for_tcp(port: u16) -> Result<(), String> {
+pub(super) fn wait_for_tcp(port: u16) -> Result<(), String> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let deadline = Instant::now() + STARTUP_TIMEOUT;
     loop {
@@ -295,7 +353,7 @@ fn wait_for_tcp(port: u16) -> Result<(), String> {
     }
 }
 
-fn free_port() -> std::io::Result<u16> {
+pub(super) fn free_port() -> std::io::Result<u16> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
     Ok(listener.local_addr()?.port())
 }
@@ -410,7 +468,7 @@ fn which(name: &str) -> Option<PathBuf> {
 }
 
 /// Like [`which`], also looking in the sbin directories (often not on PATH).
-fn find_program(name: &str) -> Option<PathBuf> {
+pub(super) fn find_program(name: &str) -> Option<PathBuf> {
     which(name).or_else(|| {
         ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
             .iter()
@@ -425,7 +483,7 @@ fn is_executable(path: &Path) -> bool {
         .unwrap_or(false)
 }
 
-fn path_str(path: &Path) -> String {
+pub(super) fn path_str(path: &Path) -> String {
     path.to_string_lossy().into_owned()
 }
 
@@ -514,7 +572,7 @@ fn shell_quote(s: &str) -> String {
 // ---------------------------------------------------------------------------
 
 /// Replaces the database name (the path) of a `postgres://` URL.
-fn with_database(url: &str, database: &str) -> String {
+pub(super) fn with_database(url: &str, database: &str) -> String {
     let (base, query) = match url.find('?') {
         Some(i) => url.split_at(i),
         None => (url, ""),

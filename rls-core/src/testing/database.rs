@@ -14,7 +14,8 @@ use crate::{Database, Schema};
 /// The application login role every test database shares (roles belong to the cluster):
 /// LOGIN NOINHERIT, owning nothing, holding no grants of its own, member of the session roles.
 pub const LOGIN_ROLE: &str = "rls_app";
-const LOGIN_PASSWORD: &str = "rls_app";
+#[doc(hidden)]
+pub const LOGIN_PASSWORD: &str = "rls_app";
 
 /// Connections the login role's pool may open; the owner's pool opens as many.
 const POOL_SIZE: u32 = 5;
@@ -143,6 +144,19 @@ impl TestDatabase {
     /// made a member of the session roles: `authenticated` and `anonymous`, and every role
     /// the schema the database was made with names (those that exist by now).
     pub async fn login_pool(&self, max_connections: u32) -> PgPool {
+        let options = self.login_options().await;
+        PgPoolOptions::new()
+            .max_connections(max_connections)
+            .connect_with(options)
+            .await
+            .unwrap_or_else(|e| panic!("could not connect as {LOGIN_ROLE}: {e}"))
+    }
+
+    /// How [`TestDatabase::login_pool`] connects, once the login role is a member of the
+    /// session roles: for pools of the login role made otherwise (through a pooler, to a
+    /// replica).
+    #[doc(hidden)]
+    pub async fn login_options(&self) -> PgConnectOptions {
         let mut roles = vec!["authenticated".to_owned(), "anonymous".to_owned()];
         if let Some(schema) = &self.schema {
             let named = schema
@@ -153,11 +167,7 @@ impl TestDatabase {
         }
         grant_session_roles(&roles).await;
         let options: PgConnectOptions = self.url.parse().expect("test database URL");
-        PgPoolOptions::new()
-            .max_connections(max_connections)
-            .connect_with(options.username(LOGIN_ROLE).password(LOGIN_PASSWORD))
-            .await
-            .unwrap_or_else(|e| panic!("could not connect as {LOGIN_ROLE}: {e}"))
+        options.username(LOGIN_ROLE).password(LOGIN_PASSWORD)
     }
 
     async fn login(&self, max_connections: u32) -> Database {

@@ -25,10 +25,16 @@ mod cluster;
 mod database;
 mod expect;
 mod matrix;
+#[doc(hidden)]
+pub mod pgbouncer;
 mod probe;
+#[doc(hidden)]
+pub mod replica;
 mod who;
 
 pub use cluster::admin_url;
+#[doc(hidden)]
+pub use database::LOGIN_PASSWORD;
 pub use database::{LOGIN_ROLE, TestDatabase};
 pub use expect::{Actor, Expect};
 pub use matrix::AccessMatrix;

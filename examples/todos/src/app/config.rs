@@ -18,8 +18,14 @@ pub struct Config {
     /// `BIND`: default `127.0.0.1:3000`.
     pub bind: SocketAddr,
     /// `DATABASE_POOL_SIZE`: connections of the application's pool, all opened at start-up
-    /// (default 16).
+    /// (default 16); as many again to the replica when there is one.
     pub pool_size: u32,
+    /// `DATABASE_TRANSACTION_POOLER=1`: `DATABASE_URL` (and `REPLICA_DATABASE_URL`) go
+    /// through a transaction pooler (PgBouncer, Neon's `-pooler` host).
+    pub transaction_pooler: bool,
+    /// `REPLICA_DATABASE_URL`: a streaming replica (a Neon read replica), as the same login
+    /// role, for the requests that only read. Unset: everything goes to `DATABASE_URL`.
+    pub replica_database_url: Option<String>,
 }
 
 impl Config {
@@ -61,8 +67,19 @@ impl Config {
                 }
             },
         };
+        let transaction_pooler = match get("DATABASE_TRANSACTION_POOLER").as_deref() {
+            None | Some("" | "0" | "false") => false,
+            Some("1" | "true") => true,
+            Some(other) => {
+                return Err(format!(
+                    "DATABASE_TRANSACTION_POOLER={other}: expected 1 or 0"
+                ));
+            }
+        };
         Ok(Config {
             database_url: required("DATABASE_URL")?,
+            transaction_pooler,
+            replica_database_url: get("REPLICA_DATABASE_URL").filter(|v| !v.is_empty()),
             migration_database_url: get("MIGRATION_DATABASE_URL").filter(|v| !v.is_empty()),
             issuer,
             jwks_url,

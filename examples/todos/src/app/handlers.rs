@@ -10,7 +10,9 @@ use rls::Model;
 use serde::Deserialize;
 
 pub async fn health(State(state): State<AppState>) -> Result<&'static str, ApiError> {
-    sqlx::query("select 1")
+    // A simple query: no prepared statement left on a server connection that a transaction
+    // pooler hands to other clients.
+    sqlx::raw_sql("select 1")
         .execute(state.db.pool())
         .await
         .map_err(rls::QueryError::from)?;

@@ -2,12 +2,14 @@
 
 mod auth;
 mod config;
+mod connect;
 mod error;
 mod handlers;
 
 pub use auth::Caller;
 pub use axum::serve;
 pub use config::Config;
+pub use connect::connect;
 pub use error::ApiError;
 
 use axum::Router;

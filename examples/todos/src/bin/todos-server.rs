@@ -1,6 +1,5 @@
 //! The todos service: `cargo run --bin todos-server` with the environment of `Config`.
 
-use rls::Database;
 use rls::clerk::{HttpFetcher, Verifier, VerifierConfig};
 use sqlx::postgres::PgPoolOptions;
 use todos_example::app::{self, AppState, Config};
@@ -22,17 +21,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tracing::info!("migrations applied");
     }
 
-    let pool = PgPoolOptions::new()
-        .max_connections(config.pool_size)
-        .min_connections(config.pool_size)
-        // sqlx pings a connection before handing it out by default: one more round trip per
-        // request. A broken connection fails the request that uses it instead, and the pool
-        // replaces it.
-        .test_before_acquire(false)
-        .connect(&config.database_url)
-        .await?;
-    // Refuses a login role that could bypass the policies.
-    let db = Database::new(pool).await?;
+    // Refuses a login role that could bypass the policies; the replica, if configured, gets
+    // the requests that only read.
+    let db = app::connect(&config).await?;
     let mut verifier_config = VerifierConfig::new(&config.jwks_url, &config.issuer);
     verifier_config.authorized_parties = config.allowed_origins.clone();
     let verifier = Verifier::new(verifier_config, HttpFetcher::new());
