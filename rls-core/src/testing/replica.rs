@@ -10,7 +10,9 @@ use sqlx::{Connection, PgConnection, Row};
 use super::cluster::{Guardian, admin_url, free_port, path_str, server_bindir, wait_for_tcp};
 
 /// Copies the primary (`$3`, a connection string) with `pg_basebackup -R` (which writes
-/// `primary_conninfo` and `standby.signal`), then serves `start N` / `stop N` lines from
+/// `primary_conninfo` and `standby.signal`) through a replication slot of its own: without
+/// one, the primary may recycle the WAL segment the standby starts streaming from (other
+/// tests write meanwhile) and the standby never catches up. Then serves `start N` / `stop N` lines from
 /// stdin, writing `ok`/`failed` to `$1/<command>-N.status`; when stdin closes, stops the
 /// server and removes the directory.
 const SCRIPT: &str = r#"
@@ -18,7 +20,8 @@ trap '' HUP INT
 dir=$1 bindir=$2 primary=$3 port=$4
 data="$dir/data"
 log="$dir/replica.log"
-if "$bindir/pg_basebackup" -R -X stream -c fast -D "$data" -d "$primary" >>"$log" 2>&1 </dev/null; then
+slot="rls_replica_$port"
+if "$bindir/pg_basebackup" -R -C -S "$slot" -X stream -c fast -D "$data" -d "$primary" >>"$log" 2>&1 </dev/null; then
   echo ok >"$dir/backup.status"
 else
   echo failed >"$dir/backup.status"
@@ -44,6 +47,8 @@ done
 if [ -f "$data/postmaster.pid" ]; then
   "$bindir/pg_ctl" stop -D "$data" -m immediate -w -t 60 >/dev/null 2>&1 </dev/null
 fi
+# The slot would keep the primary's WAL forever (on a DATABASE_URL server, past this process).
+"$bindir/psql" -X -q -d "$primary" -c "select pg_drop_replication_slot('$slot')" >/dev/null 2>&1 </dev/null
 rm -rf "$dir"
 "#;
 
