@@ -161,6 +161,57 @@ pub mod __private {
     pub trait SameType<T> {}
     impl<T> SameType<T> for T {}
 
+    /// The values a sub-select gives can be compared with the tested column's: the same type,
+    /// one of them optional.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot be compared with the selected column's `{V}`",
+        label = "the selected column's type differs from the tested one's",
+        note = "select a column of the same type (`col.is_in(Other::col.filter(...))` tests `col` against `Other::col`)"
+    )]
+    pub trait Comparable<V> {}
+    impl<T> Comparable<T> for T {}
+    impl<T> Comparable<Option<T>> for T {}
+    impl<T> Comparable<T> for Option<T> {}
+
+    /// `col.is_in(Other::selected.filter(...))`, `col` a field of type `F`.
+    pub const fn select_of<F: Comparable<V>, T, V>(_selected: crate::Col<T, V>) {}
+
+    /// `Other::col.is_in(Third::selected.filter(...))` inside a filter.
+    pub const fn select_from<T, V: Comparable<W>, U, W>(
+        _tested: crate::Col<T, V>,
+        _selected: crate::Col<U, W>,
+    ) {
+    }
+
+    /// A sub-select's filter names the columns of the table it reads.
+    #[diagnostic::on_unimplemented(
+        message = "this filter reads `{Self}`'s table but names a column of `{U}`",
+        label = "not a column of the table the sub-select reads",
+        note = "a filter names only the columns of the table it reads: `Member::org_id.filter(Member::user_id == auth_user_id())`"
+    )]
+    pub trait SameTable<U> {}
+    impl<T> SameTable<T> for T {}
+
+    pub const fn same_table<T: SameTable<U>, U, A, B>(
+        _selected: crate::Col<T, A>,
+        _named: crate::Col<U, B>,
+    ) {
+    }
+
+    /// Claims are text: they are compared with text columns.
+    #[diagnostic::on_unimplemented(
+        message = "a claim is text and cannot be compared with a column of type `{Self}`",
+        label = "compared with a claim here",
+        note = "compare claims with `String` columns, or convert in SQL: sql(\"(select auth.session() ->> 'n')::int = n\")"
+    )]
+    pub trait TextColumn {}
+    impl TextColumn for String {}
+    impl TextColumn for Option<String> {}
+
+    pub const fn text_column<V: TextColumn>() {}
+
+    pub const fn text_handle<T, V: TextColumn>(_column: crate::Col<T, V>) {}
+
     /// The target of a `references`, checked against the referencing field's type.
     pub struct FkTarget<Table, Target>(pub crate::Col<Table, Target>);
 

@@ -68,3 +68,20 @@ fn existing_table_postgres() {
         migrations::migration(&schemas::parity::EXISTING.auth(Auth::Postgres).into()).unwrap()
     );
 }
+
+/// Issue 9: typed sub-selects (nested ones too), Clerk's organization claims, and the
+/// index the memberships' lookups need.
+#[test]
+fn teams_postgres() {
+    insta::assert_snapshot!(
+        migrations::migration(&schemas::teams::SCHEMA.auth(Auth::Postgres).into()).unwrap()
+    );
+}
+
+/// Policies that read each other in a cycle are refused, naming the cycle and the fix.
+#[test]
+fn cycles_are_refused() {
+    let errors = migrations::check(&schemas::teams::cycle::SCHEMA).unwrap_err();
+    let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    insta::assert_snapshot!(text.join("\n"));
+}

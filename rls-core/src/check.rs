@@ -85,6 +85,13 @@ pub fn check_tables(tables: &[&TableDef]) -> Result<(), Vec<SchemaError>> {
             }
         }
         foreign_keys(t, tables, &mut err);
+        crate::reads::check(t, tables, &mut err);
+    }
+    for cycle in crate::reads::cycles(tables) {
+        errors.push(SchemaError {
+            table: String::new(),
+            message: crate::reads::cycle_message(&cycle),
+        });
     }
     let roles = policy_roles(tables);
     for (i, r) in roles.iter().enumerate() {

@@ -18,6 +18,7 @@ pub mod introspect;
 pub mod lint;
 pub mod model;
 pub mod query;
+mod reads;
 pub mod session;
 pub mod snapshot;
 pub mod sql;

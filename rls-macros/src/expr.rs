@@ -1,36 +1,70 @@
 //! Policy and check expressions, written as Rust tokens and turned into `rls::model::ExprOp`
-//! postfix sequences. Every column is checked against the struct's fields.
+//! postfix sequences. Every column of the struct is checked against its fields here; what
+//! needs the type system (another table's columns, the types compared) becomes `const`
+//! items that the compiler checks beside the table.
 
 use crate::errors::Errors;
 use crate::similar;
-use proc_macro2::TokenStream;
-use quote::quote;
-use syn::{BinOp, Expr, Lit, UnOp};
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{BinOp, Expr, ExprPath, Lit, UnOp};
 
-/// The fields an expression may name: (Rust name, SQL name).
-pub type Columns<'a> = &'a [(String, String)];
+/// The fields an expression may name: (Rust name, SQL name, Rust type).
+pub type Columns<'a> = &'a [(String, String, syn::Type)];
 
 const HELP: &str = "policy expressions support: columns, literals, `auth_uid(col)`, `auth_user_id()`, \
-    `==`, `!=`, `<`, `<=`, `>`, `>=`, `&&`, `||`, `!`, `is_null(col)`, `is_not_null(col)`, \
-    `col.is_in([...])`, `true`, `false` and `sql(\"raw SQL\")`";
+    `auth_claim(\"name\")`, `auth_claim([\"o\", \"id\"])`, `clerk_org_id()`, `clerk_org_role()`, \
+    `clerk_org_slug()`, `==`, `!=`, `<`, `<=`, `>`, `>=`, `&&`, `||`, `!`, `is_null(col)`, \
+    `is_not_null(col)`, `col.is_in([...])`, `col.is_in(Other::col.filter(...))`, `true`, `false` \
+    and `sql(\"raw SQL\")`";
+
+/// Where an expression stands: a policy's clause may read the caller and other tables; a
+/// check constraint holds for the row alone.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Policy,
+    Check,
+}
+
+/// An expression's postfix ops, and the `const` items that check it at compile time.
+#[derive(Clone, Default)]
+pub struct Parsed {
+    pub ops: Vec<TokenStream>,
+    pub checks: Vec<TokenStream>,
+}
 
 /// Postfix ops for `expr`; errors are recorded and produce no ops.
-pub fn parse(errors: &mut Errors, columns: Columns<'_>, expr: &Expr) -> Vec<TokenStream> {
-    let mut ops = Vec::new();
-    walk(errors, columns, expr, &mut ops);
-    ops
+pub fn parse(errors: &mut Errors, columns: Columns<'_>, place: Place, expr: &Expr) -> Parsed {
+    let mut w = Walker {
+        errors,
+        columns,
+        place,
+        sub: None,
+        out: Parsed::default(),
+    };
+    w.walk(expr);
+    w.out
 }
 
 /// A column reference, checked; returns its SQL name.
 pub fn column<'a>(errors: &mut Errors, columns: Columns<'a>, expr: &Expr) -> Option<&'a str> {
+    own_column(errors, columns, expr).map(|(sql, _)| sql)
+}
+
+fn own_column<'a>(
+    errors: &mut Errors,
+    columns: Columns<'a>,
+    expr: &Expr,
+) -> Option<(&'a str, &'a syn::Type)> {
     let ident = crate::args::ident_of(expr);
-    match ident.and_then(|i| columns.iter().find(|(rust, _)| *i == rust)) {
-        Some((_, sql)) => Some(sql),
+    match ident.and_then(|i| columns.iter().find(|(rust, ..)| *i == rust)) {
+        Some((_, sql, ty)) => Some((sql, ty)),
         None => {
             match ident {
                 Some(i) => {
                     let word = i.to_string();
-                    let hint = similar::hint(&word, columns.iter().map(|(r, _)| r.as_str()));
+                    let hint = similar::hint(&word, columns.iter().map(|(r, ..)| r.as_str()));
                     errors.at(i, format!("no field `{word}` in this struct{hint}"));
                 }
                 None => errors.at(expr, "expected a field of this struct"),
@@ -40,135 +74,389 @@ pub fn column<'a>(errors: &mut Errors, columns: Columns<'a>, expr: &Expr) -> Opt
     }
 }
 
-fn walk(errors: &mut Errors, columns: Columns<'_>, expr: &Expr, ops: &mut Vec<TokenStream>) {
-    match expr {
-        Expr::Paren(p) => walk(errors, columns, &p.expr, ops),
-        Expr::Group(g) => walk(errors, columns, &g.expr, ops),
-        Expr::Lit(_)
-        | Expr::Unary(syn::ExprUnary {
-            op: UnOp::Neg(_), ..
-        }) => {
-            if let Some(lit) = literal(errors, expr) {
-                ops.push(quote!(ExprOp::Literal(#lit)));
-            }
+/// What an operand is, for the checks of the operator that takes it.
+enum Operand {
+    /// A column of this table, of this Rust type.
+    Own(syn::Type),
+    /// A column of another table, by its handle (`Member::org_id`).
+    Other(ExprPath),
+    /// A claim (text), written at this span.
+    Claim(Span),
+    /// Anything else: a literal, the user id, a condition.
+    Value,
+}
+
+struct Walker<'a, 'e> {
+    errors: &'e mut Errors,
+    columns: Columns<'a>,
+    place: Place,
+    /// Inside a sub-select's filter: the handle of the column it selects.
+    sub: Option<ExprPath>,
+    out: Parsed,
+}
+
+/// `ColumnRef` tokens for a column handle, read from the handle's constant.
+fn column_ref(path: &ExprPath) -> TokenStream {
+    quote_spanned! {path.span()=>
+        ColumnRef { schema: B(#path.schema), table: B(#path.table), column: B(#path.name) }
+    }
+}
+
+impl Walker<'_, '_> {
+    fn op(&mut self, op: TokenStream) {
+        self.out.ops.push(op);
+    }
+
+    fn check(&mut self, check: TokenStream) {
+        self.out.checks.push(check);
+    }
+
+    /// Refuses what reads the caller or another table in a check constraint.
+    fn policy_only(&mut self, at: impl quote::ToTokens, what: &str) -> bool {
+        if self.place == Place::Check {
+            self.errors.at(
+                at,
+                format!("a check constraint holds for the row alone and cannot read {what}: write this condition in a policy's `with_check`"),
+            );
+            return false;
         }
-        Expr::Path(_) => {
-            if let Some(sql) = column(errors, columns, expr) {
-                ops.push(quote!(ExprOp::Column(B(#sql))));
-            }
-        }
-        Expr::Unary(syn::ExprUnary {
-            op: UnOp::Not(_),
-            expr: inner,
-            ..
-        }) => {
-            walk(errors, columns, inner, ops);
-            ops.push(quote!(ExprOp::Not));
-        }
-        Expr::Binary(b) => {
-            let op = match b.op {
-                BinOp::Eq(_) => quote!(ExprOp::Cmp(CmpOp::Eq)),
-                BinOp::Ne(_) => quote!(ExprOp::Cmp(CmpOp::Ne)),
-                BinOp::Lt(_) => quote!(ExprOp::Cmp(CmpOp::Lt)),
-                BinOp::Le(_) => quote!(ExprOp::Cmp(CmpOp::Le)),
-                BinOp::Gt(_) => quote!(ExprOp::Cmp(CmpOp::Gt)),
-                BinOp::Ge(_) => quote!(ExprOp::Cmp(CmpOp::Ge)),
-                BinOp::And(_) => quote!(ExprOp::And),
-                BinOp::Or(_) => quote!(ExprOp::Or),
-                other => {
-                    let op = quote::ToTokens::to_token_stream(&other).to_string();
-                    errors.at(b.op, format!("unsupported operator `{op}`\n{HELP}"));
-                    return;
+        true
+    }
+
+    fn walk(&mut self, expr: &Expr) -> Operand {
+        match expr {
+            Expr::Paren(p) => self.walk(&p.expr),
+            Expr::Group(g) => self.walk(&g.expr),
+            Expr::Lit(_)
+            | Expr::Unary(syn::ExprUnary {
+                op: UnOp::Neg(_), ..
+            }) => {
+                if let Some(lit) = literal(self.errors, expr) {
+                    self.op(quote!(ExprOp::Literal(#lit)));
                 }
-            };
-            walk(errors, columns, &b.left, ops);
-            walk(errors, columns, &b.right, ops);
-            ops.push(op);
-        }
-        Expr::Call(call) => {
-            let name = match &*call.func {
-                Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
-                _ => None,
-            };
-            let args: Vec<&Expr> = call.args.iter().collect();
-            match (name.as_deref(), args.as_slice()) {
-                (Some("auth_uid"), [col]) => {
-                    if let Some(sql) = column(errors, columns, col) {
-                        ops.push(quote!(ExprOp::AuthUserId));
-                        ops.push(quote!(ExprOp::Column(B(#sql))));
-                        ops.push(quote!(ExprOp::Cmp(CmpOp::Eq)));
+                Operand::Value
+            }
+            Expr::Path(p) if p.path.segments.len() > 1 => self.other_column(p),
+            Expr::Path(_) => {
+                if let Some(sub) = &self.sub {
+                    let table = table_of(sub);
+                    self.errors.at(
+                        expr,
+                        format!("a sub-select's filter names only the columns of the table it reads, as `{table}::column`, the user id, claims and literals: this table's columns cannot be used there (PostgreSQL would run the sub-select again for every row)"),
+                    );
+                    return Operand::Value;
+                }
+                match own_column(self.errors, self.columns, expr) {
+                    Some((sql, ty)) => {
+                        self.op(quote!(ExprOp::Column(B(#sql))));
+                        Operand::Own(ty.clone())
                     }
+                    None => Operand::Value,
                 }
-                (Some("auth_user_id"), []) => ops.push(quote!(ExprOp::AuthUserId)),
-                (Some("is_null"), [inner]) => {
-                    walk(errors, columns, inner, ops);
-                    ops.push(quote!(ExprOp::IsNull));
-                }
-                (Some("is_not_null"), [inner]) => {
-                    walk(errors, columns, inner, ops);
-                    ops.push(quote!(ExprOp::IsNotNull));
-                }
-                (Some("sql"), [raw]) => {
-                    if let Some(raw) = raw_sql(errors, raw) {
-                        ops.push(quote!(ExprOp::Raw(B(#raw))));
-                    }
-                }
-                (
-                    Some(f @ ("auth_uid" | "auth_user_id" | "is_null" | "is_not_null" | "sql")),
-                    _,
-                ) => {
-                    let want = match f {
-                        "auth_user_id" => "no arguments: auth_user_id()",
-                        "sql" => "one string: sql(\"...\")",
-                        _ => "one column",
-                    };
-                    errors.at(call, format!("`{f}` takes {want}"));
-                }
-                (Some(f), _) => {
-                    let known = ["auth_uid", "auth_user_id", "is_null", "is_not_null", "sql"];
-                    let hint = similar::hint(f, known);
-                    errors.at(&call.func, format!("unknown function `{f}`{hint}\n{HELP}"));
-                }
-                (None, _) => errors.at(&call.func, format!("unsupported call\n{HELP}")),
+            }
+            Expr::Unary(syn::ExprUnary {
+                op: UnOp::Not(_),
+                expr: inner,
+                ..
+            }) => {
+                self.walk(inner);
+                self.op(quote!(ExprOp::Not));
+                Operand::Value
+            }
+            Expr::Binary(b) => self.binary(b),
+            Expr::Call(call) => self.call(call),
+            Expr::MethodCall(m) => self.method(m),
+            other => {
+                self.errors
+                    .at(other, format!("unsupported expression\n{HELP}"));
+                Operand::Value
             }
         }
-        Expr::MethodCall(m) => {
-            let method = m.method.to_string();
-            match (method.as_str(), m.args.len()) {
-                ("is_in", 1) => {
-                    let Expr::Array(items) = &m.args[0] else {
-                        errors.at(
-                            &m.args[0],
-                            "`is_in` takes an array of literals: col.is_in([1, 2])",
-                        );
-                        return;
+    }
+
+    /// `Member::user_id` in a sub-select's filter.
+    fn other_column(&mut self, p: &ExprPath) -> Operand {
+        let Some(sub) = self.sub.clone() else {
+            let table = table_of(p);
+            self.errors.at(
+                p,
+                format!("`{}` is a column of another table: read it in a sub-select, `column.is_in({}.filter(...))`, e.g. `org_id.is_in(Member::org_id.filter(Member::user_id == auth_user_id()))` (here with `{table}`'s columns)", path_text(p), path_text(p)),
+            );
+            return Operand::Value;
+        };
+        let r = column_ref(p);
+        self.op(quote!(ExprOp::OtherColumn(#r)));
+        self.check(quote_spanned! {p.span()=>
+            const _: () = ::rls::__private::same_table(#sub, #p);
+        });
+        Operand::Other(p.clone())
+    }
+
+    fn binary(&mut self, b: &syn::ExprBinary) -> Operand {
+        let (op, compares) = match b.op {
+            BinOp::Eq(_) => (quote!(ExprOp::Cmp(CmpOp::Eq)), true),
+            BinOp::Ne(_) => (quote!(ExprOp::Cmp(CmpOp::Ne)), true),
+            BinOp::Lt(_) => (quote!(ExprOp::Cmp(CmpOp::Lt)), true),
+            BinOp::Le(_) => (quote!(ExprOp::Cmp(CmpOp::Le)), true),
+            BinOp::Gt(_) => (quote!(ExprOp::Cmp(CmpOp::Gt)), true),
+            BinOp::Ge(_) => (quote!(ExprOp::Cmp(CmpOp::Ge)), true),
+            BinOp::And(_) => (quote!(ExprOp::And), false),
+            BinOp::Or(_) => (quote!(ExprOp::Or), false),
+            other => {
+                let op = quote::ToTokens::to_token_stream(&other).to_string();
+                self.errors
+                    .at(b.op, format!("unsupported operator `{op}`\n{HELP}"));
+                return Operand::Value;
+            }
+        };
+        let left = self.walk(&b.left);
+        let right = self.walk(&b.right);
+        if compares {
+            self.compared(&left, &right);
+            self.compared(&right, &left);
+        }
+        self.op(op);
+        Operand::Value
+    }
+
+    /// A claim is text: the column it is compared with must hold text.
+    fn compared(&mut self, a: &Operand, b: &Operand) {
+        let Operand::Claim(span) = a else { return };
+        match b {
+            Operand::Own(ty) => self.check(quote_spanned! {*span=>
+                const _: () = ::rls::__private::text_column::<#ty>();
+            }),
+            Operand::Other(p) => self.check(quote_spanned! {*span=>
+                const _: () = ::rls::__private::text_handle(#p);
+            }),
+            _ => {}
+        }
+    }
+
+    fn call(&mut self, call: &syn::ExprCall) -> Operand {
+        let name = match &*call.func {
+            Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
+            _ => None,
+        };
+        let args: Vec<&Expr> = call.args.iter().collect();
+        const KNOWN: [&str; 9] = [
+            "auth_uid",
+            "auth_user_id",
+            "auth_claim",
+            "clerk_org_id",
+            "clerk_org_role",
+            "clerk_org_slug",
+            "is_null",
+            "is_not_null",
+            "sql",
+        ];
+        match (name.as_deref(), args.as_slice()) {
+            (Some("auth_uid"), [col]) => {
+                if let Some(sql) = column(self.errors, self.columns, col) {
+                    self.op(quote!(ExprOp::AuthUserId));
+                    self.op(quote!(ExprOp::Column(B(#sql))));
+                    self.op(quote!(ExprOp::Cmp(CmpOp::Eq)));
+                }
+                Operand::Value
+            }
+            (Some("auth_user_id"), []) => {
+                self.op(quote!(ExprOp::AuthUserId));
+                Operand::Value
+            }
+            (Some("auth_claim"), [path]) => {
+                if self.policy_only(call, "the token's claims")
+                    && let Some(keys) = claim_path(self.errors, path)
+                {
+                    self.op(quote!(ExprOp::Claim(Claim::Path(B(&[#(B(#keys)),*])))));
+                }
+                Operand::Claim(call.span())
+            }
+            (Some(f @ ("clerk_org_id" | "clerk_org_role" | "clerk_org_slug")), []) => {
+                if self.policy_only(call, "the token's claims") {
+                    let variant = match f {
+                        "clerk_org_id" => quote!(ClerkOrgId),
+                        "clerk_org_role" => quote!(ClerkOrgRole),
+                        _ => quote!(ClerkOrgSlug),
                     };
-                    walk(errors, columns, &m.receiver, ops);
+                    self.op(quote!(ExprOp::Claim(Claim::#variant)));
+                }
+                Operand::Claim(call.span())
+            }
+            (Some("is_null"), [inner]) => {
+                self.walk(inner);
+                self.op(quote!(ExprOp::IsNull));
+                Operand::Value
+            }
+            (Some("is_not_null"), [inner]) => {
+                self.walk(inner);
+                self.op(quote!(ExprOp::IsNotNull));
+                Operand::Value
+            }
+            (Some("sql"), [raw]) => {
+                if let Some(raw) = raw_sql(self.errors, raw) {
+                    self.op(quote!(ExprOp::Raw(B(#raw))));
+                }
+                Operand::Value
+            }
+            (Some(f), _) if KNOWN.contains(&f) => {
+                let want = match f {
+                    "auth_user_id" | "clerk_org_id" | "clerk_org_role" | "clerk_org_slug" => {
+                        format!("no arguments: {f}()")
+                    }
+                    "sql" => "one string: sql(\"...\")".into(),
+                    "auth_claim" => {
+                        "one claim name or path: auth_claim(\"org_id\"), auth_claim([\"o\", \"id\"])"
+                            .into()
+                    }
+                    _ => "one column".into(),
+                };
+                self.errors.at(call, format!("`{f}` takes {want}"));
+                Operand::Value
+            }
+            (Some(f), _) => {
+                let hint = similar::hint(f, KNOWN);
+                self.errors
+                    .at(&call.func, format!("unknown function `{f}`{hint}\n{HELP}"));
+                Operand::Value
+            }
+            (None, _) => {
+                self.errors
+                    .at(&call.func, format!("unsupported call\n{HELP}"));
+                Operand::Value
+            }
+        }
+    }
+
+    fn method(&mut self, m: &syn::ExprMethodCall) -> Operand {
+        let method = m.method.to_string();
+        match (method.as_str(), m.args.len()) {
+            ("is_in", 1) => match &m.args[0] {
+                Expr::Array(items) => {
+                    self.walk(&m.receiver);
                     for item in &items.elems {
-                        match literal(errors, item) {
-                            Some(lit) => ops.push(quote!(ExprOp::Literal(#lit))),
-                            None => return,
+                        match literal(self.errors, item) {
+                            Some(lit) => self.op(quote!(ExprOp::Literal(#lit))),
+                            None => return Operand::Value,
                         }
                     }
                     let n = u16::try_from(items.elems.len()).unwrap_or(u16::MAX);
                     if n == 0 {
-                        errors.at(items, "`is_in` needs at least one value");
+                        self.errors.at(items, "`is_in` needs at least one value");
                     }
-                    ops.push(quote!(ExprOp::In(#n)));
+                    self.op(quote!(ExprOp::In(#n)));
+                    Operand::Value
                 }
-                ("is_null" | "is_not_null", 0) => {
-                    walk(errors, columns, &m.receiver, ops);
-                    ops.push(if method == "is_null" {
-                        quote!(ExprOp::IsNull)
+                Expr::MethodCall(filter) if filter.method == "filter" => {
+                    self.sub_select(&m.receiver, filter)
+                }
+                other => {
+                    let hint = if matches!(other, Expr::Path(p) if p.path.segments.len() > 1) {
+                        ", or the values of another table's column on the rows a filter keeps: `col.is_in(Member::org_id.filter(Member::user_id == auth_user_id()))`"
                     } else {
-                        quote!(ExprOp::IsNotNull)
-                    });
+                        ""
+                    };
+                    self.errors.at(
+                        other,
+                        format!("`is_in` takes an array of literals: col.is_in([1, 2]){hint}"),
+                    );
+                    Operand::Value
                 }
-                _ => errors.at(&m.method, format!("unknown method `{method}`\n{HELP}")),
+            },
+            ("is_null" | "is_not_null", 0) => {
+                self.walk(&m.receiver);
+                self.op(if method == "is_null" {
+                    quote!(ExprOp::IsNull)
+                } else {
+                    quote!(ExprOp::IsNotNull)
+                });
+                Operand::Value
+            }
+            _ => {
+                self.errors
+                    .at(&m.method, format!("unknown method `{method}`\n{HELP}"));
+                Operand::Value
             }
         }
-        other => errors.at(other, format!("unsupported expression\n{HELP}")),
     }
+
+    /// `tested.is_in(Member::org_id.filter(condition))`.
+    fn sub_select(&mut self, tested: &Expr, filter: &syn::ExprMethodCall) -> Operand {
+        if !self.policy_only(filter, "another table") {
+            return Operand::Value;
+        }
+        let selected = match (&*filter.receiver, filter.args.len()) {
+            (Expr::Path(p), 1) if p.path.segments.len() > 1 => p.clone(),
+            _ => {
+                self.errors.at(
+                    filter,
+                    "a sub-select is `Table::column.filter(condition)`, e.g. `Member::org_id.filter(Member::user_id == auth_user_id())`",
+                );
+                return Operand::Value;
+            }
+        };
+        let operand = self.walk(tested);
+        let outer = self.sub.replace(selected.clone());
+        self.walk(&filter.args[0]);
+        self.sub = outer;
+        let r = column_ref(&selected);
+        self.op(quote!(ExprOp::InSelect(#r)));
+        let check = match operand {
+            Operand::Own(ty) => quote_spanned! {selected.span()=>
+                const _: () = ::rls::__private::select_of::<#ty, _, _>(#selected);
+            },
+            Operand::Other(p) => quote_spanned! {selected.span()=>
+                const _: () = ::rls::__private::select_from(#p, #selected);
+            },
+            Operand::Claim(_) => quote_spanned! {selected.span()=>
+                const _: () = ::rls::__private::text_handle(#selected);
+            },
+            Operand::Value => TokenStream::new(),
+        };
+        self.check(check);
+        Operand::Value
+    }
+}
+
+/// `Member` of `Member::org_id`.
+fn table_of(p: &ExprPath) -> String {
+    let segments: Vec<String> = p
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    segments[..segments.len() - 1].join("::")
+}
+
+fn path_text(p: &ExprPath) -> String {
+    let segments: Vec<String> = p
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    segments.join("::")
+}
+
+/// The keys of `auth_claim("org_id")` or `auth_claim(["o", "id"])`.
+fn claim_path(errors: &mut Errors, expr: &Expr) -> Option<Vec<String>> {
+    let key = |e: &Expr| match e {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Str(s), ..
+        }) if !s.value().is_empty() && !s.value().contains('\0') => Some(s.value()),
+        _ => None,
+    };
+    let keys = match expr {
+        Expr::Array(a) if !a.elems.is_empty() => a.elems.iter().map(key).collect(),
+        other => key(other).map(|k| vec![k]),
+    };
+    if keys.is_none() {
+        errors.at(
+            expr,
+            "`auth_claim` takes a claim's name or its path, as non-empty strings: auth_claim(\"org_id\"), auth_claim([\"o\", \"id\"])",
+        );
+    }
+    keys
 }
 
 /// A constant: `true`, `12`, `-3.5`, `"text"`, as `rls::model::Literal` tokens.

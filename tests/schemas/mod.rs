@@ -5,3 +5,4 @@ pub mod changes;
 pub mod lint_fixture;
 pub mod parity;
 pub mod projects;
+pub mod teams;

@@ -106,7 +106,10 @@ pub async fn server_states(
     // A backend whose client has just closed (the direct pool a test closed before this
     // call) is still listed until it has exited: only those still there must have been seen.
     let after = backends().await;
-    for (pid, _) in before.iter().filter(|(pid, _)| after.iter().any(|(p, _)| p == pid)) {
+    for (pid, _) in before
+        .iter()
+        .filter(|(pid, _)| after.iter().any(|(p, _)| p == pid))
+    {
         assert!(
             states.iter().any(|s| s.pid == *pid),
             "server connection {pid} not seen: {states:?} (backends {before:?}, then {after:?})"

@@ -304,6 +304,12 @@ pub fn diff(old: &SchemaDef, new: &SchemaDef, options: Options) -> Result<Plan, 
             );
         }
     }
+    let unstable = tables::unstable_columns(&mapped, new_tables, &retyped_enums);
+    let whole = tables::Whole {
+        rebuilt_enums: &retyped_enums,
+        restrictive_grants: old.restrictive_grants,
+        unstable: &unstable,
+    };
     let mut created = Vec::new();
     let mut kept = Vec::new();
     for n in new_tables {
@@ -327,14 +333,7 @@ pub fn diff(old: &SchemaDef, new: &SchemaDef, options: Options) -> Result<Plan, 
                 kept.push(tables::Kept {
                     mapped: &mapped[i],
                     new: n,
-                    retyped: tables::diff(
-                        &mut plan,
-                        &old_tables[i],
-                        &mapped[i],
-                        n,
-                        &retyped_enums,
-                        old.restrictive_grants,
-                    ),
+                    retyped: tables::diff(&mut plan, &old_tables[i], &mapped[i], n, &whole),
                 });
             }
             None => created.push(n),
@@ -363,7 +362,11 @@ pub fn diff(old: &SchemaDef, new: &SchemaDef, options: Options) -> Result<Plan, 
             enable_rls: o.rls_enabled(),
             ..o.clone()
         };
-        tables::diff(&mut plan, o, o, &kept, &[], old.restrictive_grants);
+        let whole = tables::Whole {
+            rebuilt_enums: &[],
+            ..whole
+        };
+        tables::diff(&mut plan, o, o, &kept, &whole);
         plan.notes.push(format!(
             "{}.{} is no longer in the schema; it is `existing`, so it is not dropped: its policies and grants go, and row-level security stays as it is.",
             o.schema, o.name

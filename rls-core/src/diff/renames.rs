@@ -1,7 +1,7 @@
 //! Explicit renames (`renamed_from`): the old model rewritten under the new names, so that
 //! everything else can be compared by name and content.
 
-use crate::model::{ExprOp, Str, TableDef};
+use crate::model::{ColumnRef, ExprOp, Str, TableDef};
 
 pub struct Renames {
     /// (schema, old table name) -> new table name
@@ -74,6 +74,16 @@ impl Renames {
             )
     }
 
+    /// A column of another table, as a sub-select names it, under the new names.
+    fn column_ref(&self, c: &ColumnRef) -> ColumnRef {
+        let table = self.table(&c.schema, &c.table);
+        ColumnRef {
+            schema: c.schema.clone(),
+            column: self.column(&c.schema, &table, &c.column),
+            table: Str::Owned(table),
+        }
+    }
+
     /// The old table's counterpart in `old`, for a table of the new model.
     pub fn old_of<'a>(&self, new: &TableDef, old: &'a [TableDef]) -> Option<&'a TableDef> {
         old.iter()
@@ -140,6 +150,8 @@ impl Renames {
                 .iter()
                 .map(|op| match op {
                     ExprOp::Column(c) => ExprOp::Column(col(c)),
+                    ExprOp::OtherColumn(c) => ExprOp::OtherColumn(self.column_ref(c)),
+                    ExprOp::InSelect(c) => ExprOp::InSelect(self.column_ref(c)),
                     other => other.clone(),
                 })
                 .collect::<Vec<_>>()

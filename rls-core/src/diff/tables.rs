@@ -1,7 +1,7 @@
 //! Tables: creation of new ones, and column, key, index, RLS and grant changes of kept ones.
 
 use super::{Change, Phase, Plan, QualifiedName, initial, policies};
-use crate::model::{ColumnDef, EnumType, TableDef, TypeName};
+use crate::model::{ColumnDef, ColumnRef, EnumType, TableDef, TypeName};
 use crate::sql::{legacy_table_grants, names, order, table, table_grants};
 
 /// New tables, in foreign-key order, with everything they carry.
@@ -50,28 +50,19 @@ pub fn create(plan: &mut Plan, tables: &[&TableDef]) {
 }
 
 /// A kept table: `old` as it was, `mapped` the same under the new names, `new` as wanted.
-/// `restrictive_grants`: the database holds the grants restrictive policies used to earn.
 /// Returns the columns whose type changes (by their new names).
 pub fn diff(
     plan: &mut Plan,
     old: &TableDef,
     mapped: &TableDef,
     new: &TableDef,
-    rebuilt_enums: &[EnumType],
-    restrictive_grants: bool,
+    whole: &Whole<'_>,
 ) -> Vec<String> {
+    let rebuilt_enums = whole.rebuilt_enums;
     let name = QualifiedName::of(new);
     if new.existing {
         // Its structure is not the migrations' business (see `TableDef::existing`).
-        security(
-            plan,
-            &name,
-            mapped,
-            new,
-            Vec::new(),
-            Vec::new(),
-            restrictive_grants,
-        );
+        security(plan, &name, mapped, new, (Vec::new(), Vec::new()), whole);
         return Vec::new();
     }
 
@@ -129,29 +120,32 @@ pub fn diff(
 
     keys(plan, &name, old, mapped, new, &retyped);
     indexes(plan, old, mapped, new);
-    security(
-        plan,
-        &name,
-        mapped,
-        new,
-        retyped.clone(),
-        dropped,
-        restrictive_grants,
-    );
+    security(plan, &name, mapped, new, (retyped.clone(), dropped), whole);
     retyped
 }
 
-/// A kept table's row-level security switches, policies and grants. `retyped` and
-/// `dropped`: its columns whose type changes or that go, whose policies are rebuilt.
+/// What the diff of one table needs to know of the whole migration.
+pub struct Whole<'a> {
+    /// Enum types dropped and created again.
+    pub rebuilt_enums: &'a [EnumType],
+    /// The database holds the grants restrictive policies used to earn (see `grants_diff`).
+    pub restrictive_grants: bool,
+    /// Columns of any table retyped or dropped (see [`unstable_columns`]).
+    pub unstable: &'a [ColumnRef],
+}
+
+/// A kept table's row-level security switches, policies and grants. `changed`: its columns
+/// whose type changes and those that go, whose policies are rebuilt, as are those that read
+/// an unstable column of another table.
 fn security(
     plan: &mut Plan,
     name: &QualifiedName,
     mapped: &TableDef,
     new: &TableDef,
-    retyped: Vec<String>,
-    dropped: Vec<String>,
-    restrictive_grants: bool,
+    (retyped, dropped): (Vec<String>, Vec<String>),
+    whole: &Whole<'_>,
 ) {
+    let restrictive_grants = whole.restrictive_grants;
     // RLS off only when said in so many words (see `keep_rls_on`); before policies go.
     let (was, is) = (mapped.rls_enabled(), new.rls_enabled());
     if was && !is {
@@ -179,7 +173,14 @@ fn security(
         || mapped
             .policies
             .iter()
-            .any(|p| policies::may_read(p, &dropped));
+            .any(|p| policies::may_read(p, &dropped))
+        || [mapped, new].iter().any(|t| {
+            t.policies
+                .iter()
+                .flat_map(|p| p.using.iter().chain(p.with_check.iter()))
+                .flat_map(|e| e.other_columns())
+                .any(|c| whole.unstable.contains(c))
+        });
     policies::diff(plan, mapped, new, rebuild);
     if !was && is {
         plan.push(
@@ -293,6 +294,52 @@ fn dropped_keys(mapped: &TableDef, new: &TableDef) -> Vec<Vec<crate::model::Str>
     out
 }
 
+/// Whether a kept column's type changes: its SQL type, or its enum type rebuilt (enum
+/// columns compare by the type's name: its values are the enum's own diff).
+pub fn retyped(old: &ColumnDef, new: &ColumnDef, rebuilt_enums: &[EnumType]) -> bool {
+    table::sql_type(&old.ty) != table::sql_type(&new.ty) || enum_rebuilt(new, rebuilt_enums)
+}
+
+fn enum_rebuilt(column: &ColumnDef, rebuilt_enums: &[EnumType]) -> bool {
+    match &column.ty.name {
+        TypeName::Enum(e) => rebuilt_enums
+            .iter()
+            .any(|r| r.schema == e.schema && r.name == e.name),
+        TypeName::Builtin(_) => false,
+    }
+}
+
+/// The columns of other tables that a migration retypes or drops (by their new names; a
+/// dropped table's by its old ones): a policy that reads one of them through a sub-select
+/// must be dropped before, and created again after.
+pub fn unstable_columns(
+    mapped: &[TableDef],
+    new: &[TableDef],
+    rebuilt_enums: &[EnumType],
+) -> Vec<ColumnRef> {
+    let mut out = Vec::new();
+    for m in mapped {
+        let n = new
+            .iter()
+            .find(|n| n.schema == m.schema && n.name == m.name);
+        for c in m.columns.iter() {
+            let unstable = match n.map(|n| n.column(&c.name)) {
+                // The table is dropped, or the column.
+                None | Some(None) => true,
+                Some(Some(nc)) => !n.is_some_and(|n| n.existing) && retyped(c, nc, rebuilt_enums),
+            };
+            if unstable {
+                out.push(ColumnRef {
+                    schema: m.schema.clone(),
+                    table: m.name.clone(),
+                    column: c.name.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
 /// One column's changes; returns whether its type changes.
 fn column(
     plan: &mut Plan,
@@ -302,14 +349,8 @@ fn column(
     rebuilt_enums: &[EnumType],
 ) -> bool {
     let column = new.name.to_string();
-    let rebuilt = match &new.ty.name {
-        TypeName::Enum(e) => rebuilt_enums
-            .iter()
-            .any(|r| r.schema == e.schema && r.name == e.name),
-        TypeName::Builtin(_) => false,
-    };
-    // Enum columns compare by the type's name: its values are the enum's own diff.
-    let retype = table::sql_type(&old.ty) != table::sql_type(&new.ty) || rebuilt;
+    let retype = retyped(old, new, rebuilt_enums);
+    let rebuilt = enum_rebuilt(new, rebuilt_enums);
     let default_changes = old.default != new.default;
     let mut push = |change: Change| plan.push(Phase::Columns, change);
     // An identity goes first (a default, a type change or NULL needs it gone) and comes last

@@ -41,6 +41,50 @@ pub enum ExprOp {
     IsNotNull,
     /// Pops `n` list items, then the tested operand beneath them.
     In(u16),
+    /// A claim of the verified token, as text: `(select auth.session() ->> 'org_id')`,
+    /// evaluated once per statement.
+    Claim(Claim),
+    /// A column of another table, inside the filter of the sub-select that reads that table
+    /// (see [`ExprOp::InSelect`]).
+    OtherColumn(ColumnRef),
+    /// Pops the filter, then the tested operand: whether the operand is one of the values of
+    /// a column of another table on the rows the filter keeps, read with the caller's rights
+    /// (that table's policies apply).
+    InSelect(ColumnRef),
+}
+
+/// A column of a table named by its schema and name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ColumnRef {
+    pub schema: Str,
+    pub table: Str,
+    pub column: Str,
+}
+
+/// What a claim expression reads from the token's claims.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Claim {
+    /// The claim at this path of keys (`["o", "id"]`), as text; SQL NULL when absent.
+    Path(List<Str>),
+    /// Clerk's active organization id: `o.id` (session token v2), else `org_id` (v1).
+    ClerkOrgId,
+    /// Clerk's role in the active organization without its `org:` prefix: `o.rol` (v2,
+    /// `admin`), else `org_role` (v1, `org:admin`).
+    ClerkOrgRole,
+    /// Clerk's active organization slug: `o.slg` (v2), else `org_slug` (v1).
+    ClerkOrgSlug,
+}
+
+impl Expr {
+    /// The columns of other tables the expression reads: those its sub-selects select and
+    /// filter on.
+    pub fn other_columns(&self) -> impl Iterator<Item = &ColumnRef> {
+        self.ops.iter().filter_map(|op| match op {
+            ExprOp::OtherColumn(c) | ExprOp::InSelect(c) => Some(c),
+            _ => None,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -12,7 +12,7 @@ mod schema;
 mod table;
 mod types;
 
-pub use expr::{CmpOp, Expr, ExprOp, Literal};
+pub use expr::{Claim, CmpOp, ColumnRef, Expr, ExprOp, Literal};
 pub use inventory::{distinct, enums, policy_roles, roles, schemas};
 pub use policy::{Grant, Policy, PolicyName, Role, RoleKind, RoleOptions};
 // The small enums live in rls-rules, with the words the derive reads and the SQL keywords.

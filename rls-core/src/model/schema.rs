@@ -111,11 +111,15 @@ impl SchemaDef {
 }
 
 impl From<&Schema> for SchemaDef {
+    /// The tables as declared, with the indexes other tables' sub-selects need added where
+    /// they are read (see [`crate::sql::index_sub_select_reads`]).
     fn from(schema: &Schema) -> SchemaDef {
+        let mut tables: Vec<TableDef> = schema.tables.iter().map(|t| (*t).clone()).collect();
+        crate::sql::index_sub_select_reads(&mut tables);
         SchemaDef {
             auth: schema.auth,
             session_roles: schema.session_roles.to_vec(),
-            tables: schema.tables.iter().map(|t| (*t).clone()).collect(),
+            tables,
             restrictive_grants: false,
         }
     }

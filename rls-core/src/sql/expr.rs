@@ -1,7 +1,7 @@
 //! Policy and check expressions: postfix ops -> tree -> SQL text.
 
 use super::quote;
-use crate::model::{CmpOp, Expr, ExprOp, Literal};
+use crate::model::{Claim, CmpOp, ColumnRef, Expr, ExprOp, Literal};
 
 /// An expression tree borrowed from the postfix ops.
 #[derive(Debug)]
@@ -16,6 +16,10 @@ pub enum Node<'a> {
     Not(Box<Node<'a>>),
     IsNull(Box<Node<'a>>, bool),
     In(Box<Node<'a>>, Vec<Node<'a>>),
+    Claim(&'a Claim),
+    OtherColumn(&'a ColumnRef),
+    /// The tested operand, the selected column, the filter.
+    InSelect(Box<Node<'a>>, &'a ColumnRef, Box<Node<'a>>),
 }
 
 /// Why a postfix sequence is not one well-formed expression.
@@ -45,6 +49,12 @@ pub fn tree(expr: &Expr) -> Result<Node<'_>, MalformedExpr> {
             ExprOp::Not => Node::Not(pop(&mut stack)?),
             ExprOp::IsNull => Node::IsNull(pop(&mut stack)?, true),
             ExprOp::IsNotNull => Node::IsNull(pop(&mut stack)?, false),
+            ExprOp::Claim(claim) => Node::Claim(claim),
+            ExprOp::OtherColumn(c) => Node::OtherColumn(c),
+            ExprOp::InSelect(c) => {
+                let filter = pop(&mut stack)?;
+                Node::InSelect(pop(&mut stack)?, c, filter)
+            }
             ExprOp::In(n) => {
                 let n = usize::from(*n);
                 if stack.len() < n + 1 {
@@ -72,7 +82,7 @@ fn precedence(node: &Node<'_>) -> u8 {
         Node::Or(..) => 1,
         Node::And(..) => 2,
         Node::Not(..) => 3,
-        Node::Cmp(..) | Node::IsNull(..) | Node::In(..) => 4,
+        Node::Cmp(..) | Node::IsNull(..) | Node::In(..) | Node::InSelect(..) => 4,
         _ => 5,
     }
 }
@@ -96,6 +106,33 @@ fn write(out: &mut String, node: &Node<'_>, table: &str) {
         // InitPlan), so an index on the compared column can be used.
         Node::AuthUserId => out.push_str("(select auth.user_id())"),
         Node::Literal(lit) => out.push_str(&literal(lit)),
+        // In a sub-select too: the claims are read once per statement.
+        Node::Claim(claim) => {
+            out.push_str("(select ");
+            out.push_str(&claim_text(claim));
+            out.push(')');
+        }
+        Node::OtherColumn(c) => {
+            out.push_str(&quote::ident(&c.table));
+            out.push('.');
+            out.push_str(&quote::ident(&c.column));
+        }
+        // `= ANY (ARRAY(SELECT ...))` rather than `IN (SELECT ...)`: PostgreSQL runs the
+        // ARRAY sub-select once per statement (an InitPlan) and then searches the policy's
+        // table through an index on the tested column, where `IN` plans a hashed SubPlan
+        // probed for every row of a sequential scan (measured: 4.7 ms against 25.7 ms).
+        Node::InSelect(inner, c, filter) => {
+            operand(out, inner, node, table, true);
+            out.push_str(" = ANY (ARRAY(SELECT ");
+            out.push_str(&quote::ident(&c.table));
+            out.push('.');
+            out.push_str(&quote::ident(&c.column));
+            out.push_str(" FROM ");
+            out.push_str(&quote::qualified(&c.schema, &c.table));
+            out.push_str(" WHERE ");
+            write(out, filter, table);
+            out.push_str("))");
+        }
         Node::Raw(sql) => {
             out.push('(');
             out.push_str(sql);
@@ -157,6 +194,30 @@ fn operand(out: &mut String, child: &Node<'_>, parent: &Node<'_>, table: &str, s
     }
 }
 
+/// The text of a claim, from `auth.session()` (the verified token's claims as jsonb, in the
+/// portable functions and in pg_session_jwt alike).
+fn claim_text(claim: &Claim) -> String {
+    let at = |path: &[&str]| match path {
+        [key] => format!("auth.session() ->> {}", quote::string(key)),
+        _ => {
+            let keys: Vec<String> = path.iter().map(|k| quote::string(k)).collect();
+            format!("auth.session() #>> ARRAY[{}]", keys.join(", "))
+        }
+    };
+    // Clerk's session token v2 nests the active organization in `o`; v1 has flat claims.
+    let clerk = |v2: &str, v1: String| format!("coalesce({}, {v1})", at(&["o", v2]));
+    match claim {
+        Claim::Path(path) => at(&path.iter().map(|k| &**k).collect::<Vec<_>>()),
+        Claim::ClerkOrgId => clerk("id", at(&["org_id"])),
+        Claim::ClerkOrgSlug => clerk("slg", at(&["org_slug"])),
+        // v1 says `org:admin` where v2 says `admin`.
+        Claim::ClerkOrgRole => clerk(
+            "rol",
+            format!("regexp_replace({}, '^org:', '')", at(&["org_role"])),
+        ),
+    }
+}
+
 pub fn literal(lit: &Literal) -> String {
     match lit {
         Literal::Bool(true) => "true".into(),
@@ -167,14 +228,18 @@ pub fn literal(lit: &Literal) -> String {
     }
 }
 
-/// Columns that the expression compares for equality with the user id: the ones a policy
-/// needs indexed to avoid a scan of the whole table.
+/// Whether the node is the same for every row of a statement and depends on the caller:
+/// the user id or a claim.
+fn is_caller(node: &Node<'_>) -> bool {
+    matches!(node, Node::AuthUserId | Node::Claim(_))
+}
+
+/// Columns that the expression compares for equality with the user id or a claim: the ones
+/// a policy needs indexed to avoid a scan of the whole table.
 pub fn user_id_columns<'a>(node: &Node<'a>, out: &mut Vec<&'a str>) {
     match node {
         Node::Cmp(CmpOp::Eq, l, r) => match (&**l, &**r) {
-            (Node::Column(c), Node::AuthUserId) | (Node::AuthUserId, Node::Column(c)) => {
-                out.push(c)
-            }
+            (Node::Column(c), other) | (other, Node::Column(c)) if is_caller(other) => out.push(c),
             _ => {}
         },
         // Only conjunctions and disjunctions keep the comparison usable as an index
@@ -187,14 +252,63 @@ pub fn user_id_columns<'a>(node: &Node<'a>, out: &mut Vec<&'a str>) {
     }
 }
 
+/// Columns of other tables that the expression's sub-selects compare for equality with the
+/// user id or a claim: the ones the read table needs indexed for the sub-select to be cheap.
+pub fn sub_select_columns<'a>(node: &Node<'a>, out: &mut Vec<&'a ColumnRef>) {
+    match node {
+        Node::InSelect(inner, _, filter) => {
+            sub_select_columns(inner, out);
+            filter_columns(filter, out);
+            sub_select_columns(filter, out);
+        }
+        Node::And(l, r) | Node::Or(l, r) | Node::Cmp(_, l, r) => {
+            sub_select_columns(l, out);
+            sub_select_columns(r, out);
+        }
+        Node::Not(inner) | Node::IsNull(inner, _) => sub_select_columns(inner, out),
+        _ => {}
+    }
+}
+
+fn filter_columns<'a>(node: &Node<'a>, out: &mut Vec<&'a ColumnRef>) {
+    match node {
+        Node::Cmp(CmpOp::Eq, l, r) => match (&**l, &**r) {
+            (Node::OtherColumn(c), other) | (other, Node::OtherColumn(c)) if is_caller(other) => {
+                out.push(c)
+            }
+            _ => {}
+        },
+        Node::And(l, r) | Node::Or(l, r) => {
+            filter_columns(l, out);
+            filter_columns(r, out);
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::{CmpOp::*, ExprOp::*, Literal as L};
+    use crate::model::{ColumnRef, List};
     use std::borrow::Cow::Borrowed as B;
 
-    fn sql(ops: &'static [ExprOp]) -> String {
-        render(&tree(&Expr::new(ops)).unwrap(), "todos")
+    const fn member(column: &'static str) -> ColumnRef {
+        ColumnRef {
+            schema: B("app"),
+            table: B("members"),
+            column: B(column),
+        }
+    }
+    const MEMBER_USER: ColumnRef = member("user_id");
+    const MEMBER_ROLE: ColumnRef = member("role");
+    const MEMBER_ORG: ColumnRef = member("org_id");
+
+    fn sql(ops: &[ExprOp]) -> String {
+        let expr = Expr {
+            ops: List::Owned(ops.to_vec()),
+        };
+        render(&tree(&expr).unwrap(), "todos")
     }
 
     #[test]
@@ -227,6 +341,39 @@ mod tests {
                 Not
             ]),
             r#"NOT "todos"."s" IN ('a', -1)"#
+        );
+        assert_eq!(
+            sql(&[
+                Column(B("org_id")),
+                OtherColumn(MEMBER_USER),
+                AuthUserId,
+                Cmp(Eq),
+                OtherColumn(MEMBER_ROLE),
+                Claim(crate::model::Claim::ClerkOrgRole),
+                Cmp(Eq),
+                And,
+                InSelect(MEMBER_ORG),
+                Not,
+            ]),
+            "NOT \"todos\".\"org_id\" = ANY (ARRAY(SELECT \"members\".\"org_id\" FROM \"app\".\"members\" \
+             WHERE \"members\".\"user_id\" = (select auth.user_id()) AND \"members\".\"role\" = \
+             (select coalesce(auth.session() #>> ARRAY['o', 'rol'], regexp_replace(auth.session() ->> 'org_role', '^org:', '')))))"
+        );
+        assert_eq!(
+            sql(&[
+                Column(B("a")),
+                Claim(crate::model::Claim::Path(List::Borrowed(&[
+                    B("o"),
+                    B("it's")
+                ]))),
+                Cmp(Eq),
+                Column(B("b")),
+                Claim(crate::model::Claim::Path(List::Borrowed(&[B("org_id")]))),
+                Cmp(Ne),
+                Or,
+            ]),
+            "\"todos\".\"a\" = (select auth.session() #>> ARRAY['o', 'it''s']) \
+             OR \"todos\".\"b\" <> (select auth.session() ->> 'org_id')"
         );
         assert_eq!(tree(&Expr::new(&[And])).unwrap_err(), MalformedExpr);
         assert_eq!(

@@ -17,7 +17,7 @@ pub use grants::{legacy_table_grants, table_grants};
 /// printed as one text.
 pub const SECOND_FILE: &str = "\n-- ---- next migration file: run in a transaction of its own, after the one above commits ----\n\n";
 pub use render_change::{render_change, render_steps};
-pub use table::{create_enum, indexes, sql_type, table_name};
+pub use table::{create_enum, index_sub_select_reads, indexes, sql_type, table_name};
 
 use crate::change::{Change, Step};
 use crate::check::SchemaError;

@@ -3,8 +3,8 @@
 use super::{expr, names, quote};
 use crate::change::QualifiedName;
 use crate::model::{
-    Check, ColumnDef, DefaultExpr, FkAction, ForeignKey, Identity, Index, List, SqlType, Str,
-    TableDef, TypeName,
+    Check, ColumnDef, ColumnRef, DefaultExpr, FkAction, ForeignKey, Identity, Index, List, SqlType,
+    Str, TableDef, TypeName,
 };
 use std::fmt::Write;
 
@@ -259,19 +259,61 @@ pub fn indexes(table: &TableDef) -> Vec<Index> {
     }
     for column in compared {
         let wanted = table.column(column).is_some_and(|c| c.policy_index);
-        let leads = |cols: &[Str]| cols.first().is_some_and(|c| c == column);
-        let covered = leads(&table.primary_key)
-            || table.uniques.iter().any(|u| leads(&u.columns))
-            || all.iter().any(|i| leads(&i.columns));
-        if wanted && !covered {
-            all.push(Index {
-                name: None,
-                columns: List::Owned(vec![Str::Owned(column.to_string())]),
-                unique: false,
-            });
+        if wanted && !covered(table, &all, column) {
+            all.push(policy_index(column));
         }
     }
     all
+}
+
+/// Whether a key or one of `indexes` leads with `column`.
+fn covered(table: &TableDef, indexes: &[Index], column: &str) -> bool {
+    let leads = |cols: &[Str]| cols.first().is_some_and(|c| c == column);
+    leads(&table.primary_key)
+        || table.uniques.iter().any(|u| leads(&u.columns))
+        || indexes.iter().any(|i| leads(&i.columns))
+}
+
+fn policy_index(column: &str) -> Index {
+    Index {
+        name: None,
+        columns: List::Owned(vec![Str::Owned(column.to_string())]),
+        unique: false,
+    }
+}
+
+/// Indexes for the sub-selects of other tables' policies: each column that a sub-select's
+/// filter compares with the user id or a claim gets one in the table it belongs to (as a
+/// declared index, so that the model and its snapshots say so), unless that table opted out
+/// of policy indexes, the column did, or an index already leads with it.
+pub fn index_sub_select_reads(tables: &mut [TableDef]) {
+    let mut wanted: Vec<ColumnRef> = Vec::new();
+    for t in tables.iter() {
+        let exprs = t
+            .policies
+            .iter()
+            .flat_map(|p| p.using.iter().chain(p.with_check.iter()));
+        for e in exprs {
+            if let Ok(node) = expr::tree(e) {
+                let mut found = Vec::new();
+                expr::sub_select_columns(&node, &mut found);
+                wanted.extend(found.into_iter().cloned());
+            }
+        }
+    }
+    for c in wanted {
+        let Some(t) = tables
+            .iter_mut()
+            .find(|t| t.schema == c.schema && t.name == c.table)
+        else {
+            continue;
+        };
+        let opted_in = t.column(&c.column).is_some_and(|c| c.policy_index);
+        if t.existing || !t.policy_indexes || !opted_in || covered(t, &indexes(t), &c.column) {
+            continue;
+        }
+        t.indexes.to_mut().push(policy_index(&c.column));
+    }
 }
 
 pub fn create_index(table: &QualifiedName, name: &str, index: &Index) -> String {

@@ -114,6 +114,9 @@ pub struct Policy {
 pub struct Clause {
     /// `ExprOp`s in postfix order.
     pub ops: Vec<TokenStream>,
+    /// `const` items that check the clause where the type system must (another table's
+    /// columns, the types compared).
+    pub checks: Vec<TokenStream>,
     /// The key, for errors.
     pub key: Span,
 }

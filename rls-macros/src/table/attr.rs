@@ -72,10 +72,10 @@ pub fn parse(input: &DeriveInput, errors: &mut Errors) -> Table {
             "#[derive(Table)] works on structs: one struct per table, one named field per column",
         ),
     }
-    let columns: Vec<(String, String)> = table
+    let columns: Vec<(String, String, syn::Type)> = table
         .fields
         .iter()
-        .map(|f| (f.ident.unraw().to_string(), f.sql.clone()))
+        .map(|f| (f.ident.unraw().to_string(), f.sql.clone(), f.ty.clone()))
         .collect();
 
     let mut table_args = TableArgs::new();
@@ -298,7 +298,9 @@ fn check(table: &mut Table, attr: &Attribute, columns: Columns<'_>, errors: &mut
                 let value = args::string(errors, k, v).map(|s| s.value());
                 name.set(errors, k, value);
             }
-            Arg::Bare(e) if body.is_none() => body = Some(expr::parse(errors, columns, e)),
+            Arg::Bare(e) if body.is_none() => {
+                body = Some(expr::parse(errors, columns, expr::Place::Check, e).ops)
+            }
             _ => args::unknown(errors, "check", &arg, CHECK_KEYS),
         }
     }

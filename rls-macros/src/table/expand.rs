@@ -294,9 +294,17 @@ fn column_handles(t: &Table) -> TokenStream {
 }
 
 /// Checks that need the type system: a foreign key's target exists, is unique and has the
-/// same type; identity columns are integers.
+/// same type; identity columns are integers; what policies read in other tables exists and
+/// the types they compare agree.
 fn compile_time_checks(t: &Table) -> TokenStream {
     let mut out = TokenStream::new();
+    let clauses = t
+        .policies
+        .iter()
+        .flat_map(|p| p.using.iter().chain(p.with_check.iter()));
+    for clause in clauses {
+        out.extend(clause.checks.iter().cloned());
+    }
     for f in &t.fields {
         if let Some(r) = &f.references {
             let path = &r.path;

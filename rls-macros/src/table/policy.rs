@@ -79,8 +79,10 @@ pub fn crud_policy(
 }
 
 fn clause(errors: &mut Errors, columns: Columns<'_>, key: &syn::Ident, value: &Expr) -> Clause {
+    let parsed = expr::parse(errors, columns, expr::Place::Policy, value);
     Clause {
-        ops: expr::parse(errors, columns, value),
+        ops: parsed.ops,
+        checks: parsed.checks,
         key: key.span(),
     }
 }

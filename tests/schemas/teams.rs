@@ -1,0 +1,143 @@
+//! Organizations without one raw SQL string: memberships read through typed sub-selects
+//! (`col.is_in(Other::col.filter(...))`), nested ones, and Clerk's organization claims.
+
+use rls::{PgEnum, Table};
+
+#[derive(PgEnum, Debug, Clone, Copy, PartialEq, Eq)]
+#[pg_enum(name = "org_role")]
+pub enum OrgRole {
+    Admin,
+    Member,
+    Viewer,
+}
+
+/// An organization, keyed by Clerk's organization id.
+#[derive(Table)]
+#[table(name = "orgs")]
+#[policy(
+    name = "members read their organizations",
+    for = select,
+    to = authenticated,
+    using = id.is_in(Membership::org_id.filter(Membership::user_id == auth_user_id()))
+)]
+pub struct Org {
+    #[column(primary_key)]
+    pub id: String,
+    pub name: String,
+}
+
+/// Who belongs to which organization, with which role. A member reads their own
+/// memberships (the sub-selects of the other tables read this table with its policies).
+#[derive(Table)]
+#[table(name = "memberships")]
+#[primary_key(org_id, user_id)]
+#[crud_policy(role = authenticated, read = auth_uid(user_id))]
+pub struct Membership {
+    #[column(references = Org::id, on_delete = cascade)]
+    pub org_id: String,
+    pub user_id: String,
+    pub role: OrgRole,
+}
+
+/// Members read their organizations' boards, admins write them, and only in the
+/// organization that is active in the session token (a restrictive policy on Clerk's claim).
+#[derive(Table)]
+#[table(name = "boards")]
+#[policy(
+    name = "members read boards",
+    for = select,
+    to = authenticated,
+    using = org_id.is_in(Membership::org_id.filter(Membership::user_id == auth_user_id()))
+)]
+#[policy(
+    name = "admins write boards",
+    for = all,
+    to = authenticated,
+    using = org_id.is_in(Membership::org_id.filter(Membership::user_id == auth_user_id() && Membership::role == "admin")),
+    with_check = org_id.is_in(Membership::org_id.filter(Membership::user_id == auth_user_id() && Membership::role == "admin"))
+)]
+#[policy(
+    name = "the active organization only",
+    as = restrictive,
+    for = all,
+    to = authenticated,
+    using = org_id == clerk_org_id(),
+    with_check = org_id == clerk_org_id()
+)]
+pub struct Board {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(references = Org::id, on_delete = cascade)]
+    pub org_id: String,
+    pub title: String,
+}
+
+/// Cards: a nested sub-select (the boards of the caller's organizations), and a claim read
+/// by its path for the admins of the active organization.
+#[derive(Table)]
+#[table(name = "cards")]
+#[policy(
+    name = "members read cards",
+    for = select,
+    to = authenticated,
+    using = board_id.is_in(Board::id.filter(Board::org_id.is_in(Membership::org_id.filter(Membership::user_id == auth_user_id()))))
+)]
+#[policy(
+    name = "active admins write cards",
+    for = all,
+    to = authenticated,
+    using = org_id == auth_claim(["o", "id"]) && clerk_org_role() == "admin",
+    with_check = org_id == auth_claim(["o", "id"]) && clerk_org_role() == "admin"
+)]
+pub struct Card {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(references = Board::id, on_delete = cascade)]
+    pub board_id: i64,
+    pub org_id: String,
+    pub text: String,
+}
+
+pub const SCHEMA: rls::Schema =
+    rls::Schema::new(&[Card::TABLE, Board::TABLE, Membership::TABLE, Org::TABLE]);
+
+/// Policies that read each other: refused, naming the cycle.
+pub mod cycle {
+    use rls::Table;
+
+    /// Reads itself: a member sees the other members of their organizations.
+    #[derive(Table)]
+    #[table(name = "crew")]
+    #[primary_key(org_id, user_id)]
+    #[policy(
+        name = "members see their crews",
+        for = select,
+        to = authenticated,
+        using = org_id.is_in(Crew::org_id.filter(Crew::user_id == auth_user_id()))
+    )]
+    pub struct Crew {
+        pub org_id: String,
+        pub user_id: String,
+    }
+
+    /// Left reads Right, Right reads Left.
+    #[derive(Table)]
+    #[table(name = "left")]
+    #[policy(name = "left reads right", for = select, to = authenticated, using = id.is_in(Right::left_id.filter(Right::owner == auth_user_id())))]
+    pub struct Left {
+        #[column(primary_key)]
+        pub id: i64,
+        pub owner: String,
+    }
+
+    #[derive(Table)]
+    #[table(name = "right")]
+    #[policy(name = "right reads left", for = select, to = authenticated, using = left_id.is_in(Left::id.filter(Left::owner == auth_user_id())))]
+    pub struct Right {
+        #[column(primary_key)]
+        pub left_id: i64,
+        pub owner: String,
+    }
+
+    pub const SCHEMA: rls::Schema = rls::Schema::new(&[Crew::TABLE, Left::TABLE, Right::TABLE]);
+}

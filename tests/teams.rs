@@ -1,0 +1,216 @@
+//! Issue 9 on PostgreSQL: organizations through typed sub-selects and Clerk's organization
+//! claims (tests/schemas/teams.rs), the plans they get, and the cycle refused.
+
+mod schemas;
+
+use rls::Model;
+use rls::SessionClaims;
+use rls::testing::{TestDatabase, Who};
+use schemas::teams::{Board, Card, Membership, NewBoard, NewCard, NewMembership, Org, OrgRole};
+use serde_json::json;
+
+/// alice: admin of o1, member of o2. bob: member of o1. carol: viewer of o3. One board per
+/// organization, one card per board.
+async fn teams() -> TestDatabase {
+    let db = TestDatabase::new(&schemas::teams::SCHEMA).await;
+    for (id, name) in [("o1", "One"), ("o2", "Two"), ("o3", "Three")] {
+        db.seed(Org::insert(schemas::teams::NewOrg {
+            id: id.into(),
+            name: name.into(),
+        }))
+        .await;
+    }
+    let members = [
+        ("o1", "alice", OrgRole::Admin),
+        ("o2", "alice", OrgRole::Member),
+        ("o1", "bob", OrgRole::Member),
+        ("o3", "carol", OrgRole::Viewer),
+    ];
+    for (org, user, role) in members {
+        db.seed(Membership::insert(NewMembership {
+            org_id: org.into(),
+            user_id: user.into(),
+            role,
+        }))
+        .await;
+    }
+    for (i, org) in ["o1", "o2", "o3"].iter().enumerate() {
+        db.seed(Board::insert(board(org))).await;
+        db.seed(Card::insert(NewCard {
+            board_id: i as i64 + 1,
+            org_id: org.to_string(),
+            text: format!("card of {org}"),
+        }))
+        .await;
+    }
+    db
+}
+
+fn board(org: &str) -> NewBoard {
+    NewBoard {
+        org_id: org.into(),
+        title: format!("board of {org}"),
+    }
+}
+
+/// A user with Clerk's session token v2 organization claim.
+fn v2(sub: &str, org: &str, role: &str) -> Who {
+    let claims = json!({ "sub": sub, "o": { "id": org, "rol": role, "slg": org } });
+    Who::claims(SessionClaims::from_value(claims).unwrap()).labeled(format!("{sub}@{org} (v2)"))
+}
+
+/// The same with v1's flat claims (`org:`-prefixed role).
+fn v1(sub: &str, org: &str, role: &str) -> Who {
+    let claims = json!({ "sub": sub, "org_id": org, "org_role": format!("org:{role}") });
+    Who::claims(SessionClaims::from_value(claims).unwrap()).labeled(format!("{sub}@{org} (v1)"))
+}
+
+#[tokio::test]
+async fn members_see_their_organizations_and_nothing_else() {
+    let db = teams().await;
+    db.user("alice")
+        .sees(Org::select())
+        .rows(|o| o.id.clone(), ["o1", "o2"])
+        .await;
+    db.user("carol")
+        .sees(Org::select())
+        .rows(|o| o.id.clone(), ["o3"])
+        .await;
+    db.user("nobody").sees(Org::select()).nothing().await;
+    // Their own memberships only: the sub-selects read this table with its policy.
+    db.user("alice").sees(Membership::select()).count(2).await;
+    // Cards through two nested sub-selects: boards of the caller's organizations, which the
+    // boards' own policies (the active organization among them) filter too.
+    db.actor(v2("alice", "o1", "admin"))
+        .sees(Card::select())
+        .rows(|c| c.org_id.clone(), ["o1"])
+        .await;
+    db.actor(v1("alice", "o2", "member"))
+        .sees(Card::select())
+        .rows(|c| c.org_id.clone(), ["o2"])
+        .await;
+    db.actor(v2("bob", "o2", "member"))
+        .sees(Card::select())
+        .nothing()
+        .await;
+    // "active admins write cards" (FOR ALL) trusts the signed claim alone: a token saying
+    // bob is admin of o2 shows o2's cards, membership or not.
+    db.actor(v2("bob", "o2", "admin"))
+        .sees(Card::select())
+        .rows(|c| c.org_id.clone(), ["o2"])
+        .await;
+}
+
+#[tokio::test]
+async fn the_active_organization_and_its_role_decide_the_boards() {
+    let db = teams().await;
+    // Members read their organizations' boards, in the active organization only.
+    db.actor(v2("alice", "o1", "admin"))
+        .sees(Board::select())
+        .rows(|b| b.org_id.clone(), ["o1"])
+        .await;
+    db.actor(v1("alice", "o2", "member"))
+        .sees(Board::select())
+        .rows(|b| b.org_id.clone(), ["o2"])
+        .await;
+    // A claim naming an organization the user is not a member of gives nothing.
+    db.actor(v2("bob", "o2", "admin"))
+        .sees(Board::select())
+        .nothing()
+        .await;
+    // No organization claim: the restrictive policy lets nothing through.
+    db.user("alice").sees(Board::select()).nothing().await;
+
+    // Admins write; members and other organizations' admins do not.
+    db.actor(v2("alice", "o1", "admin"))
+        .writes(Board::insert(board("o1")))
+        .touches(1)
+        .await;
+    db.actor(v2("bob", "o1", "member"))
+        .writes(Board::insert(board("o1")))
+        .refused()
+        .await;
+    // alice is admin of o1 but o2 is active: the restrictive policy refuses the o1 row.
+    db.actor(v1("alice", "o2", "admin"))
+        .writes(Board::insert(board("o1")))
+        .refused()
+        .await;
+    db.actor(v1("alice", "o2", "member"))
+        .writes(Board::update().set(Board::title, "renamed"))
+        .touches(0)
+        .await;
+}
+
+#[tokio::test]
+async fn clerk_roles_read_from_v1_and_v2_alike() {
+    let db = teams().await;
+    let card = || NewCard {
+        board_id: 1,
+        org_id: "o1".into(),
+        text: "new".into(),
+    };
+    // "active admins write cards": the org id from v2's `o.id` path, the role normalised.
+    db.actor(v2("alice", "o1", "admin"))
+        .writes(Card::insert(card()))
+        .touches(1)
+        .await;
+    db.actor(v2("alice", "o1", "member"))
+        .writes(Card::insert(card()))
+        .refused()
+        .await;
+    // v1 has no `o` claim: `auth_claim(["o", "id"])` is NULL, so nothing is written.
+    db.actor(v1("alice", "o1", "admin"))
+        .writes(Card::insert(card()))
+        .refused()
+        .await;
+    db.actor(v2("alice", "o1", "admin"))
+        .writes(Card::delete())
+        .touches(1)
+        .await;
+}
+
+/// The sub-select runs once per statement (an InitPlan) and the table is searched by index:
+/// no SubPlan evaluated for every row.
+#[tokio::test]
+async fn sub_selects_are_planned_once_per_statement() {
+    let db = teams().await;
+    let mut tx = db.owner().begin().await.unwrap();
+    for statement in [
+        "set local role authenticated",
+        "select set_config('request.jwt.claims', '{\"sub\":\"alice\",\"o\":{\"id\":\"o1\"}}', true)",
+        "set local enable_seqscan = off",
+    ] {
+        sqlx::query(statement).execute(&mut *tx).await.unwrap();
+    }
+    let plan: Vec<String> = sqlx::query_scalar("explain select * from boards")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+    let plan = plan.join("\n");
+    assert!(plan.contains("InitPlan"), "{plan}");
+    assert!(!plan.contains("SubPlan"), "{plan}");
+    assert!(plan.contains("boards_org_id_idx"), "{plan}");
+}
+
+/// The same schema generated by gen-migrations' checks refuses a cycle with the fix.
+#[test]
+fn a_cycle_is_refused_by_gen_migrations() {
+    let dir = std::env::temp_dir().join(format!("rls-cycle-{}", std::process::id()));
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = rls::migrations::run(
+        &schemas::teams::cycle::SCHEMA,
+        "cycle",
+        &dir,
+        &[],
+        &mut out,
+        &mut err,
+    );
+    let err = String::from_utf8(err).unwrap();
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("public.left -> public.right -> public.left"),
+        "{err}"
+    );
+    assert!(err.contains("#[lookup]"), "{err}");
+    assert!(!dir.join("migrations").exists());
+}
