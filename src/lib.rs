@@ -7,7 +7,7 @@
 // The public API, item by item: everything else in rls-core is an implementation detail.
 
 // Tables: the derives, and what they build.
-pub use rls_core::{Auth, Col, ColumnType, Role, Schema, Table, TableDef};
+pub use rls_core::{Auth, Col, ColumnType, LookupFn, Role, Schema, Table, TableDef};
 pub use rls_macros::{PgEnum, Table};
 
 // Queries and sessions.
@@ -112,6 +112,7 @@ pub mod __private {
         policy_indexes: false,
         disable_rls: false,
         existing: false,
+        lookups: B(&[]),
         renamed_from: None,
         allowed_lints: B(&[]),
     };
@@ -211,6 +212,38 @@ pub mod __private {
     pub const fn text_column<V: TextColumn>() {}
 
     pub const fn text_handle<T, V: TextColumn>(_column: crate::Col<T, V>) {}
+
+    /// What `col.is_in(Table::name)` names must be a `#[lookup]`.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not a #[lookup]",
+        label = "expected a lookup of another table",
+        note = "declare one on that table, #[lookup(name = \"my_org_ids\", select = org_id, filter = user_id == auth_user_id())], or read a column with a sub-select: `col.is_in(Member::org_id.filter(Member::user_id == auth_user_id()))`"
+    )]
+    pub trait LookupHandle {
+        type Value;
+    }
+    impl<T, V> LookupHandle for crate::LookupFn<T, V> {
+        type Value = V;
+    }
+
+    pub const fn is_lookup<L: LookupHandle>(_lookup: &L) {}
+
+    /// `col.is_in(Other::lookup)`, `col` a field of type `F`.
+    pub const fn lookup_of<F: Comparable<L::Value>, L: LookupHandle>(_lookup: &L) {}
+
+    /// `Other::col.is_in(Third::lookup)` inside a filter.
+    pub const fn lookup_from<T, V: Comparable<L::Value>, L: LookupHandle>(
+        _tested: crate::Col<T, V>,
+        _lookup: &L,
+    ) {
+    }
+
+    /// `auth_claim(..).is_in(Other::lookup)`: the lookup returns text.
+    pub const fn lookup_text<L: LookupHandle>(_lookup: &L)
+    where
+        L::Value: TextColumn,
+    {
+    }
 
     /// The target of a `references`, checked against the referencing field's type.
     pub struct FkTarget<Table, Target>(pub crate::Col<Table, Target>);

@@ -77,8 +77,24 @@ async fn members_see_their_organizations_and_nothing_else() {
         .rows(|o| o.id.clone(), ["o3"])
         .await;
     db.user("nobody").sees(Org::select()).nothing().await;
-    // Their own memberships only: the sub-selects read this table with its policy.
-    db.user("alice").sees(Membership::select()).count(2).await;
+    // The members of their organizations, through the lookup (a sub-select of this table
+    // in its own policy would recurse).
+    db.user("alice")
+        .sees(Membership::select())
+        .rows(
+            |m| (m.org_id.clone(), m.user_id.clone()),
+            [
+                ("o1".to_string(), "alice".to_string()),
+                ("o2".into(), "alice".into()),
+                ("o1".into(), "bob".into()),
+            ],
+        )
+        .await;
+    db.user("bob")
+        .sees(Membership::select())
+        .rows(|m| m.user_id.clone(), ["alice", "bob"])
+        .await;
+    db.user("nobody").sees(Membership::select()).nothing().await;
     // Cards through two nested sub-selects: boards of the caller's organizations, which the
     // boards' own policies (the active organization among them) filter too.
     db.actor(v2("alice", "o1", "admin"))
@@ -99,6 +115,68 @@ async fn members_see_their_organizations_and_nothing_else() {
         .sees(Card::select())
         .rows(|c| c.org_id.clone(), ["o2"])
         .await;
+}
+
+#[tokio::test]
+async fn admins_manage_members_through_the_lookup() {
+    let db = teams().await;
+    let member = |org: &str, user: &str| NewMembership {
+        org_id: org.into(),
+        user_id: user.into(),
+        role: OrgRole::Viewer,
+    };
+    db.user("alice")
+        .writes(Membership::insert(member("o1", "dave")))
+        .touches(1)
+        .await;
+    // alice is a member of o2, not its admin; bob is nobody's admin.
+    db.user("alice")
+        .writes(Membership::insert(member("o2", "dave")))
+        .refused()
+        .await;
+    db.user("bob")
+        .writes(Membership::insert(member("o1", "dave")))
+        .refused()
+        .await;
+    db.user("alice")
+        .writes(Membership::delete().filter(Membership::user_id.eq("bob")))
+        .touches(1)
+        .await;
+    db.user("bob")
+        .writes(Membership::delete().filter(Membership::user_id.eq("alice")))
+        .touches(0)
+        .await;
+}
+
+/// The lookup functions: SECURITY DEFINER with a fixed search_path, callable by the
+/// session roles only.
+#[tokio::test]
+async fn lookups_are_callable_by_the_session_roles_only() {
+    let db = teams().await;
+    let (definer, config): (bool, Vec<String>) = sqlx::query_as(
+        "select prosecdef, proconfig from pg_proc where oid = 'public.my_org_ids()'::regprocedure",
+    )
+    .fetch_one(db.owner())
+    .await
+    .unwrap();
+    assert!(definer);
+    assert_eq!(config, ["search_path=\"\""]);
+    let can = |role: &'static str| {
+        let pool = db.owner().clone();
+        async move {
+            sqlx::query_scalar::<_, bool>(
+                "select has_function_privilege($1, 'public.my_org_ids()', 'EXECUTE')",
+            )
+            .bind(role)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    assert!(can("authenticated").await);
+    assert!(can("anonymous").await);
+    // Any other role: PUBLIC's EXECUTE was revoked.
+    assert!(!can(rls::testing::LOGIN_ROLE).await);
 }
 
 #[tokio::test]

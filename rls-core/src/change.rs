@@ -3,8 +3,8 @@
 //! list of [`Step`]s: a change, the phase it belongs to, and what it destroys, if anything.
 
 use crate::model::{
-    Auth, Check, ColumnDef, DefaultExpr, EnumType, Expr, ForeignKey, Identity, Index, Policy,
-    Privilege, Role, RoleOptions, SqlType, TableDef,
+    Auth, Check, ColumnDef, DefaultExpr, EnumType, Expr, ForeignKey, Identity, Index, Lookup,
+    Policy, Privilege, Role, RoleOptions, SqlType, TableDef,
 };
 use serde::{Deserialize, Serialize};
 
@@ -200,6 +200,21 @@ pub enum Change {
         table: QualifiedName,
     },
 
+    /// A `#[lookup]`'s function, created or replaced, callable by `grant_to` only.
+    CreateLookup {
+        table: QualifiedName,
+        lookup: Lookup,
+        returns: SqlType,
+        grant_to: Vec<Role>,
+    },
+    RevokeLookup {
+        function: QualifiedName,
+        roles: Vec<Role>,
+    },
+    DropLookup {
+        function: QualifiedName,
+    },
+
     CreatePolicy {
         table: QualifiedName,
         policy: Policy,
@@ -277,6 +292,9 @@ impl Change {
             DropIndex { .. } => ("index", "dropped"),
             EnableRls { .. } | ForceRls { .. } => ("RLS switch", "turned on"),
             DisableRls { .. } | NoForceRls { .. } => ("RLS switch", "turned off"),
+            CreateLookup { .. } => ("lookup", "created or replaced"),
+            RevokeLookup { .. } => ("lookup privilege", "revoked"),
+            DropLookup { .. } => ("lookup", "dropped"),
             CreatePolicy { .. } => ("policy", "created"),
             AlterPolicy { .. } => ("policy", "altered"),
             RenamePolicy { .. } => ("policy", "renamed"),
@@ -313,6 +331,8 @@ pub enum Phase {
     Revoke,
     DisableRls,
     DropPolicies,
+    /// After the policies that call them.
+    DropLookups,
     DropForeignKeys,
     DropTables,
     DropConstraints,
@@ -323,6 +343,9 @@ pub enum Phase {
     Indexes,
     AddForeignKeys,
     DropTypes,
+    /// Once the tables and types they read exist (PostgreSQL checks a SQL function's body
+    /// when it is created), before the policies that call them.
+    Lookups,
     Policies,
     EnableRls,
     Grant,

@@ -86,6 +86,7 @@ pub fn check_tables(tables: &[&TableDef]) -> Result<(), Vec<SchemaError>> {
         }
         foreign_keys(t, tables, &mut err);
         crate::reads::check(t, tables, &mut err);
+        crate::reads::check_lookups(t, tables, &mut err);
     }
     for cycle in crate::reads::cycles(tables) {
         errors.push(SchemaError {
@@ -458,6 +459,7 @@ mod tests {
             policy_indexes: true,
             disable_rls: false,
             existing: false,
+            lookups: Default::default(),
             renamed_from: None,
             allowed_lints: B(&[]),
         }

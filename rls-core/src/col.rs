@@ -29,6 +29,28 @@ impl<T, V> Col<T, V> {
     }
 }
 
+/// A typed handle on a `#[lookup]` function of table `T` returning values of type `V`,
+/// emitted by `#[derive(Table)]` as an associated constant named after the function
+/// (`Membership::my_org_ids`), for policies: `org_id.is_in(Membership::my_org_ids)`.
+pub struct LookupFn<T, V> {
+    pub schema: &'static str,
+    pub table: &'static str,
+    /// The function's name (in the table's schema).
+    pub name: &'static str,
+    marker: PhantomData<fn() -> (T, V)>,
+}
+
+impl<T, V> LookupFn<T, V> {
+    pub const fn new(schema: &'static str, table: &'static str, name: &'static str) -> Self {
+        LookupFn {
+            schema,
+            table,
+            name,
+            marker: PhantomData,
+        }
+    }
+}
+
 impl<T, V> Clone for Col<T, V> {
     fn clone(&self) -> Self {
         *self

@@ -26,7 +26,7 @@ pub mod sql;
 pub mod testing;
 
 pub use check::SchemaError;
-pub use col::Col;
+pub use col::{Col, LookupFn};
 pub use model::{Auth, ColumnType, Role, Schema, TableDef};
 pub use query::{Conn, Filter, Model, Order, QueryError};
 pub use session::{Database, Lsn, Session, SessionClaims};

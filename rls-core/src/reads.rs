@@ -80,6 +80,23 @@ fn walk(node: &Node<'_>, scope: Option<&ColumnRef>, tables: &[&TableDef], out: &
             }
             exists(c, tables, out);
         }
+        Node::InLookup(inner, l) => {
+            walk(inner, scope, tables, out);
+            let table = tables
+                .iter()
+                .find(|t| t.schema == l.schema && t.name == l.table);
+            match table {
+                None => out.push(format!(
+                    "calls a lookup of table {}.{}, which is not in the schema: add it to the schema's list of tables",
+                    l.schema, l.table
+                )),
+                Some(t) if t.lookup(&l.name).is_none() => out.push(format!(
+                    "calls the lookup \"{}\" of {}.{}, which has no such #[lookup]",
+                    l.name, l.schema, l.table
+                )),
+                Some(_) => {}
+            }
+        }
         Node::InSelect(inner, c, filter) => {
             walk(inner, scope, tables, out);
             exists(c, tables, out);
@@ -94,6 +111,80 @@ fn walk(node: &Node<'_>, scope: Option<&ColumnRef>, tables: &[&TableDef], out: &
             walk(inner, scope, tables, out);
             for item in items {
                 walk(item, scope, tables, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The faults of `t`'s `#[lookup]`s. A lookup reads its table without the table's policies,
+/// for every caller: it must return one column of plain values, to the caller only the rows
+/// the filter ties to them, and be safe to run as the table's owner.
+pub fn check_lookups(t: &TableDef, tables: &[&TableDef], err: &mut impl FnMut(String)) {
+    for l in t.lookups.iter() {
+        let mut fault = |m: String| err(format!("lookup \"{}\": {m}", l.name));
+        let others = tables.iter().flat_map(|o| {
+            o.lookups
+                .iter()
+                .filter(move |x| o.schema == t.schema && !std::ptr::eq(*x, l))
+        });
+        if others.clone().any(|x| x.name == l.name) {
+            fault(format!(
+                "another lookup in schema {} has this name: the functions share the schema's namespace, so give each its own",
+                t.schema
+            ));
+        }
+        match t.column(&l.column) {
+            None => fault(format!(
+                "selects column \"{}\", which the table does not have",
+                l.column
+            )),
+            Some(c) if c.ty.array => fault(format!(
+                "selects the array column \"{}\": a lookup returns one plain value per row (`col.is_in(lookup)` tests a value against them)",
+                l.column
+            )),
+            Some(_) => {}
+        }
+        if t.existing {
+            fault("is declared on an existing table: the function runs as the role that migrates, which may not own the table and would then be subject to its policies; declare lookups on tables the migrations create".into());
+        }
+        if t.force_rls {
+            fault("is declared on a FORCE ROW LEVEL SECURITY table: its owner is subject to the policies, so the function would read the table through them and recurse like a sub-select; drop force_rls or read another table".into());
+        }
+        let Ok(node) = expr::tree(&l.filter) else {
+            fault("has a malformed filter".into());
+            continue;
+        };
+        let mut caller = false;
+        let mut bad = Vec::new();
+        filter_faults(&node, t, &mut caller, &mut bad);
+        for b in bad {
+            fault(b);
+        }
+        if !caller {
+            fault("has a filter that does not depend on the caller: the function reads the table without its policies, so it would give every caller the same rows. Compare a column with auth_user_id() or a claim, e.g. filter = user_id == auth_user_id()".into());
+        }
+    }
+}
+
+fn filter_faults(node: &Node<'_>, t: &TableDef, caller: &mut bool, bad: &mut Vec<String>) {
+    match node {
+        Node::AuthUserId | Node::Claim(_) => *caller = true,
+        Node::Column(c) if t.column(c).is_none() => {
+            bad.push(format!("the filter names column \"{c}\", which the table does not have"))
+        }
+        Node::Raw(_) | Node::OtherColumn(_) | Node::InSelect(..) | Node::InLookup(..) => bad.push(
+            "the filter reads only the table's own columns, the user id, claims and literals (no sql(...), sub-select or other lookup): the function runs as the table's owner".into(),
+        ),
+        Node::Cmp(_, l, r) | Node::And(l, r) | Node::Or(l, r) => {
+            filter_faults(l, t, caller, bad);
+            filter_faults(r, t, caller, bad);
+        }
+        Node::Not(inner) | Node::IsNull(inner, _) => filter_faults(inner, t, caller, bad),
+        Node::In(inner, items) => {
+            filter_faults(inner, t, caller, bad);
+            for item in items {
+                filter_faults(item, t, caller, bad);
             }
         }
         _ => {}

@@ -25,6 +25,9 @@ const HELP: &str = "policy expressions support: columns, literals, `auth_uid(col
 pub enum Place {
     Policy,
     Check,
+    /// A `#[lookup]`'s filter: the caller, but no other table (the function runs as the
+    /// table's owner).
+    Lookup,
 }
 
 /// An expression's postfix ops, and the `const` items that check it at compile time.
@@ -52,7 +55,7 @@ pub fn column<'a>(errors: &mut Errors, columns: Columns<'a>, expr: &Expr) -> Opt
     own_column(errors, columns, expr).map(|(sql, _)| sql)
 }
 
-fn own_column<'a>(
+pub fn own_column<'a>(
     errors: &mut Errors,
     columns: Columns<'a>,
     expr: &Expr,
@@ -111,7 +114,7 @@ impl Walker<'_, '_> {
         self.out.checks.push(check);
     }
 
-    /// Refuses what reads the caller or another table in a check constraint.
+    /// Refuses what reads the caller in a check constraint.
     fn policy_only(&mut self, at: impl quote::ToTokens, what: &str) -> bool {
         if self.place == Place::Check {
             self.errors.at(
@@ -121,6 +124,18 @@ impl Walker<'_, '_> {
             return false;
         }
         true
+    }
+
+    /// Refuses what reads another table outside a policy.
+    fn reads_tables(&mut self, at: impl quote::ToTokens) -> bool {
+        if self.place == Place::Lookup {
+            self.errors.at(
+                at,
+                "a lookup's filter reads only its own table's columns, the user id, claims and literals: the function runs as the table's owner",
+            );
+            return false;
+        }
+        self.policy_only(at, "another table")
     }
 
     fn walk(&mut self, expr: &Expr) -> Operand {
@@ -293,7 +308,12 @@ impl Walker<'_, '_> {
                 Operand::Value
             }
             (Some("sql"), [raw]) => {
-                if let Some(raw) = raw_sql(self.errors, raw) {
+                if self.place == Place::Lookup {
+                    self.errors.at(
+                        call,
+                        "a lookup's filter cannot hold raw SQL: the function runs as the table's owner, without the table's policies",
+                    );
+                } else if let Some(raw) = raw_sql(self.errors, raw) {
                     self.op(quote!(ExprOp::Raw(B(#raw))));
                 }
                 Operand::Value
@@ -349,15 +369,11 @@ impl Walker<'_, '_> {
                 Expr::MethodCall(filter) if filter.method == "filter" => {
                     self.sub_select(&m.receiver, filter)
                 }
+                Expr::Path(p) if p.path.segments.len() > 1 => self.lookup(&m.receiver, p),
                 other => {
-                    let hint = if matches!(other, Expr::Path(p) if p.path.segments.len() > 1) {
-                        ", or the values of another table's column on the rows a filter keeps: `col.is_in(Member::org_id.filter(Member::user_id == auth_user_id()))`"
-                    } else {
-                        ""
-                    };
                     self.errors.at(
                         other,
-                        format!("`is_in` takes an array of literals: col.is_in([1, 2]){hint}"),
+                        "`is_in` takes an array of literals, `col.is_in([1, 2])`; a sub-select, `col.is_in(Member::org_id.filter(Member::user_id == auth_user_id()))`; or a #[lookup], `col.is_in(Member::my_org_ids)`",
                     );
                     Operand::Value
                 }
@@ -379,9 +395,37 @@ impl Walker<'_, '_> {
         }
     }
 
+    /// `tested.is_in(Member::my_org_ids)`.
+    fn lookup(&mut self, tested: &Expr, function: &ExprPath) -> Operand {
+        if !self.reads_tables(function) {
+            return Operand::Value;
+        }
+        let operand = self.walk(tested);
+        let r = quote_spanned! {function.span()=>
+            LookupRef { schema: B(#function.schema), table: B(#function.table), name: B(#function.name) }
+        };
+        self.op(quote!(ExprOp::InLookup(#r)));
+        let check = match operand {
+            Operand::Own(ty) => quote_spanned! {function.span()=>
+                const _: () = ::rls::__private::lookup_of::<#ty, _>(&#function);
+            },
+            Operand::Other(p) => quote_spanned! {function.span()=>
+                const _: () = ::rls::__private::lookup_from(#p, &#function);
+            },
+            Operand::Claim(_) => quote_spanned! {function.span()=>
+                const _: () = ::rls::__private::lookup_text(&#function);
+            },
+            Operand::Value => quote_spanned! {function.span()=>
+                const _: () = ::rls::__private::is_lookup(&#function);
+            },
+        };
+        self.check(check);
+        Operand::Value
+    }
+
     /// `tested.is_in(Member::org_id.filter(condition))`.
     fn sub_select(&mut self, tested: &Expr, filter: &syn::ExprMethodCall) -> Operand {
-        if !self.policy_only(filter, "another table") {
+        if !self.reads_tables(filter) {
             return Operand::Value;
         }
         let selected = match (&*filter.receiver, filter.args.len()) {

@@ -26,7 +26,8 @@ use proc_macro::TokenStream;
         unique,
         check,
         primary_key,
-        allow_lint
+        allow_lint,
+        lookup
     )
 )]
 pub fn derive_table(input: TokenStream) -> TokenStream {

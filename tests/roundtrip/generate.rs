@@ -735,6 +735,7 @@ impl Gen {
             policy_indexes: true,
             disable_rls: false,
             existing: false,
+            lookups: Default::default(),
             renamed_from: None,
             allowed_lints: Cow::Owned(Vec::new()),
         };

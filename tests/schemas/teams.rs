@@ -26,12 +26,35 @@ pub struct Org {
     pub name: String,
 }
 
-/// Who belongs to which organization, with which role. A member reads their own
-/// memberships (the sub-selects of the other tables read this table with its policies).
+/// Who belongs to which organization, with which role. Members see the other members of
+/// their organizations and admins manage them: policies of this table that read this table,
+/// through its lookups (a sub-select here would recurse).
 #[derive(Table)]
 #[table(name = "memberships")]
 #[primary_key(org_id, user_id)]
-#[crud_policy(role = authenticated, read = auth_uid(user_id))]
+#[lookup(name = "my_org_ids", select = org_id, filter = user_id == auth_user_id())]
+#[lookup(
+    name = "my_admin_org_ids",
+    select = org_id,
+    filter = user_id == auth_user_id() && role == "admin"
+)]
+#[policy(
+    name = "members see their organizations' members",
+    for = select,
+    to = authenticated,
+    using = org_id.is_in(Membership::my_org_ids)
+)]
+#[policy(
+    name = "admins manage members",
+    for = all,
+    to = authenticated,
+    using = org_id.is_in(Membership::my_admin_org_ids),
+    with_check = org_id.is_in(Membership::my_admin_org_ids)
+)]
+#[allow_lint(
+    multiple_permissive_policies,
+    reason = "members read, admins manage: two rules, kept apart"
+)]
 pub struct Membership {
     #[column(references = Org::id, on_delete = cascade)]
     pub org_id: String,

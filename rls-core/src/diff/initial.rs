@@ -88,6 +88,8 @@ pub fn initial(schema: &SchemaDef) -> Result<Plan, Vec<SchemaError>> {
         plan.push(Phase::Grant, Change::GrantSchemaUsage { schema, role });
     }
 
+    super::lookups::create_all(&mut plan, schema);
+
     // Policies before ENABLE ROW LEVEL SECURITY, grants last: no moment in which a table is
     // open with fewer rules than intended.
     for &i in &order.tables {

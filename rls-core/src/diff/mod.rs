@@ -4,6 +4,7 @@
 
 mod enums;
 mod initial;
+mod lookups;
 mod policies;
 mod renames;
 mod tables;
@@ -305,10 +306,12 @@ pub fn diff(old: &SchemaDef, new: &SchemaDef, options: Options) -> Result<Plan, 
         }
     }
     let unstable = tables::unstable_columns(&mapped, new_tables, &retyped_enums);
+    let dropped_lookups = lookups::diff(&mut plan, old, &next);
     let whole = tables::Whole {
         rebuilt_enums: &retyped_enums,
         restrictive_grants: old.restrictive_grants,
         unstable: &unstable,
+        dropped_lookups: &dropped_lookups,
     };
     let mut created = Vec::new();
     let mut kept = Vec::new();

@@ -1,7 +1,7 @@
 //! Explicit renames (`renamed_from`): the old model rewritten under the new names, so that
 //! everything else can be compared by name and content.
 
-use crate::model::{ColumnRef, ExprOp, Str, TableDef};
+use crate::model::{ColumnRef, ExprOp, LookupRef, Str, TableDef};
 
 pub struct Renames {
     /// (schema, old table name) -> new table name
@@ -152,6 +152,10 @@ impl Renames {
                     ExprOp::Column(c) => ExprOp::Column(col(c)),
                     ExprOp::OtherColumn(c) => ExprOp::OtherColumn(self.column_ref(c)),
                     ExprOp::InSelect(c) => ExprOp::InSelect(self.column_ref(c)),
+                    ExprOp::InLookup(l) => ExprOp::InLookup(LookupRef {
+                        table: Str::Owned(self.table(&l.schema, &l.table)),
+                        ..l.clone()
+                    }),
                     other => other.clone(),
                 })
                 .collect::<Vec<_>>()

@@ -132,6 +132,8 @@ pub struct Whole<'a> {
     pub restrictive_grants: bool,
     /// Columns of any table retyped or dropped (see [`unstable_columns`]).
     pub unstable: &'a [ColumnRef],
+    /// `#[lookup]` functions dropped (see `lookups::diff`).
+    pub dropped_lookups: &'a [QualifiedName],
 }
 
 /// A kept table's row-level security switches, policies and grants. `changed`: its columns
@@ -175,11 +177,17 @@ fn security(
             .iter()
             .any(|p| policies::may_read(p, &dropped))
         || [mapped, new].iter().any(|t| {
-            t.policies
+            let mut exprs = t
+                .policies
                 .iter()
-                .flat_map(|p| p.using.iter().chain(p.with_check.iter()))
-                .flat_map(|e| e.other_columns())
-                .any(|c| whole.unstable.contains(c))
+                .flat_map(|p| p.using.iter().chain(p.with_check.iter()));
+            exprs.any(|e| {
+                e.other_columns().any(|c| whole.unstable.contains(c))
+                    || e.lookups().any(|l| {
+                        let function = QualifiedName::new(&l.schema, &l.name);
+                        whole.dropped_lookups.contains(&function)
+                    })
+            })
         });
     policies::diff(plan, mapped, new, rebuild);
     if !was && is {

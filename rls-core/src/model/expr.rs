@@ -51,6 +51,17 @@ pub enum ExprOp {
     /// a column of another table on the rows the filter keeps, read with the caller's rights
     /// (that table's policies apply).
     InSelect(ColumnRef),
+    /// Pops the tested operand: whether it is one of the values a `#[lookup]` function
+    /// returns for the caller.
+    InLookup(LookupRef),
+}
+
+/// A `#[lookup]` of a table, by the table and the function's name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct LookupRef {
+    pub schema: Str,
+    pub table: Str,
+    pub name: Str,
 }
 
 /// A column of a table named by its schema and name.
@@ -79,6 +90,13 @@ pub enum Claim {
 impl Expr {
     /// The columns of other tables the expression reads: those its sub-selects select and
     /// filter on.
+    pub fn lookups(&self) -> impl Iterator<Item = &LookupRef> {
+        self.ops.iter().filter_map(|op| match op {
+            ExprOp::InLookup(l) => Some(l),
+            _ => None,
+        })
+    }
+
     pub fn other_columns(&self) -> impl Iterator<Item = &ColumnRef> {
         self.ops.iter().filter_map(|op| match op {
             ExprOp::OtherColumn(c) | ExprOp::InSelect(c) => Some(c),

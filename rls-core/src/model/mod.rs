@@ -12,14 +12,16 @@ mod schema;
 mod table;
 mod types;
 
-pub use expr::{Claim, CmpOp, ColumnRef, Expr, ExprOp, Literal};
+pub use expr::{Claim, CmpOp, ColumnRef, Expr, ExprOp, Literal, LookupRef};
 pub use inventory::{distinct, enums, policy_roles, roles, schemas};
 pub use policy::{Grant, Policy, PolicyName, Role, RoleKind, RoleOptions};
 // The small enums live in rls-rules, with the words the derive reads and the SQL keywords.
 pub use rls_rules::lint::Lint;
 pub use rls_rules::{Command, FkAction, Identity, PolicyKind, Privilege};
 pub use schema::{Auth, Schema, SchemaDef};
-pub use table::{AllowedLint, Check, ColumnDef, DefaultExpr, ForeignKey, Index, TableDef, Unique};
+pub use table::{
+    AllowedLint, Check, ColumnDef, DefaultExpr, ForeignKey, Index, Lookup, TableDef, Unique,
+};
 pub use types::{ArrayElement, ColumnType, EnumType, SqlType, TypeName};
 
 use std::borrow::Cow;

@@ -32,6 +32,10 @@ pub struct TableDef {
     /// create, alter or drop it. Its fields declare the columns the policies read.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub existing: bool,
+    /// `#[lookup]`s: functions that read this table without its policies, for other tables'
+    /// (and its own) policies to call. Left out of snapshots when there are none.
+    #[serde(default, skip_serializing_if = "<[Lookup]>::is_empty")]
+    pub lookups: List<Lookup>,
     /// The table's previous name (`#[table(renamed_from = "...")]`): the migration renames
     /// it instead of dropping one table and creating another. An instruction, not state:
     /// snapshots leave it out.
@@ -51,6 +55,10 @@ pub struct AllowedLint {
 }
 
 impl TableDef {
+    pub fn lookup(&self, name: &str) -> Option<&Lookup> {
+        self.lookups.iter().find(|l| l.name == name)
+    }
+
     pub fn column(&self, sql_name: &str) -> Option<&ColumnDef> {
         self.columns.iter().find(|c| c.name == sql_name)
     }
@@ -64,6 +72,21 @@ impl TableDef {
     pub fn allows(&self, lint: rls_rules::lint::Lint) -> bool {
         self.allowed_lints.iter().any(|a| a.lint == lint)
     }
+}
+
+/// `#[lookup(name = "my_org_ids", select = org_id, filter = user_id == auth_user_id())]`:
+/// a function in the table's schema returning `column` of the rows `filter` keeps, run as
+/// the function's owner (SECURITY DEFINER), so without the table's policies. A policy that
+/// must read the table its own rows live in ("members see the other members of their
+/// organizations") calls it instead of a sub-select, which would recurse.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Lookup {
+    /// The function's name, in the table's schema.
+    pub name: Str,
+    /// The column it returns, one value per row kept.
+    pub column: Str,
+    /// Which rows: over the table's columns, and the caller (user id, claims).
+    pub filter: Expr,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

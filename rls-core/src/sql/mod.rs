@@ -3,6 +3,7 @@
 
 pub mod expr;
 pub(crate) mod grants;
+pub(crate) mod lookup;
 pub mod names;
 pub(crate) mod order;
 pub(crate) mod policy;
@@ -95,6 +96,7 @@ fn heading(previous: Option<&Change>, change: &Change) -> String {
             "\n-- Schemas the granted tables live in.\n".into()
         }
         CreateSchema { .. } | CreateEnum { .. } | AddForeignKey { .. } => "\n".into(),
+        CreateLookup { .. } if !same_kind => "\n-- Lookups: policies call these to read a table without its policies (#[lookup]).\n".into(),
         CreateTable { table: t, .. } => format!("\n-- Table {}\n", table_name(t)),
         CreatePolicy { table: t, .. }
         | EnableRls { table: t }

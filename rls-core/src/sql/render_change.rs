@@ -1,7 +1,7 @@
 //! [`render_change`]: the SQL of one [`Change`], written by the statement writers of
 //! `table`, `policy`, `grants` and `preamble`; and the layout of a list of them.
 
-use super::{grants, policy, preamble, table};
+use super::{grants, lookup, policy, preamble, table};
 use crate::change::{Change, Step};
 
 /// The change's statement, ending in a newline.
@@ -94,6 +94,15 @@ pub fn render_change(change: &Change) -> String {
         ForceRls { table: t } => policy::rls_switch(t, "FORCE"),
         DisableRls { table: t } => policy::rls_switch(t, "DISABLE"),
         NoForceRls { table: t } => policy::rls_switch(t, "NO FORCE"),
+
+        CreateLookup {
+            table: t,
+            lookup: l,
+            returns,
+            grant_to,
+        } => lookup::create(t, l, returns, grant_to),
+        RevokeLookup { function, roles } => lookup::revoke(function, roles),
+        DropLookup { function } => lookup::drop(function),
 
         CreatePolicy {
             table: t,

@@ -236,8 +236,9 @@ pub(crate) fn column_list(columns: &[impl AsRef<str>]) -> String {
         .join(", ")
 }
 
-/// The table's indexes: the declared ones, then one for each column that a policy compares
-/// with the user id and that no index, unique constraint or primary key already leads with.
+/// The table's indexes: the declared ones, then one for each column that a policy or a
+/// lookup compares with the user id or a claim and that no index, unique constraint or
+/// primary key already leads with.
 /// None on an existing table: the migrations never change its structure.
 pub fn indexes(table: &TableDef) -> Vec<Index> {
     if table.existing {
@@ -248,10 +249,12 @@ pub fn indexes(table: &TableDef) -> Vec<Index> {
         return all;
     }
     let mut compared = Vec::new();
+    // The lookups' filters too: the function searches the table for the caller's rows.
     let exprs = table
         .policies
         .iter()
-        .flat_map(|p| p.using.iter().chain(p.with_check.iter()));
+        .flat_map(|p| p.using.iter().chain(p.with_check.iter()))
+        .chain(table.lookups.iter().map(|l| &l.filter));
     for e in exprs {
         if let Ok(node) = expr::tree(e) {
             expr::user_id_columns(&node, &mut compared);

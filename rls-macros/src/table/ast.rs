@@ -36,6 +36,17 @@ pub struct Table {
     pub grants: Vec<Grant>,
     /// `#[allow_lint]`s, one per lint named.
     pub allowed_lints: Vec<AllowedLint>,
+    pub lookups: Vec<Lookup>,
+}
+
+/// A `#[lookup]`: the function's name (also its Rust constant's), the selected column's
+/// SQL name and Rust type, the filter's postfix ops.
+pub struct Lookup {
+    pub name: String,
+    pub span: Span,
+    pub column: String,
+    pub ty: Type,
+    pub ops: Vec<TokenStream>,
 }
 
 pub struct AllowedLint {

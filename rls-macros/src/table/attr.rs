@@ -3,7 +3,7 @@
 //! and the rest of the struct is still read, so that one build shows them all.
 
 use super::ast::{Check, Field, Index, Table};
-use super::{allow_lint, column, policy};
+use super::{allow_lint, column, lookup, policy};
 use crate::args::{self, Arg, Attr};
 use crate::errors::Errors;
 use crate::expr::{self, Columns};
@@ -49,6 +49,7 @@ pub fn parse(input: &DeriveInput, errors: &mut Errors) -> Table {
         policies: Vec::new(),
         grants: Vec::new(),
         allowed_lints: Vec::new(),
+        lookups: Vec::new(),
     };
     if table.generic {
         errors.at(&input.generics, "#[derive(Table)] needs a struct without generic parameters: a table has one fixed set of column types");
@@ -105,6 +106,7 @@ pub fn parse(input: &DeriveInput, errors: &mut Errors) -> Table {
                 }
             }
             "check" => check(&mut table, attr, &columns, errors),
+            "lookup" => lookup::parse(&mut table, attr, &columns, errors),
             _ => {}
         }
     }

@@ -58,6 +58,10 @@ pub fn table(t: &Table, errors: Errors) -> TokenStream {
         let (lint, reason) = (variant(&format!("{:?}", a.lint)), &a.reason);
         quote!(AllowedLint { lint: Lint::#lint, reason: B(#reason) })
     });
+    let lookups = t.lookups.iter().map(|l| {
+        let (name, column, ops) = (&l.name, &l.column, &l.ops);
+        quote!(Lookup { name: B(#name), column: B(#column), filter: Expr::new(&[#(#ops),*]) })
+    });
     let checks_at_compile_time = compile_time_checks(t);
     let model = model(t);
     quote! {
@@ -83,6 +87,7 @@ pub fn table(t: &Table, errors: Errors) -> TokenStream {
                     existing: #existing,
                     renamed_from: #renamed_from,
                     allowed_lints: B(&[#(#allowed_lints),*]),
+                    lookups: B(&[#(#lookups),*]),
                 }
             };
         }
@@ -285,10 +290,20 @@ fn column_handles(t: &Table) -> TokenStream {
             pub const #field: ::rls::Col<#ident, #vis_ty> = ::rls::Col::new(#schema, #table, #sql, #unique);
         }
     });
+    let lookups = t.lookups.iter().map(|l| {
+        let (name, ty) = (&l.name, strip_option(&l.ty));
+        let constant = syn::Ident::new(name, l.span);
+        let doc = format!("The `#[lookup]` function `{schema}.{name}()`, for policies: `col.is_in({ident}::{name})`.");
+        quote! {
+            #[doc = #doc]
+            pub const #constant: ::rls::LookupFn<#ident, #ty> = ::rls::LookupFn::new(#schema, #table, #name);
+        }
+    });
     quote! {
         #[allow(non_upper_case_globals)]
         impl #ident {
             #(#handles)*
+            #(#lookups)*
         }
     }
 }

@@ -9,6 +9,7 @@ mod attr;
 mod check;
 mod column;
 mod expand;
+mod lookup;
 mod policy;
 
 use crate::errors::Errors;

@@ -1,0 +1,133 @@
+//! `#[lookup]` functions across migrations: created with the tables, replaced when what
+//! they read or who calls them changes, dropped (after the policies that call them) when
+//! they go or their return type changes.
+
+use super::{Change, Phase, Plan, QualifiedName};
+use crate::model::{Lookup, Role, RoleKind, SchemaDef, SqlType, TableDef};
+
+/// One lookup function as the migration writes it.
+#[derive(Debug, Clone, PartialEq)]
+struct Def {
+    function: QualifiedName,
+    table: QualifiedName,
+    lookup: Lookup,
+    returns: SqlType,
+    grant_to: Vec<Role>,
+}
+
+impl Def {
+    fn create(&self) -> Change {
+        Change::CreateLookup {
+            table: self.table.clone(),
+            lookup: self.lookup.clone(),
+            returns: self.returns.clone(),
+            grant_to: self.grant_to.clone(),
+        }
+    }
+}
+
+/// Every lookup of the schema, with the roles that may call it: the session roles, and the
+/// roles of every policy that calls it (PostgreSQL runs a policy's functions with the
+/// querying role's privileges).
+fn defs(schema: &SchemaDef) -> Vec<Def> {
+    let mut out = Vec::new();
+    for t in &schema.tables {
+        for l in t.lookups.iter() {
+            let Some(column) = t.column(&l.column) else {
+                continue;
+            };
+            out.push(Def {
+                function: QualifiedName::new(&t.schema, &l.name),
+                table: QualifiedName::of(t),
+                lookup: l.clone(),
+                returns: column.ty.clone(),
+                grant_to: callers(schema, t, &l.name),
+            });
+        }
+    }
+    out
+}
+
+fn callers(schema: &SchemaDef, table: &TableDef, name: &str) -> Vec<Role> {
+    let mut roles: Vec<Role> = schema.session_roles.clone();
+    for t in &schema.tables {
+        for p in t.policies.iter() {
+            let calls = p
+                .using
+                .iter()
+                .chain(p.with_check.iter())
+                .flat_map(|e| e.lookups())
+                .any(|l| l.schema == table.schema && l.name == name);
+            if calls {
+                roles.extend(p.roles.iter().cloned());
+            }
+        }
+    }
+    let mut out: Vec<Role> = Vec::new();
+    for r in roles {
+        if r.kind != RoleKind::Keyword && !out.iter().any(|o| o.name == r.name) {
+            out.push(r);
+        }
+    }
+    out
+}
+
+/// The first migration's lookups.
+pub fn create_all(plan: &mut Plan, schema: &SchemaDef) {
+    for d in defs(schema) {
+        plan.push(Phase::Lookups, d.create());
+    }
+}
+
+/// The lookups' changes from `old` to `new`. Returns the functions dropped (gone, or
+/// dropped to change their return type): the policies that call them must be dropped
+/// before and created again after.
+///
+/// Compared as the database holds them, under their old names: a function's body is text
+/// that a renamed table or column does not follow, so a rename replaces it.
+pub fn diff(plan: &mut Plan, old: &SchemaDef, new: &SchemaDef) -> Vec<QualifiedName> {
+    let (before, after) = (defs(old), defs(new));
+    let mut dropped = Vec::new();
+    for b in &before {
+        let kept = after
+            .iter()
+            .find(|a| a.function == b.function && a.returns == b.returns);
+        if kept.is_none() {
+            plan.push(
+                Phase::DropLookups,
+                Change::DropLookup {
+                    function: b.function.clone(),
+                },
+            );
+            dropped.push(b.function.clone());
+        }
+    }
+    for a in &after {
+        let b = before
+            .iter()
+            .find(|b| b.function == a.function && b.returns == a.returns);
+        match b {
+            Some(b) if b == a => {}
+            Some(b) => {
+                plan.push(Phase::Lookups, a.create());
+                let gone: Vec<Role> = b
+                    .grant_to
+                    .iter()
+                    .filter(|r| !a.grant_to.iter().any(|x| x.name == r.name))
+                    .cloned()
+                    .collect();
+                if !gone.is_empty() {
+                    plan.push(
+                        Phase::Lookups,
+                        Change::RevokeLookup {
+                            function: a.function.clone(),
+                            roles: gone,
+                        },
+                    );
+                }
+            }
+            None => plan.push(Phase::Lookups, a.create()),
+        }
+    }
+    dropped
+}
