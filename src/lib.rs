@@ -166,7 +166,7 @@ pub mod __private {
     /// one of them optional.
     #[diagnostic::on_unimplemented(
         message = "`{Self}` cannot be compared with the selected column's `{V}`",
-        label = "the selected column's type differs from the tested one's",
+        label = "this column is tested against values of another type",
         note = "select a column of the same type (`col.is_in(Other::col.filter(...))` tests `col` against `Other::col`)"
     )]
     pub trait Comparable<V> {}
@@ -192,6 +192,10 @@ pub mod __private {
     )]
     pub trait SameTable<U> {}
     impl<T> SameTable<T> for T {}
+    /// A second impl for every type, so that the compiler does not infer `U` from the
+    /// first and report a bare type mismatch instead of the note above.
+    impl<T> SameTable<NotTheSame<T>> for T {}
+    pub struct NotTheSame<T>(core::marker::PhantomData<T>);
 
     pub const fn same_table<T: SameTable<U>, U, A, B>(
         _selected: crate::Col<T, A>,
@@ -202,7 +206,7 @@ pub mod __private {
     /// Claims are text: they are compared with text columns.
     #[diagnostic::on_unimplemented(
         message = "a claim is text and cannot be compared with a column of type `{Self}`",
-        label = "compared with a claim here",
+        label = "this column is compared with a claim",
         note = "compare claims with `String` columns, or convert in SQL: sql(\"(select auth.session() ->> 'n')::int = n\")"
     )]
     pub trait TextColumn {}

@@ -16,7 +16,7 @@ pub type Columns<'a> = &'a [(String, String, syn::Type)];
 const HELP: &str = "policy expressions support: columns, literals, `auth_uid(col)`, `auth_user_id()`, \
     `auth_claim(\"name\")`, `auth_claim([\"o\", \"id\"])`, `clerk_org_id()`, `clerk_org_role()`, \
     `clerk_org_slug()`, `==`, `!=`, `<`, `<=`, `>`, `>=`, `&&`, `||`, `!`, `is_null(col)`, \
-    `is_not_null(col)`, `col.is_in([...])`, `col.is_in(Other::col.filter(...))`, `true`, `false` \
+    `is_not_null(col)`, `col.is_in([...])`, `col.is_in(Other::col.filter(...))`, `col.is_in(Other::lookup)`, `true`, `false` \
     and `sql(\"raw SQL\")`";
 
 /// Where an expression stands: a policy's clause may read the caller and other tables; a
@@ -35,6 +35,8 @@ pub enum Place {
 pub struct Parsed {
     pub ops: Vec<TokenStream>,
     pub checks: Vec<TokenStream>,
+    /// It reads the user id or a claim.
+    pub reads_caller: bool,
 }
 
 /// Postfix ops for `expr`; errors are recorded and produce no ops.
@@ -267,6 +269,7 @@ impl Walker<'_, '_> {
         ];
         match (name.as_deref(), args.as_slice()) {
             (Some("auth_uid"), [col]) => {
+                self.out.reads_caller = true;
                 if let Some(sql) = column(self.errors, self.columns, col) {
                     self.op(quote!(ExprOp::AuthUserId));
                     self.op(quote!(ExprOp::Column(B(#sql))));
@@ -275,10 +278,12 @@ impl Walker<'_, '_> {
                 Operand::Value
             }
             (Some("auth_user_id"), []) => {
+                self.out.reads_caller = true;
                 self.op(quote!(ExprOp::AuthUserId));
                 Operand::Value
             }
             (Some("auth_claim"), [path]) => {
+                self.out.reads_caller = true;
                 if self.policy_only(call, "the token's claims")
                     && let Some(keys) = claim_path(self.errors, path)
                 {
@@ -287,6 +292,7 @@ impl Walker<'_, '_> {
                 Operand::Claim(call.span())
             }
             (Some(f @ ("clerk_org_id" | "clerk_org_role" | "clerk_org_slug")), []) => {
+                self.out.reads_caller = true;
                 if self.policy_only(call, "the token's claims") {
                     let variant = match f {
                         "clerk_org_id" => quote!(ClerkOrgId),

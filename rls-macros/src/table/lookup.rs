@@ -40,7 +40,14 @@ pub fn parse(table: &mut Table, attr: &Attribute, columns: Columns<'_>, errors: 
                 select.set(errors, k, value);
             }
             ("filter", Arg::Pair(k, v)) => {
+                let checkpoint = errors.checkpoint();
                 let value = expr::parse(errors, columns, expr::Place::Lookup, v);
+                if !value.reads_caller && !errors.since(checkpoint) {
+                    errors.at(
+                        v,
+                        "a lookup's filter must depend on the caller: the function reads the table without its policies, so this filter would give every caller the same rows. Compare a column with auth_user_id() or a claim, e.g. filter = user_id == auth_user_id()",
+                    );
+                }
                 filter.set(errors, k, Some(value));
             }
             _ => args::unknown(errors, "lookup", &arg, KEYS),
