@@ -6,7 +6,7 @@ mod schemas;
 use rls::migrations::SchemaDef;
 use rls::migrations::{self, DiffError, Options};
 use rls::{Table, TableDef};
-use schemas::changes::CASES;
+use schemas::changes::{CASES, CROSS_TABLE_CASES};
 
 fn owned(tables: &[&TableDef]) -> SchemaDef {
     SchemaDef::from_tables(tables.iter().map(|t| (*t).clone()).collect())
@@ -14,7 +14,7 @@ fn owned(tables: &[&TableDef]) -> SchemaDef {
 
 #[test]
 fn each_kind_of_change() {
-    for case in CASES {
+    for case in CASES.iter().chain(CROSS_TABLE_CASES) {
         let before = owned(case.before);
         let after = owned(case.after);
         // Destructive cases are refused unless allowed.

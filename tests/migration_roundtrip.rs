@@ -37,6 +37,10 @@ mod bugs;
 #[path = "roundtrip/rows.rs"]
 mod rows;
 
+#[path = "schemas/changes.rs"]
+#[allow(dead_code)]
+mod changes;
+
 use generate::{Gen, Rng, custom_roles, known_bug, renames, shapes, validate};
 use rls_core::diff::{self, Options};
 use rls_core::introspect::{self, DbEnum, DbTable};
@@ -532,6 +536,16 @@ async fn worker(seed: u64, indices: Vec<usize>, verbose: bool) -> Vec<Outcome> {
         });
     }
     out
+}
+
+/// Issue 9: the hand-written changes of tables that read each other (sub-selects, lookups)
+/// migrate to what the new schema builds from nothing, and keep their rows.
+#[tokio::test]
+async fn cross_table_changes_apply() {
+    let owned = |tables: &[&TableDef]| tables.iter().map(|t| (*t).clone()).collect::<Vec<_>>();
+    for case in changes::CROSS_TABLE_CASES {
+        run_case(owned(case.before), owned(case.after)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -331,10 +331,11 @@ pub enum Phase {
     Revoke,
     DisableRls,
     DropPolicies,
-    /// After the policies that call them.
-    DropLookups,
     DropForeignKeys,
     DropTables,
+    /// After the policies that call them: those of kept tables (DropPolicies) and of
+    /// dropped tables (which go with them).
+    DropLookups,
     DropConstraints,
     DropColumns,
     CreateTables,

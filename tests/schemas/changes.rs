@@ -363,6 +363,151 @@ variant!(dropped_table {
 
 pub const BASE: &[&TableDef] = &[base::Project::TABLE, base::Task::TABLE];
 
+/// Issue 9: tables whose policies read another table (a sub-select) or call a lookup.
+mod teams {
+    use super::*;
+
+    #[derive(Table)]
+    #[table(name = "members")]
+    #[primary_key(team_id, user_id)]
+    #[lookup(name = "my_team_ids", select = team_id, filter = user_id == auth_user_id())]
+    #[policy(name = "members see their teams", for = select, to = authenticated, using = team_id.is_in(Member::my_team_ids))]
+    pub struct Member {
+        pub team_id: i64,
+        #[column(sql_type = "varchar(64)")]
+        pub user_id: String,
+    }
+
+    #[derive(Table)]
+    #[table(name = "boards")]
+    #[policy(name = "members read boards", for = select, to = authenticated, using = team_id.is_in(Member::team_id.filter(Member::user_id == auth_user_id())))]
+    pub struct Board {
+        #[column(primary_key, identity)]
+        pub id: i64,
+        pub team_id: i64,
+    }
+}
+
+variant!(read_column_renamed {
+    #[derive(Table)]
+    #[table(name = "members")]
+    #[primary_key(team_id, uid)]
+    #[lookup(name = "my_team_ids", select = team_id, filter = uid == auth_user_id())]
+    #[policy(name = "members see their teams", for = select, to = authenticated, using = team_id.is_in(Member::my_team_ids))]
+    pub struct Member {
+        pub team_id: i64,
+        #[column(renamed_from = "user_id", sql_type = "varchar(64)")]
+        pub uid: String,
+    }
+
+    #[derive(Table)]
+    #[table(name = "boards")]
+    #[policy(name = "members read boards", for = select, to = authenticated, using = team_id.is_in(Member::team_id.filter(Member::uid == auth_user_id())))]
+    pub struct Board {
+        #[column(primary_key, identity)]
+        pub id: i64,
+        pub team_id: i64,
+    }
+});
+
+variant!(read_column_retyped {
+    #[derive(Table)]
+    #[table(name = "members")]
+    #[primary_key(team_id, user_id)]
+    #[lookup(name = "my_team_ids", select = team_id, filter = user_id == auth_user_id())]
+    #[policy(name = "members see their teams", for = select, to = authenticated, using = team_id.is_in(Member::my_team_ids))]
+    pub struct Member {
+        pub team_id: i64,
+        pub user_id: String,
+    }
+
+    pub use super::teams::Board;
+});
+
+variant!(lookup_retyped {
+    #[derive(Table)]
+    #[table(name = "members")]
+    #[primary_key(team_id, user_id)]
+    #[lookup(name = "my_team_ids", select = team_id, filter = user_id == auth_user_id())]
+    #[policy(name = "members see their teams", for = select, to = authenticated, using = team_id.is_in(Member::my_team_ids))]
+    pub struct Member {
+        #[column(sql_type = "numeric")]
+        pub team_id: i64,
+        #[column(sql_type = "varchar(64)")]
+        pub user_id: String,
+    }
+
+    pub use super::teams::Board;
+});
+
+variant!(lookup_dropped {
+    #[derive(Table)]
+    #[table(name = "members")]
+    #[primary_key(team_id, user_id)]
+    #[crud_policy(role = authenticated, read = auth_uid(user_id))]
+    pub struct Member {
+        pub team_id: i64,
+        #[column(sql_type = "varchar(64)")]
+        pub user_id: String,
+    }
+
+    pub use super::teams::Board;
+});
+
+variant!(read_table_dropped {
+    #[derive(Table)]
+    #[table(name = "boards")]
+    #[policy(name = "members read boards", for = select, to = authenticated, using = true)]
+    pub struct Board {
+        #[column(primary_key, identity)]
+        pub id: i64,
+        pub team_id: i64,
+    }
+});
+
+pub const TEAMS: &[&TableDef] = &[teams::Member::TABLE, teams::Board::TABLE];
+
+/// The cases of tables that read each other: also applied to PostgreSQL by
+/// `migration_roundtrip.rs`.
+pub const CROSS_TABLE_CASES: &[Case] = &[
+    Case {
+        name: "read_column_renamed",
+        before: TEAMS,
+        after: &[
+            read_column_renamed::Member::TABLE,
+            read_column_renamed::Board::TABLE,
+        ],
+        destructive: false,
+    },
+    Case {
+        name: "read_column_retyped",
+        before: TEAMS,
+        after: &[
+            read_column_retyped::Member::TABLE,
+            read_column_retyped::Board::TABLE,
+        ],
+        destructive: false,
+    },
+    Case {
+        name: "lookup_retyped",
+        before: TEAMS,
+        after: &[lookup_retyped::Member::TABLE, lookup_retyped::Board::TABLE],
+        destructive: false,
+    },
+    Case {
+        name: "lookup_dropped",
+        before: TEAMS,
+        after: &[lookup_dropped::Member::TABLE, lookup_dropped::Board::TABLE],
+        destructive: false,
+    },
+    Case {
+        name: "read_table_dropped",
+        before: TEAMS,
+        after: &[read_table_dropped::Board::TABLE],
+        destructive: true,
+    },
+];
+
 pub const CASES: &[Case] = &[
     Case {
         name: "added_table",

@@ -170,6 +170,16 @@ impl Renames {
             })
             .collect::<Vec<_>>()
             .into();
+        out.lookups = t
+            .lookups
+            .iter()
+            .map(|l| crate::model::Lookup {
+                name: l.name.clone(),
+                column: col(&l.column),
+                filter: expr(&l.filter),
+            })
+            .collect::<Vec<_>>()
+            .into();
         out.policies = t
             .policies
             .iter()
