@@ -164,10 +164,11 @@ async fn the_login_role_is_checked() {
 
 #[tokio::test]
 async fn static_and_live_agree_on_the_examples() {
-    let examples: [(&str, rls::Schema); 3] = [
+    let examples: [(&str, rls::Schema); 4] = [
         ("todos", todos_example::SCHEMA),
         ("projects", schemas::projects::SCHEMA),
         ("parity", schemas::parity::SCHEMA),
+        ("teams", schemas::teams::SCHEMA),
     ];
     for (name, schema) in examples {
         let db = TestDatabase::new(&schema).await;

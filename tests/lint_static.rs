@@ -93,9 +93,10 @@ fn json_report() {
 
 #[test]
 fn the_examples_have_no_findings() {
-    let schemas: [(&str, rls::Schema); 4] = [
+    let schemas: [(&str, rls::Schema); 5] = [
         ("todos", todos_example::SCHEMA),
         ("projects", schemas::projects::SCHEMA),
+        ("teams", schemas::teams::SCHEMA),
         ("parity", schemas::parity::SCHEMA),
         ("parity existing", schemas::parity::EXISTING),
     ];

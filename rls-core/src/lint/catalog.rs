@@ -239,6 +239,7 @@ pub async fn read(
                     security_definer,
                     search_path_set,
                     executable_by,
+                    lookup: false,
                 },
             )
             .collect(),

@@ -142,6 +142,9 @@ pub struct FunctionFacts {
     pub search_path_set: bool,
     /// The exposed roles that may call it.
     pub executable_by: Vec<String>,
+    /// A `#[lookup]` of the model: SECURITY DEFINER and callable by the session roles on
+    /// purpose (its filter ties what it returns to the caller; the model checks that).
+    pub lookup: bool,
 }
 
 impl FunctionFacts {

@@ -21,7 +21,7 @@ pub fn exposed_roles(schema: &SchemaDef) -> Vec<String> {
 
 pub fn facts(schema: &SchemaDef) -> Facts {
     let exposed_roles = exposed_roles(schema);
-    let functions = match schema.auth {
+    let functions: Vec<FunctionFacts> = match schema.auth {
         // The provider the first migration creates (`sql::preamble`); Neon's extension brings
         // its own, which the live lints leave to the extension.
         Auth::Postgres => ["session", "user_id"]
@@ -34,10 +34,24 @@ pub fn facts(schema: &SchemaDef) -> Facts {
                 security_definer: false,
                 search_path_set: false,
                 executable_by: exposed_roles.clone(),
+                lookup: false,
             })
             .collect(),
         Auth::Neon => Vec::new(),
     };
+    let lookups = schema.tables.iter().flat_map(|t| {
+        t.lookups.iter().map(|l| FunctionFacts {
+            schema: t.schema.to_string(),
+            name: l.name.to_string(),
+            args: String::new(),
+            language: "sql".into(),
+            security_definer: true,
+            search_path_set: true,
+            executable_by: Vec::new(),
+            lookup: true,
+        })
+    });
+    let functions = functions.into_iter().chain(lookups).collect();
     Facts {
         tables: schema.tables.iter().map(table).collect(),
         functions,

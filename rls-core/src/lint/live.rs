@@ -43,6 +43,13 @@ pub async fn live(conn: &mut PgConnection, schema: &SchemaDef) -> Result<Report,
     facts
         .views
         .retain(|v| !PLATFORM_SCHEMAS.contains(&v.schema.as_str()));
+    for f in &mut facts.functions {
+        f.lookup = f.args.is_empty()
+            && schema
+                .tables
+                .iter()
+                .any(|t| t.schema == f.schema && t.lookup(&f.name).is_some());
+    }
     for t in &mut facts.tables {
         if let Some(m) = schema
             .tables

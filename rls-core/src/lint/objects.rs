@@ -19,7 +19,7 @@ pub fn check(facts: &Facts, out: &mut Vec<Finding>) {
                 format!("ALTER FUNCTION {} SET search_path = '';  (and qualify the names it uses: pg_catalog.now(), public.t)", f.sql_name()),
             ));
         }
-        if f.security_definer && !f.executable_by.is_empty() {
+        if f.security_definer && !f.executable_by.is_empty() && !f.lookup {
             out.push(Finding::new(
                 Lint::SecurityDefinerFunctionExecutable,
                 f.object(),
