@@ -1,6 +1,7 @@
-//! A richer schema than the todos app: projects shared with members, tasks with an enum
-//! status, a composite key, a restrictive policy, a read-only policy for anonymous visitors,
-//! a custom role, a table in another schema, and names that need quoting.
+//! A richer schema than the todos app: projects shared with members (typed sub-selects, no
+//! raw SQL), tasks with an enum status, a composite key, a restrictive policy, a read-only
+//! policy for anonymous visitors, a custom role, a table in another schema, and names that
+//! need quoting.
 
 use rls::{PgEnum, Role, Table};
 
@@ -45,8 +46,8 @@ pub struct Project {
     name = "owners manage members",
     for = all,
     to = authenticated,
-    using = sql("exists (select 1 from projects p where p.id = project_id and p.owner_id = (select auth.user_id()))"),
-    with_check = sql("exists (select 1 from projects p where p.id = project_id and p.owner_id = (select auth.user_id()))")
+    using = project_id.is_in(Project::id.filter(Project::owner_id == auth_user_id())),
+    with_check = project_id.is_in(Project::id.filter(Project::owner_id == auth_user_id()))
 )]
 // Memberships are added and removed, never edited: no UPDATE, whatever the policies allow.
 #[allow_lint(
@@ -68,13 +69,13 @@ pub struct Member {
     name = "members read tasks",
     for = select,
     to = authenticated,
-    using = sql("project_id in (select m.project_id from members m where m.user_id = (select auth.user_id()))")
+    using = project_id.is_in(Member::project_id.filter(Member::user_id == auth_user_id()))
 )]
 #[policy(
     name = "members add tasks",
     for = insert,
     to = authenticated,
-    with_check = sql("project_id in (select m.project_id from members m where m.user_id = (select auth.user_id()))")
+    with_check = project_id.is_in(Member::project_id.filter(Member::user_id == auth_user_id()))
 )]
 #[policy(name = "assignees update their tasks", for = update, to = authenticated, using = auth_uid(assignee_id), with_check = assignee_id == auth_user_id() && status.is_in(["todo", "in_progress", "done"]))]
 #[policy(name = "editors read tasks", for = select, to = EDITOR, using = true)]
