@@ -126,7 +126,8 @@ fn write(out: &mut String, node: &Node<'_>, table: &str) {
         // `= ANY (ARRAY(SELECT ...))` rather than `IN (SELECT ...)`: PostgreSQL runs the
         // ARRAY sub-select once per statement (an InitPlan) and then searches the policy's
         // table through an index on the tested column, where `IN` plans a hashed SubPlan
-        // probed for every row of a sequential scan (measured: 4.7 ms against 25.7 ms).
+        // probed for every row of a sequential scan (measured on 100,000 rows, 300 visible:
+        // 0.70-0.92 ms against 9.5-14.7 ms).
         // The same form as a sub-select's, for the same reason.
         Node::InLookup(inner, l) => {
             operand(out, inner, node, table, true);
