@@ -163,3 +163,50 @@ fn verify_compares_only_the_security_of_an_existing_table() {
         );
     }
 }
+
+/// Issue 9: policies that read other tables and call lookups verify clean after migrating;
+/// a lookup replaced or dropped by hand, and a sub-select policy changed, are drift.
+#[test]
+fn verify_covers_sub_selects_and_lookups() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let db = runtime.block_on(rls::testing::TestDatabase::empty());
+    let exec = |sql: &str| {
+        let sql = sql.to_string();
+        runtime.block_on(async {
+            sqlx::raw_sql(AssertSqlSafe(sql))
+                .execute(db.owner())
+                .await
+                .unwrap()
+        });
+    };
+    let schema = schemas::teams::SCHEMA.auth(rls::Auth::Postgres);
+    exec(&migrations::migration(&schema.into()).unwrap());
+    let dir = std::env::temp_dir().join(format!("rls-verify-teams-{}", std::process::id()));
+    let verify = || verify_schema(db.url(), &schema, &dir);
+    let (code, out, err) = verify();
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+
+    let drifts: &[(&str, &str)] = &[
+        (
+            r#"CREATE OR REPLACE FUNCTION public.my_org_ids() RETURNS SETOF text LANGUAGE sql STABLE SECURITY DEFINER SET search_path = '' AS $$ SELECT org_id FROM public.memberships $$"#,
+            "function public.my_org_ids(): its definition differs",
+        ),
+        (
+            r#"ALTER POLICY "members read boards" ON boards USING (org_id = ANY (ARRAY(SELECT memberships.org_id FROM memberships)))"#,
+            "members read boards",
+        ),
+        (
+            r#"DROP POLICY "admins manage members" ON memberships; DROP FUNCTION public.my_admin_org_ids()"#,
+            "function public.my_admin_org_ids(): missing",
+        ),
+    ];
+    for (sql, mentioned) in drifts {
+        exec(sql);
+        let (code, out, err) = verify();
+        assert_eq!((code, err.as_str()), (1, ""), "{sql}: {out}");
+        assert!(
+            out.contains(mentioned),
+            "{sql}: the report does not mention {mentioned}:\n{out}"
+        );
+    }
+}

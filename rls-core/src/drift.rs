@@ -33,6 +33,9 @@ pub async fn compare(url: &str, expected: &SchemaDef) -> Result<Vec<String>, Str
     let actual_enums = introspect::enums(&mut live, &managed)
         .await
         .map_err(|e| format!("cannot read the catalog: {e}"))?;
+    let actual_lookups = lookups(&mut live, expected)
+        .await
+        .map_err(|e| format!("cannot read the catalog: {e}"))?;
 
     let scratch = format!(
         "rls_verify_{}_{}",
@@ -57,7 +60,7 @@ pub async fn compare(url: &str, expected: &SchemaDef) -> Result<Vec<String>, Str
     .execute(&mut live)
     .await;
     let _ = live.close().await;
-    let (mut wanted, wanted_enums) = built?;
+    let (mut wanted, wanted_enums, wanted_lookups) = built?;
     for t in &mut wanted {
         t.existing = existing(&t.schema, &t.name);
     }
@@ -65,14 +68,58 @@ pub async fn compare(url: &str, expected: &SchemaDef) -> Result<Vec<String>, Str
 
     let mut differences = introspect::differences(&wanted, &actual);
     differences.extend(introspect::enum_differences(&wanted_enums, &actual_enums));
+    for ((function, wanted), (_, actual)) in wanted_lookups.iter().zip(&actual_lookups) {
+        match (wanted, actual) {
+            (Some(_), None) => differences.push(format!(
+                "function {function}: missing (a #[lookup] of the model)"
+            )),
+            (Some(w), Some(a)) if w != a => differences.push(format!(
+                "function {function}: its definition differs from the #[lookup]'s:\n    expected: {}\n    found:    {}",
+                one_line(w),
+                one_line(a)
+            )),
+            _ => {}
+        }
+    }
     Ok(differences)
+}
+
+type Expected = (
+    Vec<introspect::DbTable>,
+    Vec<introspect::DbEnum>,
+    Vec<(String, Option<String>)>,
+);
+
+/// The model's `#[lookup]` functions as the server prints them (`pg_get_functiondef`: the
+/// body, SECURITY DEFINER, the search_path), `None` where one is missing; by
+/// `schema.name()`.
+async fn lookups(
+    conn: &mut PgConnection,
+    expected: &SchemaDef,
+) -> Result<Vec<(String, Option<String>)>, sqlx::Error> {
+    let mut out = Vec::new();
+    for t in &expected.tables {
+        for l in t.lookups.iter() {
+            let definition: Option<String> = sqlx::query_scalar(
+                "select pg_get_functiondef(p.oid) from pg_proc p \
+                 join pg_namespace n on n.oid = p.pronamespace \
+                 where n.nspname = $1 and p.proname = $2 and p.pronargs = 0",
+            )
+            .bind(&*t.schema)
+            .bind(&*l.name)
+            .fetch_optional(&mut *conn)
+            .await?;
+            out.push((format!("{}.{}()", t.schema, l.name), definition));
+        }
+    }
+    Ok(out)
 }
 
 async fn build_expected(
     options: &PgConnectOptions,
     expected: &SchemaDef,
     schemas: &[String],
-) -> Result<(Vec<introspect::DbTable>, Vec<introspect::DbEnum>), String> {
+) -> Result<Expected, String> {
     let mut conn = PgConnection::connect_with(options)
         .await
         .map_err(|e| format!("cannot connect to the scratch database: {e}"))?;
@@ -99,10 +146,15 @@ async fn build_expected(
         Ok::<_, sqlx::Error>((
             introspect::tables(&mut conn, schemas).await?,
             introspect::enums(&mut conn, &expected.schemas()).await?,
+            lookups(&mut conn, expected).await?,
         ))
     }
     .await
     .map_err(|e| format!("cannot read the scratch catalog: {e}"));
     let _ = conn.close().await;
     result
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
