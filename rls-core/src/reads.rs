@@ -44,6 +44,7 @@ pub fn check(t: &TableDef, tables: &[&TableDef], err: &mut impl FnMut(String)) {
             matches!(
                 op,
                 crate::model::ExprOp::Claim(_)
+                    | crate::model::ExprOp::JwtClaim(_)
                     | crate::model::ExprOp::OtherColumn(_)
                     | crate::model::ExprOp::InSelect(_)
             )

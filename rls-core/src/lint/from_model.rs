@@ -36,7 +36,8 @@ pub fn facts(schema: &SchemaDef) -> Facts {
                 executable_by: exposed_roles.clone(),
             })
             .collect(),
-        Auth::Neon => Vec::new(),
+        // Neon's extension and Supabase bring their own.
+        Auth::Neon | Auth::Supabase => Vec::new(),
     };
     Facts {
         tables: schema.tables.iter().map(table).collect(),
