@@ -1,0 +1,43 @@
+//! A schema for Supabase (`Auth::Supabase`): notes of Supabase's own users (uuid ids,
+//! `auth.uid()`), notes of users with text ids (Clerk's, through Supabase's third-party
+//! auth: the token's `sub` from `auth.jwt()`), and a policy on Clerk's organization claim.
+
+use rls::Table;
+
+/// Each user reads and writes their own notes; anonymous visitors (`anon`) read the public
+/// ones.
+#[derive(Table)]
+#[table(name = "notes")]
+#[crud_policy(role = authenticated, read = auth_uid(owner), modify = auth_uid(owner))]
+#[crud_policy(role = anon, read = is_public)]
+pub struct Note {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(default = auth_user_id())]
+    pub owner: uuid::Uuid,
+    pub body: String,
+    pub is_public: bool,
+}
+
+/// Notes keyed by a text user id; the members of the organization active in the token read
+/// its notes too.
+#[derive(Table)]
+#[table(name = "clerk_notes")]
+#[crud_policy(role = authenticated, read = auth_uid(owner), modify = auth_uid(owner))]
+#[policy(
+    name = "the active organization reads its notes",
+    for = select,
+    to = authenticated,
+    using = org_id == clerk_org_id()
+)]
+pub struct ClerkNote {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(default = auth_user_id())]
+    pub owner: String,
+    pub org_id: Option<String>,
+    pub body: String,
+}
+
+pub const SCHEMA: rls::Schema =
+    rls::Schema::new(&[Note::TABLE, ClerkNote::TABLE]).auth(rls::Auth::Supabase);
