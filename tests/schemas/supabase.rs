@@ -20,15 +20,13 @@ pub struct Note {
 }
 
 /// Notes keyed by a text user id; the members of the organization active in the token read
-/// its notes too.
+/// its notes too (Clerk's organization claim).
 #[derive(Table)]
 #[table(name = "clerk_notes")]
-#[crud_policy(role = authenticated, read = auth_uid(owner), modify = auth_uid(owner))]
-#[policy(
-    name = "the active organization reads its notes",
-    for = select,
-    to = authenticated,
-    using = org_id == clerk_org_id()
+#[crud_policy(
+    role = authenticated,
+    read = auth_uid(owner) || org_id == clerk_org_id(),
+    modify = auth_uid(owner)
 )]
 pub struct ClerkNote {
     #[column(primary_key, identity)]
