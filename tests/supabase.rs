@@ -134,7 +134,9 @@ fn ok(rows: &[&str]) -> Result<Vec<String>, String> {
 async fn the_migration_leaves_supabases_functions_and_roles_alone() {
     let sql = migration();
     for absent in [
-        "CREATE ROLE",
+        "CREATE ROLE \"anon\"",
+        "CREATE ROLE \"authenticated\"",
+        "CREATE ROLE \"service_role\"",
         "ALTER ROLE",
         "FUNCTION",
         "REPLACE",
@@ -143,6 +145,12 @@ async fn the_migration_leaves_supabases_functions_and_roles_alone() {
     ] {
         assert!(!sql.contains(absent), "{absent} in the migration:\n{sql}");
     }
+    // Only the schema's own role is created.
+    assert_eq!(sql.matches("CREATE ROLE").count(), 1, "{sql}");
+    assert!(
+        sql.contains("CREATE ROLE \"supabase_editor\" NOLOGIN"),
+        "{sql}"
+    );
     let db = TestDatabase::empty().await;
     sqlx::raw_sql(SHIM).execute(db.owner()).await.unwrap();
     let functions = auth_functions(db.owner()).await;
@@ -231,6 +239,41 @@ async fn supabase_users_see_and_write_their_own_notes() {
     assert_eq!(
         request(&db, "authenticated", user("user_2alice"), notes).await,
         Err(INVALID_TEXT_REPRESENTATION.into())
+    );
+}
+
+/// A role of the schema's own is created, and its policies call Supabase's functions without
+/// USAGE on schema `auth` (PostgreSQL checks that when the policy is created, as `postgres`).
+#[tokio::test]
+async fn a_role_of_the_schema_reads_through_supabases_functions() {
+    let db = supabase().await;
+    let usage: bool =
+        sqlx::query_scalar("select has_schema_privilege('supabase_editor', 'auth', 'USAGE')")
+            .fetch_one(db.owner())
+            .await
+            .unwrap();
+    assert!(!usage);
+    let signed_in = json!({ "sub": "user_2dave", "role": "supabase_editor" });
+    assert_eq!(
+        request(
+            &db,
+            "supabase_editor",
+            signed_in,
+            "select body from notes order by id"
+        )
+        .await,
+        ok(&["alice private", "alice public", "bob private"])
+    );
+    let no_sub = json!({ "role": "supabase_editor" });
+    assert_eq!(
+        request(
+            &db,
+            "supabase_editor",
+            no_sub,
+            "select body from notes order by id"
+        )
+        .await,
+        ok(&[])
     );
 }
 

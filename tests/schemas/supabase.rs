@@ -4,12 +4,16 @@
 
 use rls::Table;
 
+/// A role of the schema's own: created by the migration, unlike Supabase's.
+pub const EDITOR: rls::Role = rls::Role::create("supabase_editor");
+
 /// Each user reads and writes their own notes; anonymous visitors (`anon`) read the public
-/// ones.
+/// ones; editors read them all when signed in.
 #[derive(Table)]
 #[table(name = "notes")]
 #[crud_policy(role = authenticated, read = auth_uid(owner), modify = auth_uid(owner))]
 #[crud_policy(role = anon, read = is_public)]
+#[policy(name = "signed-in editors read", for = select, to = EDITOR, using = is_not_null(auth_user_id()))]
 pub struct Note {
     #[column(primary_key, identity)]
     pub id: i64,
