@@ -248,6 +248,28 @@ pub mod __private {
         L::Value: TextColumn,
     {
     }
+    /// The user id is text (`auth.user_id()`, the token's `sub`) or, on Supabase, a uuid
+    /// (`auth.uid()`): the columns compared with it (`auth_uid(col)`, `col ==
+    /// auth_user_id()`) or defaulting to it hold one of those.
+    #[diagnostic::on_unimplemented(
+        message = "a user id is text or a uuid, and this column is `{Self}`",
+        label = "compared with the user id (or defaulting to it) here",
+        note = "make the field `String` (text user ids: Clerk's, any JWT's `sub`) or `uuid::Uuid` (Supabase's auth.uid()), in `Option<...>` when it may be NULL; for another comparison write sql(\"...\")"
+    )]
+    pub trait UserIdColumn {}
+    impl UserIdColumn for String {}
+    impl UserIdColumn for Option<String> {}
+    #[cfg(feature = "uuid")]
+    mod uuid_user_ids {
+        use super::UserIdColumn;
+        use rls_core::sqlx::types::Uuid;
+        impl UserIdColumn for Uuid {}
+        impl UserIdColumn for Option<Uuid> {}
+    }
+
+    pub const fn user_id_column<V: UserIdColumn>() {}
+
+    pub const fn user_id_handle<T, V: UserIdColumn>(_column: crate::Col<T, V>) {}
 
     /// The target of a `references`, checked against the referencing field's type.
     pub struct FkTarget<Table, Target>(pub crate::Col<Table, Target>);

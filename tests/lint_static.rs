@@ -101,11 +101,26 @@ fn the_examples_have_no_findings() {
         ("parity existing", schemas::parity::EXISTING),
     ];
     for (name, schema) in schemas {
-        for auth in [rls::Auth::Postgres, rls::Auth::Neon] {
+        for auth in [rls::Auth::Postgres, rls::Auth::Neon, rls::Auth::Supabase] {
             let report = lint::model(&SchemaDef::from(schema.auth(auth)));
             assert!(report.findings.is_empty(), "{name}:\n{}", report.human());
         }
     }
+    // Its uuid user column is compared with auth.uid(): Supabase only (elsewhere the user
+    // id is text, and the lint says so).
+    let supabase = lint::model(&SchemaDef::from(schemas::supabase::SCHEMA));
+    assert!(supabase.findings.is_empty(), "{}", supabase.human());
+    let postgres = lint::model(&SchemaDef::from(
+        schemas::supabase::SCHEMA.auth(rls::Auth::Postgres),
+    ));
+    assert!(
+        postgres
+            .findings
+            .iter()
+            .any(|f| f.lint == rls::lint::Lint::UserIdNonTextColumn),
+        "{}",
+        postgres.human()
+    );
 }
 
 fn cli(schema: &rls::Schema, args: &[&str]) -> (u8, String, String) {

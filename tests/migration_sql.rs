@@ -78,6 +78,14 @@ fn teams_postgres() {
     );
 }
 
+/// Issue 9: on Supabase, `auth.uid()` for the uuid user column, `auth.jwt()` for the text
+/// one, the claim and the defaults; its roles existing (none created), no function created
+/// or replaced, no USAGE on `auth` granted.
+#[test]
+fn supabase() {
+    insta::assert_snapshot!(migrations::migration(&schemas::supabase::SCHEMA.into()).unwrap());
+}
+
 /// Policies that read each other in a cycle are refused, naming the cycle and the fix.
 #[test]
 fn cycles_are_refused() {

@@ -29,7 +29,8 @@ Options:
                          with lint: the findings as JSON instead of text
   --dir DIR              migrations folder (default: the crate's migrations/)
   --name NAME            description part of the file name (default: init, then change)
-  --auth neon|postgres   provider of auth.user_id() for the first migration
+  --auth neon|postgres|supabase
+                         provider of the user's identity (first migration: what it sets up)
   --allow-destructive    allow dropping tables and columns, narrowing types, dropping enum
                          values; the statements are marked in the SQL
   --database-url URL     the database `verify` inspects (default: $DATABASE_URL); `lint`
@@ -77,8 +78,8 @@ pub fn run(
             return 2;
         }
     };
-    let mut schema = SchemaDef::from(schema);
-    schema.auth = opts.auth;
+    // Converted with the provider `--auth` names: the model is lowered onto it.
+    let schema = SchemaDef::from(&schema.auth(opts.auth));
     let ctx = Ctx {
         schema,
         crate_name,
@@ -216,8 +217,9 @@ fn parse_flags<'a>(
             }
             "--auth" => {
                 let v = value("--auth")?;
-                opts.auth = Auth::parse(&v)
-                    .ok_or_else(|| format!("--auth {v:?}: write --auth neon or --auth postgres"))?;
+                opts.auth = Auth::parse(&v).ok_or_else(|| {
+                    format!("--auth {v:?}: write --auth neon, --auth postgres or --auth supabase")
+                })?;
             }
             other => return Err(format!("unknown argument {other:?}")),
         }

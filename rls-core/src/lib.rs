@@ -17,6 +17,7 @@ mod drift;
 pub mod introspect;
 pub mod lint;
 pub mod model;
+pub mod provider;
 pub mod query;
 mod reads;
 pub mod session;

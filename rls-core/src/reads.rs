@@ -44,8 +44,10 @@ pub fn check(t: &TableDef, tables: &[&TableDef], err: &mut impl FnMut(String)) {
             matches!(
                 op,
                 crate::model::ExprOp::Claim(_)
+                    | crate::model::ExprOp::JwtClaim(_)
                     | crate::model::ExprOp::OtherColumn(_)
                     | crate::model::ExprOp::InSelect(_)
+                    | crate::model::ExprOp::InLookup(_)
             )
         });
         if reads_caller {
@@ -169,7 +171,7 @@ pub fn check_lookups(t: &TableDef, tables: &[&TableDef], err: &mut impl FnMut(St
 
 fn filter_faults(node: &Node<'_>, t: &TableDef, caller: &mut bool, bad: &mut Vec<String>) {
     match node {
-        Node::AuthUserId | Node::Claim(_) => *caller = true,
+        Node::AuthUserId | Node::AuthUid | Node::Claim(_) | Node::JwtClaim(_) => *caller = true,
         Node::Column(c) if t.column(c).is_none() => {
             bad.push(format!("the filter names column \"{c}\", which the table does not have"))
         }

@@ -132,6 +132,28 @@ fn references() {
     }));
 }
 
+/// Issue 9: a sub-select, a lookup and its call, a claim: the model's ops read the other
+/// table's handles, and `const` items check the tables, columns and types named.
+#[test]
+fn organizations() {
+    insta::assert_snapshot!(table(quote! {
+        #[primary_key(org_id, user_id)]
+        #[lookup(name = "my_org_ids", select = org_id, filter = user_id == auth_user_id())]
+        #[policy(name = "members", for = select, to = authenticated, using = org_id.is_in(Membership::my_org_ids))]
+        #[policy(
+            name = "boards",
+            for = select,
+            to = authenticated,
+            using = board_id.is_in(Board::id.filter(Board::org_id == clerk_org_id())) && org_id == auth_claim(["o", "id"])
+        )]
+        pub struct Membership {
+            pub org_id: String,
+            pub user_id: String,
+            pub board_id: i64,
+        }
+    }));
+}
+
 #[test]
 fn errors_still_define_the_table() {
     insta::assert_snapshot!(table(quote! {

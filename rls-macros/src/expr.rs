@@ -87,6 +87,8 @@ enum Operand {
     Other(ExprPath),
     /// A claim (text), written at this span.
     Claim(Span),
+    /// The user id (text, or on Supabase a uuid where compared with one), written at this span.
+    UserId(Span),
     /// Anything else: a literal, the user id, a condition.
     Value,
 }
@@ -236,15 +238,19 @@ impl Walker<'_, '_> {
         Operand::Value
     }
 
-    /// A claim is text: the column it is compared with must hold text.
+    /// A claim is text: the column it is compared with must hold text. The user id is text or
+    /// a uuid: the column it is compared with must hold one of them.
     fn compared(&mut self, a: &Operand, b: &Operand) {
-        let Operand::Claim(span) = a else { return };
-        match b {
-            Operand::Own(ty) => self.check(quote_spanned! {*span=>
+        match (a, b) {
+            (Operand::Claim(span), Operand::Own(ty)) => self.check(quote_spanned! {*span=>
                 const _: () = ::rls::__private::text_column::<#ty>();
             }),
-            Operand::Other(p) => self.check(quote_spanned! {*span=>
+            (Operand::Claim(span), Operand::Other(p)) => self.check(quote_spanned! {*span=>
                 const _: () = ::rls::__private::text_handle(#p);
+            }),
+            (Operand::UserId(span), Operand::Own(ty)) => self.check(user_id_column(*span, ty)),
+            (Operand::UserId(span), Operand::Other(p)) => self.check(quote_spanned! {*span=>
+                const _: () = ::rls::__private::user_id_handle(#p);
             }),
             _ => {}
         }
@@ -270,17 +276,18 @@ impl Walker<'_, '_> {
         match (name.as_deref(), args.as_slice()) {
             (Some("auth_uid"), [col]) => {
                 self.out.reads_caller = true;
-                if let Some(sql) = column(self.errors, self.columns, col) {
+                if let Some((sql, ty)) = own_column(self.errors, self.columns, col) {
                     self.op(quote!(ExprOp::AuthUserId));
                     self.op(quote!(ExprOp::Column(B(#sql))));
                     self.op(quote!(ExprOp::Cmp(CmpOp::Eq)));
+                    self.check(user_id_column(col.span(), ty));
                 }
                 Operand::Value
             }
             (Some("auth_user_id"), []) => {
                 self.out.reads_caller = true;
                 self.op(quote!(ExprOp::AuthUserId));
-                Operand::Value
+                Operand::UserId(call.span())
             }
             (Some("auth_claim"), [path]) => {
                 self.out.reads_caller = true;
@@ -421,7 +428,7 @@ impl Walker<'_, '_> {
             Operand::Claim(_) => quote_spanned! {function.span()=>
                 const _: () = ::rls::__private::lookup_text(&#function);
             },
-            Operand::Value => quote_spanned! {function.span()=>
+            Operand::UserId(_) | Operand::Value => quote_spanned! {function.span()=>
                 const _: () = ::rls::__private::is_lookup(&#function);
             },
         };
@@ -460,11 +467,41 @@ impl Walker<'_, '_> {
             Operand::Claim(_) => quote_spanned! {selected.span()=>
                 const _: () = ::rls::__private::text_handle(#selected);
             },
+            Operand::UserId(_) => quote_spanned! {selected.span()=>
+                const _: () = ::rls::__private::user_id_handle(#selected);
+            },
             Operand::Value => TokenStream::new(),
         };
         self.check(check);
         Operand::Value
     }
+}
+
+/// The check that a field of type `ty`, compared with the user id at `span`, holds one. The
+/// type is given the span too, so that an error points at the comparison, not at the field.
+pub fn user_id_column(span: Span, ty: &syn::Type) -> TokenStream {
+    let ty = respanned(quote!(#ty), span);
+    quote_spanned! {span=>
+        const _: () = ::rls::__private::user_id_column::<#ty>();
+    }
+}
+
+/// `tokens`, every one of them at `span`.
+fn respanned(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|tt| match tt {
+            proc_macro2::TokenTree::Group(g) => {
+                let mut group = proc_macro2::Group::new(g.delimiter(), respanned(g.stream(), span));
+                group.set_span(span);
+                proc_macro2::TokenTree::Group(group)
+            }
+            mut other => {
+                other.set_span(span);
+                other
+            }
+        })
+        .collect()
 }
 
 /// `Member` of `Member::org_id`.

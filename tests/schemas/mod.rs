@@ -5,4 +5,5 @@ pub mod changes;
 pub mod lint_fixture;
 pub mod parity;
 pub mod projects;
+pub mod supabase;
 pub mod teams;

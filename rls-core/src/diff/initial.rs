@@ -10,6 +10,9 @@ use crate::sql::{names, order, preamble, table_grants};
 /// The changes that build `schema` in an empty database. Refuses a schema that `check`
 /// finds fault with.
 pub fn initial(schema: &SchemaDef) -> Result<Plan, Vec<SchemaError>> {
+    let mut schema = schema.clone();
+    crate::provider::lower(&mut schema);
+    let schema = &schema;
     let tables = schema.table_refs();
     check_tables(&tables)?;
     let mut plan = Plan::new(schema.clone());
@@ -19,9 +22,10 @@ pub fn initial(schema: &SchemaDef) -> Result<Plan, Vec<SchemaError>> {
     for r in super::sorted_roles(&roles) {
         plan.push(Phase::Roles, Change::CreateRole { role: r });
     }
-    for r in std::iter::once(&Role::CURRENT_USER)
+    let auth_usage = std::iter::once(&Role::CURRENT_USER)
         .chain(roles.iter().filter(|r| !preamble::is_current_user(r)))
-    {
+        .filter(|_| preamble::grants_auth_usage(schema.auth));
+    for r in auth_usage {
         plan.push(Phase::Roles, Change::GrantAuthUsage { role: r.clone() });
     }
     for s in schema.schemas().into_iter().filter(|s| s != "public") {

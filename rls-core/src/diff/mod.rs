@@ -13,7 +13,7 @@ pub use crate::change::{Change, Phase, QualifiedName, Step};
 pub use initial::initial;
 
 use crate::check::{SchemaError, check_tables};
-use crate::model::{EnumType, Role, RoleKind, SchemaDef, TableDef, TypeName, distinct};
+use crate::model::{Auth, EnumType, Role, RoleKind, SchemaDef, TableDef, TypeName, distinct};
 use crate::sql::{self, preamble, table_grants};
 use serde::Serialize;
 use std::fmt;
@@ -274,13 +274,15 @@ fn keep_rls_on(old: &[TableDef], new: &mut [TableDef]) -> Vec<String> {
 pub fn diff(old: &SchemaDef, new: &SchemaDef, options: Options) -> Result<Plan, DiffError> {
     let mut next = new.clone();
     next.auth = old.auth;
+    // The database's provider decides what the model becomes (see `crate::provider`).
+    crate::provider::lower(&mut next);
     // After this migration the grants are what the current rules derive.
     next.restrictive_grants = false;
     let notes = keep_rls_on(&old.tables, &mut next.tables);
     check_tables(&next.table_refs()).map_err(DiffError::Schema)?;
     let mut plan = Plan::new(SchemaDef::empty(next.auth));
     plan.notes = notes;
-    roles(&mut plan, &old.roles(), &next.roles());
+    roles(&mut plan, &old.roles(), &next.roles(), next.auth);
     let old_schemas = old.schemas();
     for s in next.schemas() {
         if s != "public" && !old_schemas.contains(&s) {
@@ -459,7 +461,7 @@ fn split_new_enum_values(plan: &mut Plan, old: &SchemaDef) {
 /// to schema `auth`. A created role whose options changed is altered: the model declares the
 /// role and its options, and the change was made there. (A role that already existed when
 /// it was first named is not altered on creation: see `preamble::create_role`.)
-fn roles(plan: &mut Plan, before: &[Role], after: &[Role]) {
+fn roles(plan: &mut Plan, before: &[Role], after: &[Role], auth: Auth) {
     for r in after {
         if let Some(b) = before.iter().find(|b| b.name == r.name) {
             let both_created = b.kind == RoleKind::Created && r.kind == RoleKind::Created;
@@ -484,7 +486,10 @@ fn roles(plan: &mut Plan, before: &[Role], after: &[Role]) {
     for r in sorted_roles(&new) {
         plan.push(Phase::Roles, Change::CreateRole { role: r });
     }
-    for r in new {
+    for r in new
+        .into_iter()
+        .filter(|_| preamble::grants_auth_usage(auth))
+    {
         plan.push(Phase::Roles, Change::GrantAuthUsage { role: r });
     }
 }

@@ -37,7 +37,8 @@ pub fn facts(schema: &SchemaDef) -> Facts {
                 lookup: false,
             })
             .collect(),
-        Auth::Neon => Vec::new(),
+        // Neon's extension and Supabase bring their own.
+        Auth::Neon | Auth::Supabase => Vec::new(),
     };
     let lookups = schema.tables.iter().flat_map(|t| {
         t.lookups.iter().map(|l| FunctionFacts {

@@ -22,8 +22,13 @@ impl Expr {
 pub enum ExprOp {
     /// A column of the table the expression belongs to (its SQL name).
     Column(Str),
-    /// The verified user's id: `(select auth.user_id())`, evaluated once per statement.
+    /// The verified user's id: `(select auth.user_id())`, evaluated once per statement. On
+    /// Supabase it becomes [`ExprOp::AuthUid`] or the `sub` [`ExprOp::JwtClaim`] (see
+    /// [`crate::provider`]).
     AuthUserId,
+    /// The verified user's id as a uuid: `(select auth.uid())`, Supabase's function. What
+    /// [`ExprOp::AuthUserId`] becomes on Supabase where it is compared with a uuid column.
+    AuthUid,
     Literal(Literal),
     /// Raw SQL written by the developer with `sql("...")`, used as one operand.
     Raw(Str),
@@ -54,6 +59,10 @@ pub enum ExprOp {
     /// Pops the tested operand: whether it is one of the values a `#[lookup]` function
     /// returns for the caller.
     InLookup(LookupRef),
+    /// A claim of the verified token, as text, read from Supabase's `auth.jwt()`:
+    /// `(select auth.jwt() ->> 'org_id')`. What [`ExprOp::Claim`] becomes on Supabase, and
+    /// [`ExprOp::AuthUserId`] (as the `sub` claim) where it is not compared with a uuid.
+    JwtClaim(Claim),
 }
 
 /// A `#[lookup]` of a table, by the table and the function's name.

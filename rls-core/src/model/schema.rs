@@ -31,7 +31,7 @@ impl Schema {
         }
     }
 
-    /// Which provider of `auth.user_id()` the migration sets up.
+    /// Which provider of the user's identity the migration sets up (or, for Supabase, finds).
     pub const fn auth(self, auth: Auth) -> Schema {
         Schema { auth, ..self }
     }
@@ -111,17 +111,20 @@ impl SchemaDef {
 }
 
 impl From<&Schema> for SchemaDef {
-    /// The tables as declared, with the indexes other tables' sub-selects need added where
-    /// they are read (see [`crate::sql::index_sub_select_reads`]).
+    /// The tables as declared, lowered onto the auth provider (see [`crate::provider`]), with
+    /// the indexes other tables' sub-selects need added where they are read (see
+    /// [`crate::sql::index_sub_select_reads`]).
     fn from(schema: &Schema) -> SchemaDef {
-        let mut tables: Vec<TableDef> = schema.tables.iter().map(|t| (*t).clone()).collect();
-        crate::sql::index_sub_select_reads(&mut tables);
-        SchemaDef {
+        let tables: Vec<TableDef> = schema.tables.iter().map(|t| (*t).clone()).collect();
+        let mut def = SchemaDef {
             auth: schema.auth,
             session_roles: schema.session_roles.to_vec(),
             tables,
             restrictive_grants: false,
-        }
+        };
+        crate::provider::lower(&mut def);
+        crate::sql::index_sub_select_reads(&mut def.tables);
+        def
     }
 }
 
@@ -140,6 +143,12 @@ pub enum Auth {
     /// Any PostgreSQL: SQL functions over `request.jwt.claims` (pg_session_jwt's fallback
     /// semantics), created only when no `auth.user_id()` exists yet.
     Postgres,
+    /// Supabase: `auth.uid()`, `auth.jwt()` and the roles `anon`, `authenticated` and
+    /// `service_role` exist already; the migrations create and replace none of them. The
+    /// model is lowered onto them (see [`crate::provider`]): the user id compared with a uuid
+    /// column is `auth.uid()`, otherwise the `sub` of `auth.jwt()`; claims come from
+    /// `auth.jwt()`; the anonymous role is `anon`.
+    Supabase,
 }
 
 impl Auth {
@@ -147,7 +156,17 @@ impl Auth {
         match s {
             "neon" | "pg_session_jwt" => Some(Auth::Neon),
             "postgres" | "postgresql" => Some(Auth::Postgres),
+            "supabase" => Some(Auth::Supabase),
             _ => None,
+        }
+    }
+
+    /// The name `--auth` and the migration's header give it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Auth::Neon => "neon",
+            Auth::Postgres => "postgres",
+            Auth::Supabase => "supabase",
         }
     }
 }

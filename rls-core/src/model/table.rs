@@ -108,7 +108,13 @@ pub struct ColumnDef {
 pub enum DefaultExpr {
     Literal(Literal),
     Now,
+    /// `auth.user_id()`. On Supabase it becomes [`DefaultExpr::AuthUid`] on a uuid column,
+    /// [`DefaultExpr::JwtSub`] on any other.
     AuthUserId,
+    /// `auth.uid()`: Supabase's user id, a uuid.
+    AuthUid,
+    /// `(auth.jwt() ->> 'sub')`: the token's `sub` as text, from Supabase's `auth.jwt()`.
+    JwtSub,
     Sql(Str),
 }
 

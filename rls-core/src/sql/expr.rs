@@ -8,6 +8,7 @@ use crate::model::{Claim, CmpOp, ColumnRef, Expr, ExprOp, Literal, LookupRef};
 pub enum Node<'a> {
     Column(&'a str),
     AuthUserId,
+    AuthUid,
     Literal(&'a Literal),
     Raw(&'a str),
     Cmp(CmpOp, Box<Node<'a>>, Box<Node<'a>>),
@@ -17,6 +18,7 @@ pub enum Node<'a> {
     IsNull(Box<Node<'a>>, bool),
     In(Box<Node<'a>>, Vec<Node<'a>>),
     Claim(&'a Claim),
+    JwtClaim(&'a Claim),
     OtherColumn(&'a ColumnRef),
     /// The tested operand, the selected column, the filter.
     InSelect(Box<Node<'a>>, &'a ColumnRef, Box<Node<'a>>),
@@ -33,6 +35,7 @@ pub fn tree(expr: &Expr) -> Result<Node<'_>, MalformedExpr> {
         let node = match op {
             ExprOp::Column(name) => Node::Column(name),
             ExprOp::AuthUserId => Node::AuthUserId,
+            ExprOp::AuthUid => Node::AuthUid,
             ExprOp::Literal(lit) => Node::Literal(lit),
             ExprOp::Raw(sql) => Node::Raw(sql),
             ExprOp::Cmp(cmp) => {
@@ -51,6 +54,7 @@ pub fn tree(expr: &Expr) -> Result<Node<'_>, MalformedExpr> {
             ExprOp::IsNull => Node::IsNull(pop(&mut stack)?, true),
             ExprOp::IsNotNull => Node::IsNull(pop(&mut stack)?, false),
             ExprOp::Claim(claim) => Node::Claim(claim),
+            ExprOp::JwtClaim(claim) => Node::JwtClaim(claim),
             ExprOp::OtherColumn(c) => Node::OtherColumn(c),
             ExprOp::InSelect(c) => {
                 let filter = pop(&mut stack)?;
@@ -111,11 +115,17 @@ fn write(out: &mut String, node: &Node<'_>, table: &str) {
         // The sub-select makes PostgreSQL evaluate the function once per statement (an
         // InitPlan), so an index on the compared column can be used.
         Node::AuthUserId => out.push_str("(select auth.user_id())"),
+        Node::AuthUid => out.push_str("(select auth.uid())"),
         Node::Literal(lit) => out.push_str(&literal(lit)),
         // In a sub-select too: the claims are read once per statement.
         Node::Claim(claim) => {
             out.push_str("(select ");
-            out.push_str(&claim_text(claim));
+            out.push_str(&claim_text("auth.session()", claim));
+            out.push(')');
+        }
+        Node::JwtClaim(claim) => {
+            out.push_str("(select ");
+            out.push_str(&claim_text("auth.jwt()", claim));
             out.push(')');
         }
         Node::OtherColumn(c) => {
@@ -208,14 +218,14 @@ fn operand(out: &mut String, child: &Node<'_>, parent: &Node<'_>, table: &str, s
     }
 }
 
-/// The text of a claim, from `auth.session()` (the verified token's claims as jsonb, in the
-/// portable functions and in pg_session_jwt alike).
-fn claim_text(claim: &Claim) -> String {
+/// The text of a claim, from `claims`, the verified token's claims as jsonb: `auth.session()`
+/// in the portable functions and in pg_session_jwt alike, `auth.jwt()` on Supabase.
+fn claim_text(claims: &str, claim: &Claim) -> String {
     let at = |path: &[&str]| match path {
-        [key] => format!("auth.session() ->> {}", quote::string(key)),
+        [key] => format!("{claims} ->> {}", quote::string(key)),
         _ => {
             let keys: Vec<String> = path.iter().map(|k| quote::string(k)).collect();
-            format!("auth.session() #>> ARRAY[{}]", keys.join(", "))
+            format!("{claims} #>> ARRAY[{}]", keys.join(", "))
         }
     };
     // Clerk's session token v2 nests the active organization in `o`; v1 has flat claims.
@@ -245,7 +255,10 @@ pub fn literal(lit: &Literal) -> String {
 /// Whether the node is the same for every row of a statement and depends on the caller:
 /// the user id or a claim.
 fn is_caller(node: &Node<'_>) -> bool {
-    matches!(node, Node::AuthUserId | Node::Claim(_))
+    matches!(
+        node,
+        Node::AuthUserId | Node::AuthUid | Node::Claim(_) | Node::JwtClaim(_)
+    )
 }
 
 /// Columns that the expression compares for equality with the user id or a claim: the ones
@@ -390,6 +403,24 @@ mod tests {
             ]),
             "\"todos\".\"a\" = (select auth.session() #>> ARRAY['o', 'it''s']) \
              OR \"todos\".\"b\" <> (select auth.session() ->> 'org_id')"
+        );
+        assert_eq!(
+            sql(&[
+                AuthUid,
+                Column(B("owner")),
+                Cmp(Eq),
+                Column(B("org")),
+                JwtClaim(crate::model::Claim::ClerkOrgId),
+                Cmp(Eq),
+                And,
+                JwtClaim(crate::model::Claim::Path(List::Borrowed(&[B("sub")]))),
+                Column(B("clerk_id")),
+                Cmp(Eq),
+                Or,
+            ]),
+            "(select auth.uid()) = \"todos\".\"owner\" AND \"todos\".\"org\" = \
+             (select coalesce(auth.jwt() #>> ARRAY['o', 'id'], auth.jwt() ->> 'org_id')) \
+             OR (select auth.jwt() ->> 'sub') = \"todos\".\"clerk_id\""
         );
         assert_eq!(tree(&Expr::new(&[And])).unwrap_err(), MalformedExpr);
         assert_eq!(

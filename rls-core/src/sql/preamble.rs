@@ -19,7 +19,20 @@ const POSTGRES_AUTH: &str = "    IF to_regprocedure('auth.session()') IS NULL TH
     END IF;
 ";
 
-/// The provider of `auth.user_id()` and `auth.session()`.
+/// Supabase's functions and roles, which the migration uses and never creates or replaces:
+/// checked first, so that a migration generated for Supabase and run elsewhere fails saying
+/// so rather than at the first policy.
+const SUPABASE_AUTH: &str = "BEGIN
+    IF to_regprocedure('auth.uid()') IS NULL OR to_regprocedure('auth.jwt()') IS NULL
+        OR (SELECT count(*) FROM pg_catalog.pg_roles WHERE rolname IN ('anon', 'authenticated', 'service_role')) <> 3
+    THEN
+        RAISE EXCEPTION 'this migration was generated for Supabase (auth provider supabase), and this database lacks auth.uid(), auth.jwt() or the roles anon, authenticated, service_role';
+    END IF;
+END
+";
+
+/// The provider of the user's identity: `auth.user_id()` and `auth.session()`, or on
+/// Supabase the check that its `auth.uid()`, `auth.jwt()` and roles are there.
 pub fn auth_provider(auth: Auth) -> String {
     let mut out = String::new();
     match auth {
@@ -36,8 +49,19 @@ pub fn auth_provider(auth: Auth) -> String {
                 quote::dollar(&format!("BEGIN\n{POSTGRES_AUTH}END\n"))
             );
         }
+        Auth::Supabase => {
+            out.push_str("-- auth.uid(), auth.jwt() and the roles anon, authenticated and service_role come with Supabase: nothing is created or replaced.\n");
+            let _ = writeln!(out, "DO {};", quote::dollar(SUPABASE_AUTH));
+        }
     }
     out
+}
+
+/// Whether the migrations grant the roles USAGE on schema `auth`. Not on Supabase: its roles
+/// and the migrating `postgres` have it already, and `postgres` holds it without the grant
+/// option, so a GRANT would only warn.
+pub fn grants_auth_usage(auth: Auth) -> bool {
+    auth != Auth::Supabase
 }
 
 pub fn create_schema(schema: &str) -> String {

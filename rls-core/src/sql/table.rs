@@ -207,6 +207,8 @@ pub fn default_expr(default: &DefaultExpr) -> String {
         DefaultExpr::Literal(lit) => expr::literal(lit),
         DefaultExpr::Now => "now()".into(),
         DefaultExpr::AuthUserId => "auth.user_id()".into(),
+        DefaultExpr::AuthUid => "auth.uid()".into(),
+        DefaultExpr::JwtSub => "(auth.jwt() ->> 'sub')".into(),
         DefaultExpr::Sql(sql) => format!("({sql})"),
     }
 }

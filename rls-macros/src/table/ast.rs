@@ -79,6 +79,8 @@ pub struct ColumnDefault {
     pub tokens: TokenStream,
     /// The `default` key, for errors.
     pub span: Span,
+    /// `default = auth_user_id()`: the field must hold a user id.
+    pub user_id: bool,
 }
 
 pub struct Reference {

@@ -83,6 +83,7 @@ pub fn field(f: &syn::Field, errors: &mut Errors) -> Field {
                 }
                 ("default", Arg::Pair(k, v)) => {
                     let value = default_expr(errors, v).map(|tokens| ColumnDefault {
+                        user_id: is_call(v, "auth_user_id"),
                         tokens,
                         span: k.span(),
                     });
@@ -136,6 +137,11 @@ pub fn field(f: &syn::Field, errors: &mut Errors) -> Field {
         renamed_from: renamed_from.get(),
         attr_errors: errors.since(checkpoint),
     }
+}
+
+/// Whether `value` is a call of the function `name`.
+fn is_call(value: &Expr, name: &str) -> bool {
+    matches!(value, Expr::Call(call) if matches!(&*call.func, Expr::Path(p) if p.path.is_ident(name)))
 }
 
 /// `on_delete = cascade`, with the key kept for "applies to a foreign key".

@@ -331,6 +331,13 @@ fn compile_time_checks(t: &Table) -> TokenStream {
                 );
             });
         }
+        if let Some(d) = f
+            .default
+            .as_ref()
+            .filter(|d| d.user_id && f.sql_type.is_none())
+        {
+            out.extend(crate::expr::user_id_column(d.span, &f.ty));
+        }
         if f.identity.is_some() && f.sql_type.is_none() {
             let ty = &f.ty;
             out.extend(quote_spanned! {ty.span()=>
