@@ -418,3 +418,48 @@ async fn rls_sessions_with_supabases_roles() {
         .collect();
     assert_eq!(public, ["bob's"]);
 }
+
+/// The organizations of tests/schemas/teams.rs on Supabase: the lookups' bodies and the
+/// sub-selects read the caller's `sub` from `auth.jwt()` (Clerk's text ids), and Clerk's
+/// organization claim too.
+#[tokio::test]
+async fn organizations_through_lookups_and_sub_selects_on_supabase() {
+    let db = TestDatabase::empty().await;
+    sqlx::raw_sql(SHIM).execute(db.owner()).await.unwrap();
+    let schema = schemas::teams::SCHEMA.auth(rls::Auth::Supabase);
+    let sql = migrations::migration(&schema.into()).unwrap();
+    assert!(!sql.contains("auth.user_id()"), "{sql}");
+    assert!(!sql.contains("auth.session()"), "{sql}");
+    sqlx::raw_sql(AssertSqlSafe(sql))
+        .execute(db.owner())
+        .await
+        .unwrap();
+    sqlx::raw_sql(
+        "insert into orgs values ('o1', 'One'), ('o2', 'Two');
+         insert into memberships values ('o1', 'alice', 'admin'), ('o1', 'bob', 'member'),
+             ('o2', 'carol', 'admin');
+         insert into boards (org_id, title) values ('o1', 'b1'), ('o2', 'b2');",
+    )
+    .execute(db.owner())
+    .await
+    .unwrap();
+    let members = "select user_id from memberships order by 1";
+    assert_eq!(
+        request(&db, "authenticated", user("bob"), members).await,
+        ok(&["alice", "bob"])
+    );
+    assert_eq!(
+        request(&db, "authenticated", user("carol"), members).await,
+        ok(&["carol"])
+    );
+    let claims =
+        json!({ "sub": "alice", "role": "authenticated", "o": { "id": "o1", "rol": "admin" } });
+    assert_eq!(
+        request(&db, "authenticated", claims, "select title from boards").await,
+        ok(&["b1"])
+    );
+    assert_eq!(
+        request(&db, "anon", json!({ "role": "anon" }), members).await,
+        Err(INSUFFICIENT_PRIVILEGE.to_string())
+    );
+}
