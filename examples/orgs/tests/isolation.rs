@@ -265,6 +265,15 @@ fn random_op(rng: &mut Rng, state: &State, step: u64) -> (Actor, Op) {
             .collect()
     };
     let task_ids: Vec<i64> = state.tasks.keys().copied().collect();
+    // The member a membership operation aims at: often the actor (leaving, or an admin
+    // trying to demote or remove themselves).
+    let target = |rng: &mut Rng| {
+        if rng.below(3) == 0 {
+            user
+        } else {
+            rng.below(USERS.len())
+        }
+    };
     let mut roll = rng.below(100);
     let mut kind = 0;
     while roll >= KINDS[kind].1 {
@@ -300,11 +309,11 @@ fn random_op(rng: &mut Rng, state: &State, step: u64) -> (Actor, Op) {
         }
         1 => Op::RemoveMember {
             org,
-            user: rng.below(USERS.len()),
+            user: target(rng),
         },
         2 => Op::ChangeRole {
             org,
-            user: rng.below(USERS.len()),
+            user: target(rng),
             role: rng.pick(&ROLES),
         },
         3 => Op::RenameOrg {
