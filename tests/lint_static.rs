@@ -93,8 +93,9 @@ fn json_report() {
 
 #[test]
 fn the_examples_have_no_findings() {
-    let schemas: [(&str, rls::Schema); 4] = [
+    let schemas: [(&str, rls::Schema); 5] = [
         ("todos", todos_example::SCHEMA),
+        ("orgs", orgs_example::SCHEMA),
         ("projects", schemas::projects::SCHEMA),
         ("parity", schemas::parity::SCHEMA),
         ("parity existing", schemas::parity::EXISTING),
