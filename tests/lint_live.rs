@@ -164,8 +164,9 @@ async fn the_login_role_is_checked() {
 
 #[tokio::test]
 async fn static_and_live_agree_on_the_examples() {
-    let examples: [(&str, rls::Schema); 4] = [
+    let examples: [(&str, rls::Schema); 5] = [
         ("todos", todos_example::SCHEMA),
+        ("orgs", orgs_example::SCHEMA),
         ("projects", schemas::projects::SCHEMA),
         ("parity", schemas::parity::SCHEMA),
         ("teams", schemas::teams::SCHEMA),
@@ -185,6 +186,31 @@ async fn static_and_live_agree_on_the_examples() {
         };
         assert_eq!(silenced(&model), silenced(&live), "{name}");
     }
+}
+
+/// The schema's own `#[lookup]` functions are SECURITY DEFINER and executable by the roles
+/// whose policies call them, by design: not reported while they are as the migration made
+/// them, reported once EXECUTE reaches anyone else.
+#[tokio::test]
+async fn lookups_are_reported_only_when_granted_beyond_their_callers() {
+    let db = TestDatabase::new(&orgs_example::SCHEMA).await;
+    let schema = SchemaDef::from(orgs_example::SCHEMA);
+    let report = live(&db, &schema).await;
+    assert!(report.findings.is_empty(), "{}", report.human());
+    sqlx::query("grant execute on function public.my_org_ids() to public")
+        .execute(db.owner())
+        .await
+        .unwrap();
+    let report = live(&db, &schema).await;
+    assert_eq!(
+        found(&report),
+        [(
+            Lint::SecurityDefinerFunctionExecutable,
+            "public.my_org_ids()".to_string()
+        )],
+        "{}",
+        report.human()
+    );
 }
 
 /// The command, live: the owner's URL, so the login-role lint fails it.

@@ -93,8 +93,9 @@ fn json_report() {
 
 #[test]
 fn the_examples_have_no_findings() {
-    let schemas: [(&str, rls::Schema); 5] = [
+    let schemas: [(&str, rls::Schema); 6] = [
         ("todos", todos_example::SCHEMA),
+        ("orgs", orgs_example::SCHEMA),
         ("projects", schemas::projects::SCHEMA),
         ("teams", schemas::teams::SCHEMA),
         ("parity", schemas::parity::SCHEMA),

@@ -27,29 +27,37 @@ fn projects_postgres() {
     );
 }
 
-/// The example's committed migrations and snapshots are up to date with its schema.
+/// The examples' committed migrations and snapshots are up to date with their schemas.
 #[test]
 fn committed_example_migrations_are_current() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/todos");
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = rls::migrations::run(
-        &todos_example::SCHEMA,
-        "todos-example",
-        &dir,
-        &["check".to_string()],
-        &mut out,
-        &mut err,
-    );
-    let (out, err) = (
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    );
-    assert_eq!(
-        (code, err.as_str()),
-        (0, ""),
-        "run `cargo run --bin gen-migrations`: {out}"
-    );
-    assert!(out.starts_with("no changes"), "{out}");
+    let examples = [
+        ("todos", "todos-example", todos_example::SCHEMA),
+        ("orgs", "orgs-example", orgs_example::SCHEMA),
+    ];
+    for (dir, package, schema) in examples {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples")
+            .join(dir);
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = rls::migrations::run(
+            &schema,
+            package,
+            &dir,
+            &["check".to_string()],
+            &mut out,
+            &mut err,
+        );
+        let (out, err) = (
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+        );
+        assert_eq!(
+            (code, err.as_str()),
+            (0, ""),
+            "run `cargo run -p {package} --bin gen-migrations`: {out}"
+        );
+        assert!(out.starts_with("no changes"), "{package}: {out}");
+    }
 }
 
 /// Issue 13: restrictive policies earn no grants.

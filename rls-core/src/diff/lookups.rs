@@ -48,7 +48,9 @@ fn defs(schema: &SchemaDef) -> Vec<Def> {
     out
 }
 
-fn callers(schema: &SchemaDef, table: &TableDef, name: &str) -> Vec<Role> {
+/// The roles `table`'s lookup `name` is granted to: the session roles and the roles of the
+/// policies that call it.
+pub(crate) fn callers(schema: &SchemaDef, table: &TableDef, name: &str) -> Vec<Role> {
     let mut roles: Vec<Role> = schema.session_roles.clone();
     for t in &schema.tables {
         for p in t.policies.iter() {

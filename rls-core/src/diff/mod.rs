@@ -4,7 +4,7 @@
 
 mod enums;
 mod initial;
-mod lookups;
+pub(crate) mod lookups;
 mod policies;
 mod renames;
 mod tables;

@@ -1,6 +1,7 @@
 //! The live lints: a database's catalogs, every table and function in them (the model's or
 //! not), and the login role the connection is made as.
 
+use super::facts::FunctionFacts;
 use super::finding::Finding;
 use super::{Report, catalog, from_model, judge};
 use crate::model::{Lint, SchemaDef};
@@ -44,11 +45,7 @@ pub async fn live(conn: &mut PgConnection, schema: &SchemaDef) -> Result<Report,
         .views
         .retain(|v| !PLATFORM_SCHEMAS.contains(&v.schema.as_str()));
     for f in &mut facts.functions {
-        f.lookup = f.args.is_empty()
-            && schema
-                .tables
-                .iter()
-                .any(|t| t.schema == f.schema && t.lookup(&f.name).is_some());
+        f.lookup = own_lookup(schema, f);
     }
     for t in &mut facts.tables {
         if let Some(m) = schema
@@ -62,6 +59,26 @@ pub async fn live(conn: &mut PgConnection, schema: &SchemaDef) -> Result<Report,
     let problems = crate::session::login_role::check(&mut *conn).await?;
     let login: Vec<Finding> = problems.iter().map(login_role).collect();
     Ok(judge(&facts, login))
+}
+
+/// One of the schema's `#[lookup]` functions as its migration made it: SECURITY DEFINER
+/// with a fixed search_path, executable by no exposed role but those it is granted to (the
+/// session roles and the roles of the policies calling it). It is SECURITY DEFINER and
+/// callable by them by design (revoking EXECUTE, as the lint would advise, breaks the
+/// policies), and the static lints do not report it either. Granted to anyone else, or
+/// without its search_path, it is linted like any function.
+fn own_lookup(schema: &SchemaDef, f: &FunctionFacts) -> bool {
+    f.args.is_empty()
+        && f.security_definer
+        && f.search_path_set
+        && schema.tables.iter().any(|t| {
+            t.schema == f.schema && t.lookup(&f.name).is_some() && {
+                let callers = crate::diff::lookups::callers(schema, t, &f.name);
+                f.executable_by
+                    .iter()
+                    .all(|r| callers.iter().any(|c| c.name == *r))
+            }
+        })
 }
 
 fn login_role(problem: &LoginRoleProblem) -> Finding {
