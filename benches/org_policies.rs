@@ -89,6 +89,17 @@ pub struct TaskClaim {
     pub title: String,
 }
 
+/// The same with the claim read by its path alone (v2's `o.id`, no v1 fallback).
+#[derive(Table)]
+#[table(name = "tasks_claim_path")]
+#[policy(name = "the active organization", for = select, to = authenticated, using = org_id == auth_claim(["o", "id"]))]
+pub struct TaskClaimPath {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    pub org_id: String,
+    pub title: String,
+}
+
 /// The same rows, no rule: `WHERE org_id = $1` by hand.
 #[derive(Table)]
 #[table(name = "tasks_claim_open")]
@@ -107,6 +118,7 @@ const SCHEMA: rls::Schema = rls::Schema::new(&[
     TaskLookup::TABLE,
     TaskOpen::TABLE,
     TaskClaim::TABLE,
+    TaskClaimPath::TABLE,
     TaskClaimOpen::TABLE,
 ]);
 
@@ -129,6 +141,7 @@ async fn setup() -> (rls::testing::TestDatabase, Database) {
          insert into tasks_lookup select * from tasks_sub_select;
          insert into tasks_open select * from tasks_sub_select;
          insert into tasks_claim select id, 'org_' || org_id, title from tasks_sub_select;
+         insert into tasks_claim_path select * from tasks_claim;
          insert into tasks_claim_open select * from tasks_claim;"
     )))
     .execute(db.owner())
@@ -141,6 +154,7 @@ async fn setup() -> (rls::testing::TestDatabase, Database) {
         "tasks_lookup",
         "tasks_open",
         "tasks_claim",
+        "tasks_claim_path",
         "tasks_claim_open",
     ] {
         sqlx::raw_sql(AssertSqlSafe(format!("vacuum analyze {table}")))
@@ -180,6 +194,7 @@ async fn plans(app: &Database) {
             "select * from tasks_open where org_id = any (array(select org_id from members where user_id = 'bench_user'))",
         ),
         ("claim policy", "select * from tasks_claim"),
+        ("claim path policy", "select * from tasks_claim_path"),
         (
             "explicit WHERE",
             "select * from tasks_claim_open where org_id = 'org_7'",
@@ -229,7 +244,8 @@ fn org_policies(c: &mut Criterion) {
             .fetch_all(&mut s)
             .await
             .unwrap();
-        assert_eq!((claim.len(), explicit.len()), (1_000, 1_000));
+        let path = TaskClaimPath::select().fetch_all(&mut s).await.unwrap();
+        assert_eq!((claim.len(), path.len(), explicit.len()), (1_000, 1_000, 1_000));
     });
 
     let mut group = c.benchmark_group("org_policies");
@@ -265,6 +281,13 @@ fn org_policies(c: &mut Criterion) {
         b.to_async(&rt).iter(|| async {
             let mut s = app.as_user(&claims).await.unwrap();
             let rows = TaskClaim::select().fetch_all(&mut s).await.unwrap();
+            black_box(rows)
+        })
+    });
+    group.bench_function("claim_path_policy", |b| {
+        b.to_async(&rt).iter(|| async {
+            let mut s = app.as_user(&claims).await.unwrap();
+            let rows = TaskClaimPath::select().fetch_all(&mut s).await.unwrap();
             black_box(rows)
         })
     });
