@@ -245,7 +245,10 @@ fn org_policies(c: &mut Criterion) {
             .await
             .unwrap();
         let path = TaskClaimPath::select().fetch_all(&mut s).await.unwrap();
-        assert_eq!((claim.len(), path.len(), explicit.len()), (1_000, 1_000, 1_000));
+        assert_eq!(
+            (claim.len(), path.len(), explicit.len()),
+            (1_000, 1_000, 1_000)
+        );
     });
 
     let mut group = c.benchmark_group("org_policies");

@@ -41,6 +41,34 @@ pub fn lower(schema: &mut SchemaDef) {
     schema.tables = lowered;
 }
 
+/// What only the provider can tell is wrong: the user id compared with a uuid column where
+/// the provider's user id is text (`auth.user_id()`: Neon and the portable functions).
+/// PostgreSQL would refuse the policy when the migration runs (`text = uuid`); here it is
+/// refused with the fix. On Supabase such a comparison reads `auth.uid()` (see [`lower`]).
+pub fn check(schema: &SchemaDef) -> Vec<crate::check::SchemaError> {
+    if schema.auth == Auth::Supabase {
+        return Vec::new();
+    }
+    let mut errors = Vec::new();
+    for t in &schema.tables {
+        let exprs = t
+            .policies
+            .iter()
+            .flat_map(|p| p.using.iter().chain(p.with_check.iter()))
+            .chain(t.lookups.iter().map(|l| &l.filter));
+        if exprs
+            .into_iter()
+            .any(|e| !uuid_comparisons(e, t, &schema.tables).is_empty())
+        {
+            errors.push(crate::check::SchemaError {
+                table: format!("{}.{}", t.schema, t.name),
+                message: "compares the user id with a uuid column, but auth.user_id() is text (the token's `sub`): PostgreSQL would refuse the policy (text = uuid). Keep user ids in a text column (String), or use Auth::Supabase, whose auth.uid() is a uuid".into(),
+            });
+        }
+    }
+    errors
+}
+
 fn supabase_table(t: &TableDef, tables: &[TableDef]) -> TableDef {
     let policies: Vec<Policy> = t
         .policies
@@ -117,6 +145,21 @@ enum Operand<'a> {
 /// `auth.jwt()`; claims read `auth.jwt()`. A malformed expression is left as it is (the
 /// check refuses it).
 fn supabase_expr(e: &Expr, own: &TableDef, tables: &[TableDef]) -> Expr {
+    let uuid_at = uuid_comparisons(e, own, tables);
+    let ops = e.ops.iter().enumerate().map(|(i, op)| match op {
+        ExprOp::AuthUserId if uuid_at.contains(&i) => ExprOp::AuthUid,
+        ExprOp::AuthUserId => ExprOp::JwtClaim(sub()),
+        ExprOp::Claim(c) => ExprOp::JwtClaim(c.clone()),
+        other => other.clone(),
+    });
+    Expr {
+        ops: List::Owned(ops.collect()),
+    }
+}
+
+/// The positions of the `ExprOp::AuthUserId`s that `e` compares with a uuid column (the
+/// table's own, or the one a sub-select reads). None for a malformed expression.
+fn uuid_comparisons(e: &Expr, own: &TableDef, tables: &[TableDef]) -> Vec<usize> {
     let mut uuid_at: Vec<usize> = Vec::new();
     let mut stack: Vec<Operand<'_>> = Vec::new();
     let mut compare = |a: &Operand<'_>, b: &Operand<'_>| {
@@ -134,7 +177,7 @@ fn supabase_expr(e: &Expr, own: &TableDef, tables: &[TableDef]) -> Expr {
             _ => 0,
         };
         if stack.len() < pops {
-            return e.clone();
+            return Vec::new();
         }
         let popped = stack.split_off(stack.len() - pops);
         match (op, popped.as_slice()) {
@@ -155,15 +198,7 @@ fn supabase_expr(e: &Expr, own: &TableDef, tables: &[TableDef]) -> Expr {
             _ => Operand::Other,
         });
     }
-    let ops = e.ops.iter().enumerate().map(|(i, op)| match op {
-        ExprOp::AuthUserId if uuid_at.contains(&i) => ExprOp::AuthUid,
-        ExprOp::AuthUserId => ExprOp::JwtClaim(sub()),
-        ExprOp::Claim(c) => ExprOp::JwtClaim(c.clone()),
-        other => other.clone(),
-    });
-    Expr {
-        ops: List::Owned(ops.collect()),
-    }
+    uuid_at
 }
 
 /// The `sub` claim: the user id as text.
@@ -374,6 +409,22 @@ mod tests {
             let before = s.clone();
             lower(&mut s);
             assert_eq!(s, before);
+        }
+    }
+
+    /// Elsewhere the user id is text: comparing it with a uuid column is refused with the
+    /// fix, by the first migration and by the diff alike.
+    #[test]
+    fn a_uuid_user_column_is_refused_outside_supabase() {
+        assert!(check(&schema()).is_empty());
+        for auth in [Auth::Postgres, Auth::Neon] {
+            let s = SchemaDef { auth, ..schema() };
+            let errors = check(&s);
+            assert!(!errors.is_empty());
+            assert!(errors[0].message.contains("Auth::Supabase"), "{errors:?}");
+            assert!(crate::diff::initial(&s).is_err());
+            let empty = SchemaDef::empty(auth);
+            assert!(crate::diff::diff(&empty, &s, Default::default()).is_err());
         }
     }
 

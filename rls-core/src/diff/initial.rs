@@ -15,6 +15,10 @@ pub fn initial(schema: &SchemaDef) -> Result<Plan, Vec<SchemaError>> {
     let schema = &schema;
     let tables = schema.table_refs();
     check_tables(&tables)?;
+    let provider_errors = crate::provider::check(schema);
+    if !provider_errors.is_empty() {
+        return Err(provider_errors);
+    }
     let mut plan = Plan::new(schema.clone());
 
     plan.push(Phase::Auth, Change::SetUpAuth { auth: schema.auth });

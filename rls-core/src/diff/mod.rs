@@ -280,6 +280,10 @@ pub fn diff(old: &SchemaDef, new: &SchemaDef, options: Options) -> Result<Plan, 
     next.restrictive_grants = false;
     let notes = keep_rls_on(&old.tables, &mut next.tables);
     check_tables(&next.table_refs()).map_err(DiffError::Schema)?;
+    let provider_errors = crate::provider::check(&next);
+    if !provider_errors.is_empty() {
+        return Err(DiffError::Schema(provider_errors));
+    }
     let mut plan = Plan::new(SchemaDef::empty(next.auth));
     plan.notes = notes;
     roles(&mut plan, &old.roles(), &next.roles(), next.auth);
