@@ -307,7 +307,7 @@ pub fn diff(old: &SchemaDef, new: &SchemaDef, options: Options) -> Result<Plan, 
     }
     let unstable = tables::unstable_columns(&mapped, new_tables, &retyped_enums);
     let renamed = tables::renamed_columns(old_tables, &mapped);
-    let dropped_lookups = lookups::diff(&mut plan, old, &next);
+    let dropped_lookups = lookups::diff(&mut plan, old, &next, &retyped_enums);
     let whole = tables::Whole {
         rebuilt_enums: &retyped_enums,
         restrictive_grants: old.restrictive_grants,
