@@ -309,6 +309,27 @@ pub fn follow_table(tables: &mut [TableDef], from: (&str, &str), to: (&Str, &Str
     });
 }
 
+/// A lookup's rename followed in the calls.
+fn follow_lookup(tables: &mut [TableDef], table: (&str, &str), from: &str, to: &Str) {
+    each_expr(tables, |_, e| {
+        if !e
+            .lookups()
+            .any(|l| l.schema == table.0 && l.table == table.1 && l.name == from)
+        {
+            return;
+        }
+        for op in e.ops.to_mut().iter_mut() {
+            if let ExprOp::InLookup(l) = op
+                && l.schema == table.0
+                && l.table == table.1
+                && l.name == from
+            {
+                l.name = to.clone();
+            }
+        }
+    });
+}
+
 /// A column's rename followed in the sub-selects that read it and in its table's lookups.
 pub fn follow_column(tables: &mut [TableDef], table: (&str, &str), from: &str, to: &str) {
     each_expr(tables, |_, e| {
@@ -626,12 +647,15 @@ impl Gen {
             .iter()
             .filter(|c| is_text(kind(&c.ty)))
             .collect();
-        match self.rng.below(3) {
+        match self.rng.below(4) {
             0 if !numbers.is_empty() => {
                 let c = *self.rng.pick(&numbers);
                 let lit = self.number_for(kind(&c.ty));
                 let op = self.cmp_op();
                 Some(vec![other(c), ExprOp::Literal(lit), ExprOp::Cmp(op)])
+            }
+            3 if table.columns.iter().any(|c| kind(&c.ty) == Kind::Enum) => {
+                self.enum_literal(&table.columns, other)
             }
             1 if !bools.is_empty() => {
                 let c = *self.rng.pick(&bools);
@@ -644,6 +668,29 @@ impl Gen {
             }
             _ => None,
         }
+    }
+
+    /// `column = 'value'` for an enum column of `cols` (as `operand` names it), like
+    /// `Member::role == "admin"`.
+    fn enum_literal(
+        &mut self,
+        cols: &[ColumnDef],
+        operand: impl Fn(&ColumnDef) -> ExprOp,
+    ) -> Option<Vec<ExprOp>> {
+        let enums: Vec<&ColumnDef> = cols.iter().filter(|c| kind(&c.ty) == Kind::Enum).collect();
+        if enums.is_empty() {
+            return None;
+        }
+        let c = *self.rng.pick(&enums);
+        let v = self
+            .rng
+            .pick(&enum_of(&c.ty).expect("an enum").values)
+            .clone();
+        Some(vec![
+            operand(c),
+            ExprOp::Literal(Literal::String(v)),
+            ExprOp::Cmp(CmpOp::Eq),
+        ])
     }
 
     fn lookup_call(&mut self, cols: &[ColumnDef]) -> Option<Vec<ExprOp>> {
@@ -678,11 +725,16 @@ impl Gen {
         }
         let c = self.rng.pick(&texts).clone();
         let mut ops = self.caller_cmp(ExprOp::Column(c), true);
-        if self.rng.percent(30)
-            && let Some(extra) = self.atom(&t.columns, true)
-        {
-            ops.extend(extra);
-            ops.push(ExprOp::And);
+        if self.rng.percent(30) {
+            let extra = if self.rng.percent(50) {
+                self.enum_literal(&t.columns, |c| ExprOp::Column(c.name.clone()))
+            } else {
+                None
+            };
+            if let Some(extra) = extra.or_else(|| self.atom(&t.columns, true)) {
+                ops.extend(extra);
+                ops.push(ExprOp::And);
+            }
         }
         Some(Expr {
             ops: Cow::Owned(ops),
@@ -699,27 +751,45 @@ impl Gen {
         (!columns.is_empty()).then(|| self.rng.pick(&columns).clone())
     }
 
-    /// A new lookup of `t`, if `t` may have one.
-    fn new_lookup(&mut self, t: &TableDef) -> Option<Lookup> {
+    /// A new lookup of `t` (in a schema of `tables`), if `t` may have one. Now and then it
+    /// takes the name of a lookup of the other schema (a name is unique per schema only).
+    fn new_lookup(&mut self, t: &TableDef, tables: &[TableDef]) -> Option<Lookup> {
         if t.force_rls || t.existing {
             return None;
         }
         let filter = self.lookup_filter(t)?;
         let column = self.lookup_column(t, None)?;
+        let taken = |name: &str| {
+            tables
+                .iter()
+                .chain([t])
+                .any(|o| o.schema == t.schema && o.lookup(name).is_some())
+        };
+        let elsewhere: Vec<Str> = tables
+            .iter()
+            .filter(|o| o.schema != t.schema)
+            .flat_map(|o| o.lookups.iter().map(|l| l.name.clone()))
+            .filter(|n| !taken(n))
+            .collect();
+        let name = if !elsewhere.is_empty() && self.rng.percent(30) {
+            self.rng.pick(&elsewhere).clone()
+        } else {
+            s(self.fresh("f"))
+        };
         Some(Lookup {
-            name: s(self.fresh("f")),
+            name,
             column,
             filter,
         })
     }
 
-    /// Lookups for a new table, now and then.
-    pub(super) fn draw_lookups(&mut self, t: &mut TableDef) {
+    /// Lookups for a new table (in a schema of `tables`), now and then.
+    pub(super) fn draw_lookups(&mut self, t: &mut TableDef, tables: &[TableDef]) {
         if !self.rng.percent(LOOKUP_TABLE_PERCENT) {
             return;
         }
         for _ in 0..self.rng.range(1, 2) {
-            if let Some(l) = self.new_lookup(t) {
+            if let Some(l) = self.new_lookup(t, tables) {
                 t.lookups.to_mut().push(l);
             }
         }
@@ -730,16 +800,24 @@ impl Gen {
         let i = self.pick_table(b);
         let label = format!("{}.{}", b[i].schema, b[i].name);
         if b[i].lookups.is_empty() || self.rng.percent(35) {
-            let l = self.new_lookup(&b[i])?;
+            let l = self.new_lookup(&b[i], b)?;
             let what = format!("add lookup {} of {label} (returns {})", l.name, l.column);
             b[i].lookups.to_mut().push(l);
             return Some(what);
         }
         let k = self.rng.below(b[i].lookups.len());
-        match self.rng.below(3) {
+        match self.rng.below(4) {
             0 => {
                 let l = b[i].lookups.to_mut().remove(k);
                 Some(format!("drop lookup {} of {label}", l.name))
+            }
+            3 => {
+                // Renamed: the calls follow (the derive names the lookup in them).
+                let to = s(self.fresh("f"));
+                let from = std::mem::replace(&mut b[i].lookups.to_mut()[k].name, to.clone());
+                let (schema, table) = (b[i].schema.clone(), b[i].name.clone());
+                follow_lookup(b, (&schema, &table), &from, &to);
+                Some(format!("rename lookup {from} of {label} to {to}"))
             }
             1 => {
                 let column = self.lookup_column(&b[i], Some(&b[i].lookups[k].column))?;
@@ -811,6 +889,27 @@ impl Gen {
     /// Keeps B valid after a mutation (see the module's documentation); says what it did.
     pub(super) fn repair(&mut self, b: &mut [TableDef]) -> Vec<String> {
         let mut done = Vec::new();
+        // A lookup's name taken in its schema (its table moved there): renamed, calls
+        // followed.
+        for i in 0..b.len() {
+            for k in 0..b[i].lookups.len() {
+                let (schema, name) = (b[i].schema.clone(), b[i].lookups[k].name.clone());
+                let clash = b[..i]
+                    .iter()
+                    .chain(&b[i + 1..])
+                    .any(|o| o.schema == schema && o.lookup(&name).is_some())
+                    || b[i].lookups[..k].iter().any(|l| l.name == name);
+                if clash {
+                    let to = s(self.fresh("f"));
+                    b[i].lookups.to_mut()[k].name = to.clone();
+                    let table = b[i].name.clone();
+                    follow_lookup(b, (&schema, &table), &name, &to);
+                    done.push(format!(
+                        "lookup {name} of {schema}.{table} renamed {to} (its name is taken in the schema)"
+                    ));
+                }
+            }
+        }
         // Lookups first: the calls depend on them.
         for i in 0..b.len() {
             if b[i].lookups.is_empty() {

@@ -782,7 +782,7 @@ impl Gen {
                 self.add_index(&mut t);
             }
         }
-        self.draw_lookups(&mut t);
+        self.draw_lookups(&mut t, existing);
         self.reads = Reads::new(existing, existing.iter().chain([&t]));
         for _ in 0..self.rng.below(4) {
             self.add_policy(&mut t);
@@ -1628,13 +1628,9 @@ impl Gen {
                     return None;
                 }
                 let v = self.rng.pick(&values).clone();
-                // Not if a default or an expression of a table using the type names it.
-                let users = b.iter().filter(|t| {
-                    t.columns
-                        .iter()
-                        .any(|c| enum_of(&c.ty).is_some_and(|x| x.name == e.name))
-                });
-                for t in users {
+                // Not if a default or an expression names it: of a table using the type, or
+                // (a sub-select's filter, a lookup's) any table. Values are unique to a pair.
+                for t in b.iter() {
                     let in_default = t.columns.iter().any(|c| {
                         matches!(&c.default, Some(DefaultExpr::Literal(Literal::String(d))) if *d == v)
                     });
@@ -1643,6 +1639,7 @@ impl Gen {
                         .iter()
                         .flat_map(|p| p.using.iter().chain(p.with_check.iter()))
                         .chain(t.checks.iter().map(|k| &k.expr))
+                        .chain(t.lookups.iter().map(|l| &l.filter))
                         .any(|x| expr_mentions_string(x, &v));
                     if in_default || in_expr {
                         return None;
