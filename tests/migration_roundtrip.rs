@@ -12,9 +12,10 @@
 //! `RLS_SEED` fixes the pairs (each pair only depends on the seed and its index, so
 //! `RLS_ROUNDTRIP_PAIR=i` replays pair `i` alone); `RLS_ROUNDTRIP_WORKERS` (default 2) sets how
 //! many pairs run at once; `RLS_ROUNDTRIP_STATS=1` prints how often each kind of change was
-//! drawn. Every pair gets two databases (X: A then the diff; Y: B) on the
-//! harness's cluster; between pairs their schemas are dropped and created again, which is
-//! much faster than new databases. Each migration file runs in one transaction, as sqlx runs
+//! drawn; `RLS_ROUNDTRIP_READS` (default 20) sets the percent of policy atoms that read a
+//! claim, another table (a sub-select) or a lookup (see `roundtrip/cross.rs`). Every pair
+//! gets two databases (X: A then the diff; Y: B) on the harness's cluster; between pairs
+//! their schemas are dropped and created again, which is much faster than new databases. Each migration file runs in one transaction, as sqlx runs
 //! them; a diff that is two files (new enum values first, see `diff::Split`) runs as two, and
 //! the first file's snapshot must diff to exactly the second.
 //!
@@ -536,6 +537,8 @@ struct Outcome {
     avoided: BTreeMap<&'static str, usize>,
     /// The kinds of change applied to A (the change's description up to its first name).
     changes: Vec<String>,
+    /// How many of them B had to be repaired after (see `roundtrip/cross.rs`).
+    repaired: usize,
     /// The shapes the generator once avoided that the pair has.
     shapes: Vec<&'static str>,
     /// The reads of other tables, claims and lookups that A or B has (see `generate::features`).
@@ -611,6 +614,11 @@ async fn worker(seed: u64, indices: Vec<usize>, verbose: bool) -> Vec<Outcome> {
             skipped: pair.skipped,
             avoided,
             changes: pair.changes.iter().map(|c| change_kind(c)).collect(),
+            repaired: pair
+                .changes
+                .iter()
+                .filter(|c| c.contains("[repair: "))
+                .count(),
             shapes: shapes(&pair.a, &pair.b),
             features: {
                 let mut f = features(&pair.a);
@@ -709,6 +717,10 @@ async fn migration_roundtrip() {
         for (kind, n) in kinds {
             println!("  {n:6}  {kind}");
         }
+        let repaired: usize = outcomes.iter().map(|o| o.repaired).sum();
+        println!(
+            "  ({repaired} of them left a read of a claim, another table or a lookup to repair)"
+        );
     }
     let rows: usize = outcomes.iter().map(|o| o.rows.rows).sum();
     let emptied: usize = outcomes.iter().map(|o| o.rows.emptied.len()).sum();

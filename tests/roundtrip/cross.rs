@@ -15,10 +15,21 @@
 use super::*;
 use rls_core::model::{Claim, ColumnRef, Lookup, LookupRef};
 
-/// Percent of a policy's atoms that read a claim, another table or a lookup.
+/// Percent of a policy's atoms that read a claim, another table or a lookup
+/// (`RLS_ROUNDTRIP_READS` sets it, e.g. 60 to look for bugs there).
 pub const CROSS_ATOM_PERCENT: usize = 20;
 
-/// Percent of new tables that get lookups.
+/// `RLS_ROUNDTRIP_READS`, else [`CROSS_ATOM_PERCENT`].
+pub fn reads_percent() -> usize {
+    std::env::var("RLS_ROUNDTRIP_READS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(CROSS_ATOM_PERCENT)
+        .min(100)
+}
+
+/// Percent of new tables that get lookups (at least; as many as atoms that read elsewhere
+/// when `RLS_ROUNDTRIP_READS` asks for more).
 const LOOKUP_TABLE_PERCENT: usize = 25;
 
 /// What the policies of one table may read besides its own row.
@@ -752,7 +763,9 @@ impl Gen {
     }
 
     /// A new lookup of `t` (in a schema of `tables`), if `t` may have one. Now and then it
-    /// takes the name of a lookup of the other schema (a name is unique per schema only).
+    /// takes the name of a lookup drawn before that its schema does not have now: one of
+    /// the other schema (a name is unique per schema only), or one that B dropped (with its
+    /// table, perhaps: the function is then replaced, not created).
     fn new_lookup(&mut self, t: &TableDef, tables: &[TableDef]) -> Option<Lookup> {
         if t.force_rls || t.existing {
             return None;
@@ -765,16 +778,18 @@ impl Gen {
                 .chain([t])
                 .any(|o| o.schema == t.schema && o.lookup(name).is_some())
         };
-        let elsewhere: Vec<Str> = tables
+        let free: Vec<Str> = self
+            .lookup_names
             .iter()
-            .filter(|o| o.schema != t.schema)
-            .flat_map(|o| o.lookups.iter().map(|l| l.name.clone()))
             .filter(|n| !taken(n))
+            .cloned()
             .collect();
-        let name = if !elsewhere.is_empty() && self.rng.percent(30) {
-            self.rng.pick(&elsewhere).clone()
+        let name = if !free.is_empty() && self.rng.percent(30) {
+            self.rng.pick(&free).clone()
         } else {
-            s(self.fresh("f"))
+            let name = s(self.fresh("f"));
+            self.lookup_names.push(name.clone());
+            name
         };
         Some(Lookup {
             name,
@@ -785,7 +800,10 @@ impl Gen {
 
     /// Lookups for a new table (in a schema of `tables`), now and then.
     pub(super) fn draw_lookups(&mut self, t: &mut TableDef, tables: &[TableDef]) {
-        if !self.rng.percent(LOOKUP_TABLE_PERCENT) {
+        if !self
+            .rng
+            .percent(LOOKUP_TABLE_PERCENT.max(self.reads_percent))
+        {
             return;
         }
         for _ in 0..self.rng.range(1, 2) {

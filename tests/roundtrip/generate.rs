@@ -16,7 +16,7 @@ use std::borrow::Cow;
 #[path = "cross.rs"]
 mod cross;
 pub use cross::features;
-use cross::{CROSS_ATOM_PERCENT, Reads};
+use cross::{Reads, reads_percent};
 
 // ---------------------------------------------------------------------------------------
 // Known bugs of the diff / renderer. While a flag is true the generator stays away from the
@@ -333,7 +333,14 @@ pub struct Gen {
     /// What the policies drawn now may read besides their own row (set for the table whose
     /// policies are drawn).
     reads: Reads,
+    /// Percent of policy atoms that read elsewhere (see `cross::reads_percent`).
+    reads_percent: usize,
+    /// Every lookup name drawn in the pair, for new lookups to take again now and then.
+    lookup_names: Vec<Str>,
 }
+
+/// What [`Gen::save`] keeps.
+pub type Saved = (Rng, usize, Vec<EnumType>, Vec<Str>);
 
 /// The custom roles of pair `pair`: unique to the pair, so that the migrations must create
 /// them (roles are global to the cluster, and the test drops them after each pair).
@@ -351,19 +358,27 @@ impl Gen {
             enums: Vec::new(),
             use_app: false,
             reads: Reads::default(),
+            reads_percent: reads_percent(),
+            lookup_names: Vec::new(),
         }
     }
 
     /// State to restart B's mutations from.
-    pub fn save(&self) -> (Rng, usize, Vec<EnumType>) {
-        (self.rng.clone(), self.counter, self.enums.clone())
+    pub fn save(&self) -> Saved {
+        (
+            self.rng.clone(),
+            self.counter,
+            self.enums.clone(),
+            self.lookup_names.clone(),
+        )
     }
 
     /// Back to `saved`, with the PRNG moved on so that the next attempt differs.
-    pub fn restore(&mut self, saved: &(Rng, usize, Vec<EnumType>), attempt: usize) {
+    pub fn restore(&mut self, saved: &Saved, attempt: usize) {
         self.rng = Rng::new(saved.0.clone().next_u64() ^ attempt as u64);
         self.counter = saved.1;
         self.enums = saved.2.clone();
+        self.lookup_names = saved.3.clone();
     }
 
     /// A name not used before in the pair; now and then one that needs quoting (upper
@@ -575,7 +590,7 @@ impl Gen {
                 ExprOp::Cmp(op),
             ]);
         }
-        if self.rng.percent(CROSS_ATOM_PERCENT)
+        if self.rng.percent(self.reads_percent)
             && let Some(ops) = self.cross_atom(cols)
         {
             return Some(ops);
