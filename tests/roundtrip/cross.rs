@@ -380,7 +380,7 @@ fn each_expr(tables: &mut [TableDef], mut f: impl FnMut(usize, &mut Expr)) {
             p.using
                 .iter()
                 .chain(p.with_check.iter())
-                .any(|e| e.ops.iter().any(|op| reads_elsewhere(op)))
+                .any(|e| e.ops.iter().any(reads_elsewhere))
         });
         if !reads {
             continue;
@@ -929,38 +929,38 @@ impl Gen {
             }
         }
         // Lookups first: the calls depend on them.
-        for i in 0..b.len() {
-            if b[i].lookups.is_empty() {
+        for t in b.iter_mut() {
+            if t.lookups.is_empty() {
                 continue;
             }
             let mut k = 0;
-            while k < b[i].lookups.len() {
-                let Some(why) = lookup_fault(&b[i], &b[i].lookups[k]) else {
+            while k < t.lookups.len() {
+                let Some(why) = lookup_fault(t, &t.lookups[k]) else {
                     k += 1;
                     continue;
                 };
-                let name = b[i].lookups[k].name.clone();
-                let label = format!("lookup {name} of {}.{}", b[i].schema, b[i].name);
-                let redrawn = if b[i].force_rls {
+                let name = t.lookups[k].name.clone();
+                let label = format!("lookup {name} of {}.{}", t.schema, t.name);
+                let redrawn = if t.force_rls {
                     None
                 } else {
-                    let filter = self.lookup_filter(&b[i]);
-                    let column = match b[i].column(&b[i].lookups[k].column) {
+                    let filter = self.lookup_filter(t);
+                    let column = match t.column(&t.lookups[k].column) {
                         Some(c) if !c.ty.array => Some(c.name.clone()),
-                        _ => self.lookup_column(&b[i], None),
+                        _ => self.lookup_column(t, None),
                     };
                     filter.zip(column)
                 };
                 match redrawn {
                     Some((filter, column)) => {
-                        let l = &mut b[i].lookups.to_mut()[k];
+                        let l = &mut t.lookups.to_mut()[k];
                         l.filter = filter;
                         l.column = column;
                         done.push(format!("{label} redrawn ({why})"));
                         k += 1;
                     }
                     None => {
-                        b[i].lookups.to_mut().remove(k);
+                        t.lookups.to_mut().remove(k);
                         done.push(format!("{label} dropped ({why})"));
                     }
                 }
