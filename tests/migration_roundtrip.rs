@@ -12,9 +12,10 @@
 //! `RLS_SEED` fixes the pairs (each pair only depends on the seed and its index, so
 //! `RLS_ROUNDTRIP_PAIR=i` replays pair `i` alone); `RLS_ROUNDTRIP_WORKERS` (default 2) sets how
 //! many pairs run at once; `RLS_ROUNDTRIP_STATS=1` prints how often each kind of change was
-//! drawn. Every pair gets two databases (X: A then the diff; Y: B) on the
-//! harness's cluster; between pairs their schemas are dropped and created again, which is
-//! much faster than new databases. Each migration file runs in one transaction, as sqlx runs
+//! drawn; `RLS_ROUNDTRIP_READS` (default 20) sets the percent of policy atoms that read a
+//! claim, another table (a sub-select) or a lookup (see `roundtrip/cross.rs`). Every pair
+//! gets two databases (X: A then the diff; Y: B) on the harness's cluster; between pairs
+//! their schemas are dropped and created again, which is much faster than new databases. Each migration file runs in one transaction, as sqlx runs
 //! them; a diff that is two files (new enum values first, see `diff::Split`) runs as two, and
 //! the first file's snapshot must diff to exactly the second.
 //!
@@ -41,7 +42,7 @@ mod rows;
 #[allow(dead_code)]
 mod changes;
 
-use generate::{Gen, Rng, custom_roles, known_bug, renames, shapes, validate};
+use generate::{Gen, Rng, custom_roles, features, known_bug, renames, shapes, validate};
 use rls_core::diff::{self, Options};
 use rls_core::introspect::{self, DbEnum, DbTable};
 use rls_core::model::{SchemaDef, TableDef};
@@ -224,6 +225,80 @@ async fn reset(conn: &mut PgConnection) {
 
 type SchemaPrivileges = Vec<(String, String, String)>;
 
+/// The functions of a database by (schema, name, arguments): their definition
+/// (`pg_get_functiondef`: return type, language, volatility, SECURITY DEFINER, settings,
+/// body) and who may execute them (`grantee privilege`, sorted, the owner left out; a NULL
+/// ACL as PostgreSQL's default, EXECUTE to PUBLIC).
+type Functions = BTreeMap<(String, String, String), (String, Vec<String>)>;
+
+const FUNCTIONS: &str = "\
+select n.nspname::text, p.proname::text, pg_catalog.pg_get_function_identity_arguments(p.oid),
+    pg_catalog.pg_get_functiondef(p.oid),
+    array(select case when a.grantee = 0 then 'PUBLIC'
+                else pg_catalog.pg_get_userbyid(a.grantee)::text end
+            || ' ' || a.privilege_type
+        from pg_catalog.aclexplode(coalesce(p.proacl, pg_catalog.acldefault('f', p.proowner))) a
+        where a.grantee <> p.proowner
+        order by 1)
+from pg_catalog.pg_proc p
+join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+where n.nspname::text = any($1::text[])";
+
+/// The functions of the model's schemas (the `#[lookup]`s) and of `auth`.
+async fn functions(conn: &mut PgConnection) -> Functions {
+    let schemas: Vec<String> = SCHEMAS
+        .iter()
+        .chain(&["auth"])
+        .map(|s| s.to_string())
+        .collect();
+    let rows: Vec<(String, String, String, String, Vec<String>)> = sqlx::query_as(FUNCTIONS)
+        .bind(&schemas)
+        .fetch_all(conn)
+        .await
+        .expect("introspect functions");
+    rows.into_iter()
+        .map(|(schema, name, args, def, acl)| ((schema, name, args), (def, acl)))
+        .collect()
+}
+
+/// What differs between the functions of Y (`expected`) and X (`actual`).
+fn function_differences(expected: &Functions, actual: &Functions) -> Vec<String> {
+    let mut out = Vec::new();
+    let label = |(schema, name, args): &(String, String, String)| {
+        format!("function {schema}.{name}({args})")
+    };
+    for (key, (def, acl)) in expected {
+        match actual.get(key) {
+            None => out.push(format!("{}: missing from the database", label(key))),
+            Some((d, a)) => {
+                if d != def {
+                    out.push(format!(
+                        "{}: defined as\n{}\n    in the model, as\n{}\n    in the database",
+                        label(key),
+                        indent(def),
+                        indent(d)
+                    ));
+                }
+                if a != acl {
+                    out.push(format!(
+                        "{}: privileges [{}] in the model, [{}] in the database",
+                        label(key),
+                        acl.join(", "),
+                        a.join(", ")
+                    ));
+                }
+            }
+        }
+    }
+    for key in actual.keys().filter(|k| !expected.contains_key(*k)) {
+        out.push(format!(
+            "{}: in the database but not in the model",
+            label(key)
+        ));
+    }
+    out
+}
+
 async fn introspect_all(conn: &mut PgConnection) -> (Vec<DbTable>, Vec<DbEnum>, SchemaPrivileges) {
     let schemas: Vec<String> = SCHEMAS.iter().map(|s| s.to_string()).collect();
     let tables = introspect::tables(conn, &schemas)
@@ -394,8 +469,10 @@ async fn check_pair(
     problems.extend(ry.err());
     if applied {
         let ((tx, ex, ux), (ty, ey, uy)) = tokio::join!(introspect_all(x), introspect_all(y));
+        let (fx, fy) = tokio::join!(functions(x), functions(y));
         let mut diffs = introspect::differences(&ty, &tx);
         diffs.extend(introspect::enum_differences(&ey, &ex));
+        diffs.extend(function_differences(&fy, &fx));
         // The diff never revokes USAGE on a schema, so X may hold more; never less.
         for (schema, grantee, privilege) in uy.iter().filter(|u| !ux.contains(u)) {
             diffs.push(format!(
@@ -403,7 +480,9 @@ async fn check_pair(
             ));
         }
         if verbose {
-            println!("X after the migrations:\n{tx:#?}\n{ex:#?}\nschema privileges: {ux:#?}");
+            println!(
+                "X after the migrations:\n{tx:#?}\n{ex:#?}\nschema privileges: {ux:#?}\nfunctions: {fx:#?}"
+            );
         }
         if !diffs.is_empty() {
             problems.push(format!(
@@ -458,8 +537,12 @@ struct Outcome {
     avoided: BTreeMap<&'static str, usize>,
     /// The kinds of change applied to A (the change's description up to its first name).
     changes: Vec<String>,
+    /// How many of them B had to be repaired after (see `roundtrip/cross.rs`).
+    repaired: usize,
     /// The shapes the generator once avoided that the pair has.
     shapes: Vec<&'static str>,
+    /// The reads of other tables, claims and lookups that A or B has (see `generate::features`).
+    features: Vec<&'static str>,
     rows: RowStats,
 }
 
@@ -531,7 +614,19 @@ async fn worker(seed: u64, indices: Vec<usize>, verbose: bool) -> Vec<Outcome> {
             skipped: pair.skipped,
             avoided,
             changes: pair.changes.iter().map(|c| change_kind(c)).collect(),
+            repaired: pair
+                .changes
+                .iter()
+                .filter(|c| c.contains("[repair: "))
+                .count(),
             shapes: shapes(&pair.a, &pair.b),
+            features: {
+                let mut f = features(&pair.a);
+                f.extend(features(&pair.b));
+                f.sort();
+                f.dedup();
+                f
+            },
             rows: stats,
         });
     }
@@ -603,6 +698,13 @@ async fn migration_roundtrip() {
         }
     }
     let drawn: Vec<String> = drawn.iter().map(|(s, n)| format!("{s}: {n}")).collect();
+    let mut reads: BTreeMap<&str, usize> = BTreeMap::new();
+    for o in &outcomes {
+        for f in &o.features {
+            *reads.entry(f).or_default() += 1;
+        }
+    }
+    let reads: Vec<String> = reads.iter().map(|(s, n)| format!("{s}: {n}")).collect();
     let failures: Vec<&Outcome> = outcomes.iter().filter(|o| o.failure.is_some()).collect();
     if std::env::var_os("RLS_ROUNDTRIP_STATS").is_some() {
         let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
@@ -615,12 +717,24 @@ async fn migration_roundtrip() {
         for (kind, n) in kinds {
             println!("  {n:6}  {kind}");
         }
+        let repaired: usize = outcomes.iter().map(|o| o.repaired).sum();
+        println!(
+            "  ({repaired} of them left a read of a claim, another table or a lookup to repair)"
+        );
     }
     let rows: usize = outcomes.iter().map(|o| o.rows.rows).sum();
     let emptied: usize = outcomes.iter().map(|o| o.rows.emptied.len()).sum();
     let with_rows = outcomes.iter().filter(|o| o.rows.rows > 0).count();
     println!(
         "rows: {rows} inserted in A ({with_rows} pair(s) with rows); {emptied} table(s) emptied before the diff because B refuses their rows (a constraint added, a type narrowed)"
+    );
+    println!(
+        "pairs that read elsewhere (in A or B): {}",
+        if reads.is_empty() {
+            "none".to_string()
+        } else {
+            reads.join(", ")
+        }
     );
     println!(
         "pairs with a shape that once was a bug: {}",

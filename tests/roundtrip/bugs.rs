@@ -11,8 +11,8 @@ use crate::generate::s;
 use crate::run_case;
 use rls_core::model::{
     Check, CmpOp, ColumnDef, Command, DefaultExpr, EnumType, Expr, ExprOp, FkAction, ForeignKey,
-    Identity, Index, Literal, Policy, PolicyKind, PolicyName, Role, RoleKind, SchemaDef, SqlType,
-    Str, TableDef, TypeName, Unique,
+    Identity, Index, Literal, Lookup, LookupRef, Policy, PolicyKind, PolicyName, Role, RoleKind,
+    SchemaDef, SqlType, Str, TableDef, TypeName, Unique,
 };
 use std::borrow::Cow;
 
@@ -462,6 +462,49 @@ async fn bug_17_key_change_under_fk_same_column_set() {
     let mut parent_b = parent.clone();
     parent_b.primary_key = names(&["a"]);
     run_case(vec![parent, child.clone()], vec![parent_b, child]).await;
+}
+
+/// BUG 18: a lookup returning an enum whose type gains a value (ADD VALUE). The diff
+/// compared the return types with the enum's values, so it dropped and created the function
+/// (and rebuilt the policies calling it); split in two files, the second file's snapshot
+/// (the model with the new value) then diffed to nothing, not to that second file.
+#[tokio::test]
+async fn bug_18_lookup_returning_an_enum_that_gains_a_value() {
+    // A: t(id, owner text, s e('a', 'b')), lookup f = s where owner = user id, a policy
+    // `s in f()`; B: the same with e('a', 'b', 'c').
+    let t = |values: &[&str]| {
+        let mut t = table(
+            "t",
+            vec![
+                col("id", ty("bigint")),
+                col("owner", ty("text")),
+                col("s", enum_ty("public", "e", values)),
+            ],
+            &["id"],
+        );
+        t.lookups = Cow::Owned(vec![Lookup {
+            name: s("f"),
+            column: s("s"),
+            filter: auth_eq("owner"),
+        }]);
+        let calls_f = Expr {
+            ops: Cow::Owned(vec![
+                ExprOp::Column(s("s")),
+                ExprOp::InLookup(LookupRef {
+                    schema: s("public"),
+                    table: s("t"),
+                    name: s("f"),
+                }),
+            ]),
+        };
+        t.policies = Cow::Owned(vec![select_policy(
+            PolicyName::Named(s("p")),
+            vec![Role::AUTHENTICATED],
+            calls_f,
+        )]);
+        t
+    };
+    run_case(vec![t(&["a", "b"])], vec![t(&["a", "b", "c"])]).await;
 }
 
 #[tokio::test]

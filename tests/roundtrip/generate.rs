@@ -13,6 +13,11 @@ use rls_core::model::{
 };
 use std::borrow::Cow;
 
+#[path = "cross.rs"]
+mod cross;
+pub use cross::features;
+use cross::{Reads, reads_percent};
+
 // ---------------------------------------------------------------------------------------
 // Known bugs of the diff / renderer. While a flag is true the generator stays away from the
 // case; flip it to false once the bug is fixed (see the report in tests/migration_roundtrip.rs).
@@ -325,7 +330,17 @@ pub struct Gen {
     /// The enum types as they are now (B's, once mutations ran).
     pub enums: Vec<EnumType>,
     use_app: bool,
+    /// What the policies drawn now may read besides their own row (set for the table whose
+    /// policies are drawn).
+    reads: Reads,
+    /// Percent of policy atoms that read elsewhere (see `cross::reads_percent`).
+    reads_percent: usize,
+    /// Every lookup name drawn in the pair, for new lookups to take again now and then.
+    lookup_names: Vec<Str>,
 }
+
+/// What [`Gen::save`] keeps.
+pub type Saved = (Rng, usize, Vec<EnumType>, Vec<Str>);
 
 /// The custom roles of pair `pair`: unique to the pair, so that the migrations must create
 /// them (roles are global to the cluster, and the test drops them after each pair).
@@ -342,19 +357,28 @@ impl Gen {
             counter: 0,
             enums: Vec::new(),
             use_app: false,
+            reads: Reads::default(),
+            reads_percent: reads_percent(),
+            lookup_names: Vec::new(),
         }
     }
 
     /// State to restart B's mutations from.
-    pub fn save(&self) -> (Rng, usize, Vec<EnumType>) {
-        (self.rng.clone(), self.counter, self.enums.clone())
+    pub fn save(&self) -> Saved {
+        (
+            self.rng.clone(),
+            self.counter,
+            self.enums.clone(),
+            self.lookup_names.clone(),
+        )
     }
 
     /// Back to `saved`, with the PRNG moved on so that the next attempt differs.
-    pub fn restore(&mut self, saved: &(Rng, usize, Vec<EnumType>), attempt: usize) {
+    pub fn restore(&mut self, saved: &Saved, attempt: usize) {
         self.rng = Rng::new(saved.0.clone().next_u64() ^ attempt as u64);
         self.counter = saved.1;
         self.enums = saved.2.clone();
+        self.lookup_names = saved.3.clone();
     }
 
     /// A name not used before in the pair; now and then one that needs quoting (upper
@@ -566,6 +590,11 @@ impl Gen {
                 ExprOp::Cmp(op),
             ]);
         }
+        if self.rng.percent(self.reads_percent)
+            && let Some(ops) = self.cross_atom(cols)
+        {
+            return Some(ops);
+        }
         let texts = of(&is_text);
         let bools = of(&|k| k == Kind::Bool);
         let enums = of(&|k| k == Kind::Enum);
@@ -707,6 +736,16 @@ impl Gen {
         let name = self.fresh("t");
         let n = self.rng.range(1, 6);
         let mut columns: Vec<ColumnDef> = (0..n).map(|_| self.new_column(None, true)).collect();
+        // Now and then a text column that policies compare with the user id ("owner"): what
+        // a sub-select filters on and a lookup selects by.
+        if self.rng.percent(30) {
+            let mut owner = self.new_column(Some(builtin("text")), false);
+            if self.rng.percent(50) {
+                owner.default = Some(DefaultExpr::AuthUserId);
+            }
+            columns.push(owner);
+        }
+        let n = columns.len();
         let k = if n >= 2 && self.rng.percent(25) { 2 } else { 1 };
         let mut order: Vec<usize> = (0..n).collect();
         self.rng.shuffle(&mut order);
@@ -758,6 +797,8 @@ impl Gen {
                 self.add_index(&mut t);
             }
         }
+        self.draw_lookups(&mut t, existing);
+        self.reads = Reads::new(existing, existing.iter().chain([&t]));
         for _ in 0..self.rng.below(4) {
             self.add_policy(&mut t);
         }
@@ -767,7 +808,8 @@ impl Gen {
             }
         }
         t.enable_rls = self.rng.percent(20);
-        t.force_rls = self.rng.percent(15);
+        // Lookups are refused on FORCE ROW LEVEL SECURITY tables.
+        t.force_rls = t.lookups.is_empty() && self.rng.percent(15);
         t.policy_indexes = !self.rng.percent(15);
         // disable_rls goes with no policy and no other switch (`check` refuses the rest).
         if t.policies.is_empty() && self.rng.percent(8) {
@@ -1035,7 +1077,7 @@ impl Gen {
     /// Applies one random change to `b` (whose previous version is `a`); says what it did
     /// (`kind: details`), or `None` when the change drawn does not apply.
     pub fn mutate(&mut self, a: &[TableDef], b: &mut Vec<TableDef>) -> Option<String> {
-        let draw = if b.is_empty() { 0 } else { self.rng.below(35) };
+        let draw = if b.is_empty() { 0 } else { self.rng.below(38) };
         let (kind, done) = match draw {
             0 => ("add table", self.add_table(b)),
             1 => ("drop table", self.drop_table(b)),
@@ -1061,9 +1103,19 @@ impl Gen {
             30 | 31 => ("rls flags", self.change_rls(b)),
             32 => ("disable_rls", self.toggle_disable_rls(b)),
             33 => ("move table", self.move_table(b)),
-            _ => ("policy index", self.toggle_policy_index(b)),
+            34 => ("policy index", self.toggle_policy_index(b)),
+            35 | 36 => ("lookup", self.change_lookup(b)),
+            _ => ("reading policy", self.add_reading_policy(b)),
         };
-        done.map(|d| format!("{kind}: {d}"))
+        // What B reads elsewhere kept valid (see `cross`).
+        let repaired = self.repair(b);
+        done.map(|d| {
+            if repaired.is_empty() {
+                format!("{kind}: {d}")
+            } else {
+                format!("{kind}: {d} [repair: {}]", repaired.join("; "))
+            }
+        })
     }
 
     fn pick_table(&mut self, b: &[TableDef]) -> usize {
@@ -1115,6 +1167,7 @@ impl Gen {
         let new = s(self.fresh("t"));
         b[i].renamed_from = Some(old.clone());
         b[i].name = new.clone();
+        cross::follow_table(b, (&schema, &old), (&schema, &new));
         for t in b.iter_mut() {
             if t.foreign_keys
                 .iter()
@@ -1142,6 +1195,7 @@ impl Gen {
             return None;
         }
         b[i].schema = to.clone();
+        cross::follow_table(b, (&from, &name), (&to, &name));
         for t in b.iter_mut() {
             if t.foreign_keys
                 .iter()
@@ -1255,6 +1309,7 @@ impl Gen {
                 }
             }
         }
+        cross::follow_column(b, (&schema, &table), &old, &new);
         for t in b.iter_mut() {
             if t.foreign_keys
                 .iter()
@@ -1588,13 +1643,9 @@ impl Gen {
                     return None;
                 }
                 let v = self.rng.pick(&values).clone();
-                // Not if a default or an expression of a table using the type names it.
-                let users = b.iter().filter(|t| {
-                    t.columns
-                        .iter()
-                        .any(|c| enum_of(&c.ty).is_some_and(|x| x.name == e.name))
-                });
-                for t in users {
+                // Not if a default or an expression names it: of a table using the type, or
+                // (a sub-select's filter, a lookup's) any table. Values are unique to a pair.
+                for t in b.iter() {
                     let in_default = t.columns.iter().any(|c| {
                         matches!(&c.default, Some(DefaultExpr::Literal(Literal::String(d))) if *d == v)
                     });
@@ -1603,6 +1654,7 @@ impl Gen {
                         .iter()
                         .flat_map(|p| p.using.iter().chain(p.with_check.iter()))
                         .chain(t.checks.iter().map(|k| &k.expr))
+                        .chain(t.lookups.iter().map(|l| &l.filter))
                         .any(|x| expr_mentions_string(x, &v));
                     if in_default || in_expr {
                         return None;
@@ -1675,6 +1727,7 @@ impl Gen {
 
     fn change_policy(&mut self, b: &mut [TableDef]) -> Option<String> {
         let i = self.pick_table(b);
+        self.reads = Reads::of(b, i);
         let cols = b[i].columns.to_vec();
         let t = &mut b[i];
         if t.policies.is_empty() {
@@ -1761,6 +1814,7 @@ impl Gen {
 
     fn add_or_drop_policy(&mut self, b: &mut [TableDef]) -> Option<String> {
         let i = self.pick_table(b);
+        self.reads = Reads::of(b, i);
         let t = &mut b[i];
         if t.policies.is_empty() || self.rng.percent(50) {
             t.disable_rls = false;
@@ -1979,7 +2033,7 @@ pub fn validate(tables: &[TableDef]) -> Result<(), String> {
             }
         }
     }
-    Ok(())
+    cross::validate_reads(tables)
 }
 
 /// `renamed_from` of tables and columns, which the JSON form leaves out.

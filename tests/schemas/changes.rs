@@ -410,6 +410,31 @@ variant!(read_column_renamed {
     }
 });
 
+// The column a sub-select selects renamed: PostgreSQL would keep the old name as the
+// sub-select's output alias (`SELECT members.tid AS team_id`), so the policy is created again.
+variant!(selected_column_renamed {
+    #[derive(Table)]
+    #[table(name = "members")]
+    #[primary_key(tid, user_id)]
+    #[lookup(name = "my_team_ids", select = tid, filter = user_id == auth_user_id())]
+    #[policy(name = "members see their teams", for = select, to = authenticated, using = tid.is_in(Member::my_team_ids))]
+    pub struct Member {
+        #[column(renamed_from = "team_id")]
+        pub tid: i64,
+        #[column(sql_type = "varchar(64)")]
+        pub user_id: String,
+    }
+
+    #[derive(Table)]
+    #[table(name = "boards")]
+    #[policy(name = "members read boards", for = select, to = authenticated, using = team_id.is_in(Member::tid.filter(Member::user_id == auth_user_id())))]
+    pub struct Board {
+        #[column(primary_key, identity)]
+        pub id: i64,
+        pub team_id: i64,
+    }
+});
+
 variant!(read_column_retyped {
     #[derive(Table)]
     #[table(name = "members")]
@@ -476,6 +501,15 @@ pub const CROSS_TABLE_CASES: &[Case] = &[
         after: &[
             read_column_renamed::Member::TABLE,
             read_column_renamed::Board::TABLE,
+        ],
+        destructive: false,
+    },
+    Case {
+        name: "selected_column_renamed",
+        before: TEAMS,
+        after: &[
+            selected_column_renamed::Member::TABLE,
+            selected_column_renamed::Board::TABLE,
         ],
         destructive: false,
     },

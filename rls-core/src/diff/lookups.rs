@@ -3,10 +3,11 @@
 //! they go or their return type changes.
 
 use super::{Change, Phase, Plan, QualifiedName};
-use crate::model::{Lookup, Role, RoleKind, SchemaDef, SqlType, TableDef};
+use crate::model::{EnumType, Lookup, Role, RoleKind, SchemaDef, SqlType, TableDef, TypeName};
+use crate::sql::sql_type;
 
 /// One lookup function as the migration writes it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 struct Def {
     function: QualifiedName,
     table: QualifiedName,
@@ -16,6 +17,16 @@ struct Def {
 }
 
 impl Def {
+    /// The same function as the database holds it: the return type compared as SQL (an
+    /// enum's values are not part of it), the rest as written.
+    fn same_as(&self, other: &Def) -> bool {
+        self.function == other.function
+            && self.table == other.table
+            && self.lookup == other.lookup
+            && sql_type(&self.returns) == sql_type(&other.returns)
+            && self.grant_to == other.grant_to
+    }
+
     fn create(&self) -> Change {
         Change::CreateLookup {
             table: self.table.clone(),
@@ -87,13 +98,31 @@ pub fn create_all(plan: &mut Plan, schema: &SchemaDef) {
 ///
 /// Compared as the database holds them, under their old names: a function's body is text
 /// that a renamed table or column does not follow, so a rename replaces it.
-pub fn diff(plan: &mut Plan, old: &SchemaDef, new: &SchemaDef) -> Vec<QualifiedName> {
+///
+/// A function keeps its return type when the SQL type is the same and is not an enum the
+/// migration rebuilds (`rebuilt_enums`: the old type is renamed and dropped, and the
+/// function would go on returning it). An enum that only gains values (ADD VALUE) is the
+/// same type: comparing its values would drop and create the function, which the split
+/// plan's second file (diffed from the model with the new values) does not do.
+pub fn diff(
+    plan: &mut Plan,
+    old: &SchemaDef,
+    new: &SchemaDef,
+    rebuilt_enums: &[EnumType],
+) -> Vec<QualifiedName> {
     let (before, after) = (defs(old), defs(new));
+    let keeps = |b: &Def, a: &Def| {
+        let rebuilt = match &a.returns.name {
+            TypeName::Enum(e) => rebuilt_enums
+                .iter()
+                .any(|r| r.schema == e.schema && r.name == e.name),
+            TypeName::Builtin(_) => false,
+        };
+        a.function == b.function && sql_type(&a.returns) == sql_type(&b.returns) && !rebuilt
+    };
     let mut dropped = Vec::new();
     for b in &before {
-        let kept = after
-            .iter()
-            .find(|a| a.function == b.function && a.returns == b.returns);
+        let kept = after.iter().find(|a| keeps(b, a));
         if kept.is_none() {
             plan.push(
                 Phase::DropLookups,
@@ -105,11 +134,9 @@ pub fn diff(plan: &mut Plan, old: &SchemaDef, new: &SchemaDef) -> Vec<QualifiedN
         }
     }
     for a in &after {
-        let b = before
-            .iter()
-            .find(|b| b.function == a.function && b.returns == a.returns);
+        let b = before.iter().find(|b| keeps(b, a));
         match b {
-            Some(b) if b == a => {}
+            Some(b) if b.same_as(a) => {}
             Some(b) => {
                 plan.push(Phase::Lookups, a.create());
                 let gone: Vec<Role> = b

@@ -312,12 +312,14 @@ pub fn diff(old: &SchemaDef, new: &SchemaDef, options: Options) -> Result<Plan, 
         }
     }
     let unstable = tables::unstable_columns(&mapped, new_tables, &retyped_enums);
-    let dropped_lookups = lookups::diff(&mut plan, old, &next);
+    let renamed = tables::renamed_columns(old_tables, &mapped);
+    let dropped_lookups = lookups::diff(&mut plan, old, &next, &retyped_enums);
     let whole = tables::Whole {
         rebuilt_enums: &retyped_enums,
         restrictive_grants: old.restrictive_grants,
         unstable: &unstable,
         dropped_lookups: &dropped_lookups,
+        renamed: &renamed,
     };
     let mut created = Vec::new();
     let mut kept = Vec::new();

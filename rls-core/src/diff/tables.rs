@@ -1,7 +1,7 @@
 //! Tables: creation of new ones, and column, key, index, RLS and grant changes of kept ones.
 
 use super::{Change, Phase, Plan, QualifiedName, initial, policies};
-use crate::model::{ColumnDef, ColumnRef, EnumType, TableDef, TypeName};
+use crate::model::{ColumnDef, ColumnRef, EnumType, ExprOp, TableDef, TypeName};
 use crate::sql::{legacy_table_grants, names, order, table, table_grants};
 
 /// New tables, in foreign-key order, with everything they carry.
@@ -134,6 +134,8 @@ pub struct Whole<'a> {
     pub unstable: &'a [ColumnRef],
     /// `#[lookup]` functions dropped (see `lookups::diff`).
     pub dropped_lookups: &'a [QualifiedName],
+    /// Columns of kept tables renamed, by their new names (see [`renamed_columns`]).
+    pub renamed: &'a [ColumnRef],
 }
 
 /// A kept table's row-level security switches, policies and grants. `changed`: its columns
@@ -183,6 +185,9 @@ fn security(
                 .flat_map(|p| p.using.iter().chain(p.with_check.iter()));
             exprs.any(|e| {
                 e.other_columns().any(|c| whole.unstable.contains(c))
+                    || e.ops
+                        .iter()
+                        .any(|op| matches!(op, ExprOp::InSelect(c) if whole.renamed.contains(c)))
                     || e.lookups().any(|l| {
                         let function = QualifiedName::new(&l.schema, &l.name);
                         whole.dropped_lookups.contains(&function)
@@ -315,6 +320,27 @@ fn enum_rebuilt(column: &ColumnDef, rebuilt_enums: &[EnumType]) -> bool {
             .any(|r| r.schema == e.schema && r.name == e.name),
         TypeName::Builtin(_) => false,
     }
+}
+
+/// The columns the migration renames (by their new names, under their table's new name).
+/// A policy whose sub-select selects one must be created again: PostgreSQL keeps the
+/// sub-select's output column under the name it had when the policy was created, and
+/// prints it as `SELECT "t"."new" AS "old"`, so the migrated policy would not read as one
+/// created under the new name (`ALTER TABLE ... RENAME COLUMN` leaves it as it is).
+pub fn renamed_columns(old: &[TableDef], mapped: &[TableDef]) -> Vec<ColumnRef> {
+    let mut out = Vec::new();
+    for (o, m) in old.iter().zip(mapped) {
+        for (oc, mc) in o.columns.iter().zip(m.columns.iter()) {
+            if oc.name != mc.name {
+                out.push(ColumnRef {
+                    schema: m.schema.clone(),
+                    table: m.name.clone(),
+                    column: mc.name.clone(),
+                });
+            }
+        }
+    }
+    out
 }
 
 /// The columns of other tables that a migration retypes or drops (by their new names; a
