@@ -292,3 +292,31 @@ fn a_cycle_is_refused_by_gen_migrations() {
     assert!(err.contains("#[lookup]"), "{err}");
     assert!(!dir.join("migrations").exists());
 }
+
+/// A policy calls a lookup in another schema whose table its role may not read: it works
+/// with EXECUTE alone (no USAGE on `app`), and the table stays closed.
+#[tokio::test]
+async fn a_lookup_in_another_schema() {
+    use schemas::teams::elsewhere::{Doc, DocGrant, NewDoc, NewDocGrant, SCHEMA};
+    let db = TestDatabase::new(&SCHEMA).await;
+    for (id, title) in [(1, "one"), (2, "two"), (3, "three")] {
+        db.seed(Doc::insert(NewDoc {
+            id,
+            title: title.into(),
+        }))
+        .await;
+    }
+    for (doc_id, user) in [(1, "alice"), (3, "alice"), (2, "bob")] {
+        db.seed(DocGrant::insert(NewDocGrant {
+            doc_id,
+            user_id: user.into(),
+        }))
+        .await;
+    }
+    db.user("alice")
+        .sees(Doc::select())
+        .rows(|d| d.id, [1, 3])
+        .await;
+    db.user("bob").sees(Doc::select()).rows(|d| d.id, [2]).await;
+    db.user("alice").sees(DocGrant::select()).denied().await;
+}

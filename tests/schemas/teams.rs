@@ -172,3 +172,34 @@ pub mod cycle {
 
     pub const SCHEMA: rls::Schema = rls::Schema::new(&[Crew::TABLE, Left::TABLE, Right::TABLE]);
 }
+
+/// A lookup in another schema, on a table no session role may read, called by a policy in
+/// `public`: the callers need EXECUTE on it, and nothing on its schema or table (a policy is
+/// stored parsed: its names are not looked up, so schema USAGE is not checked, when it runs).
+pub mod elsewhere {
+    use rls::Table;
+
+    #[derive(Table)]
+    #[table(schema = "app", name = "grants", enable_rls)]
+    #[primary_key(doc_id, user_id)]
+    #[lookup(name = "my_doc_ids", select = doc_id, filter = user_id == auth_user_id())]
+    #[allow_lint(
+        rls_enabled_no_policy,
+        reason = "deny all on purpose: read only through its lookup"
+    )]
+    pub struct DocGrant {
+        pub doc_id: i64,
+        pub user_id: String,
+    }
+
+    #[derive(Table)]
+    #[table(name = "docs")]
+    #[policy(name = "granted docs", for = select, to = authenticated, using = id.is_in(DocGrant::my_doc_ids))]
+    pub struct Doc {
+        #[column(primary_key)]
+        pub id: i64,
+        pub title: String,
+    }
+
+    pub const SCHEMA: rls::Schema = rls::Schema::new(&[DocGrant::TABLE, Doc::TABLE]);
+}
