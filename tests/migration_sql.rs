@@ -101,3 +101,32 @@ fn cycles_are_refused() {
     let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
     insta::assert_snapshot!(text.join("\n"));
 }
+
+/// Tables named `Role`, `Policy` and `Lookup`: what their policies, lookup calls and foreign
+/// keys name is theirs (the expansion reads other tables' handles outside the scope where
+/// rls's types are imported).
+#[test]
+fn tables_named_like_the_models_types() {
+    let sql = migrations::migration(
+        &schemas::teams::shadowing::SCHEMA
+            .auth(Auth::Postgres)
+            .into(),
+    )
+    .unwrap();
+    assert!(
+        sql.contains(r#"REFERENCES "public"."roles" ("id")"#),
+        "{sql}"
+    );
+    assert!(
+        sql.contains(r#"FROM "public"."roles" WHERE "roles"."owner""#),
+        "{sql}"
+    );
+    assert!(
+        sql.contains(r#"ANY (ARRAY(SELECT "public"."my_role_ids"()))"#),
+        "{sql}"
+    );
+    assert!(
+        sql.contains(r#"REFERENCES "public"."policies" ("id")"#),
+        "{sql}"
+    );
+}

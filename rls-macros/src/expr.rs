@@ -37,6 +37,9 @@ pub struct Parsed {
     pub checks: Vec<TokenStream>,
     /// It reads the user id or a claim.
     pub reads_caller: bool,
+    /// The handles of other tables it names, with the constants that hold what they name
+    /// (see [`named_ident`]).
+    pub named: Vec<(syn::Ident, ExprPath)>,
 }
 
 /// Postfix ops for `expr`; errors are recorded and produce no ops.
@@ -103,15 +106,36 @@ struct Walker<'a, 'e> {
 }
 
 /// `ColumnRef` tokens for a column handle, read from the handle's constant.
-fn column_ref(path: &ExprPath) -> TokenStream {
-    quote_spanned! {path.span()=>
-        ColumnRef { schema: B(#path.schema), table: B(#path.table), column: B(#path.name) }
-    }
+/// The constant that holds what a handle of another table names (`[schema, table, name]`):
+/// the expansion defines it from the user's path outside the scope where the model's types
+/// are imported, so that a table struct named `Role` or `Policy` is the user's there.
+pub fn named_ident(path: &ExprPath) -> syn::Ident {
+    let segments: Vec<String> = path
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    syn::Ident::new(&format!("__RLS_{}", segments.join("__")), path.span())
 }
 
 impl Walker<'_, '_> {
     fn op(&mut self, op: TokenStream) {
         self.out.ops.push(op);
+    }
+
+    /// `ColumnRef` tokens for a column handle of another table.
+    fn column_ref(&mut self, path: &ExprPath) -> TokenStream {
+        let named = self.named(path);
+        quote_spanned! {path.span()=>
+            ColumnRef { schema: B(#named[0]), table: B(#named[1]), column: B(#named[2]) }
+        }
+    }
+
+    fn named(&mut self, path: &ExprPath) -> syn::Ident {
+        let ident = named_ident(path);
+        self.out.named.push((ident.clone(), path.clone()));
+        ident
     }
 
     fn check(&mut self, check: TokenStream) {
@@ -203,7 +227,7 @@ impl Walker<'_, '_> {
             );
             return Operand::Value;
         };
-        let r = column_ref(p);
+        let r = self.column_ref(p);
         self.op(quote!(ExprOp::OtherColumn(#r)));
         self.check(quote_spanned! {p.span()=>
             const _: () = ::rls::__private::same_table(#sub, #p);
@@ -414,8 +438,9 @@ impl Walker<'_, '_> {
             return Operand::Value;
         }
         let operand = self.walk(tested);
+        let named = self.named(function);
         let r = quote_spanned! {function.span()=>
-            LookupRef { schema: B(#function.schema), table: B(#function.table), name: B(#function.name) }
+            LookupRef { schema: B(#named[0]), table: B(#named[1]), name: B(#named[2]) }
         };
         self.op(quote!(ExprOp::InLookup(#r)));
         let check = match operand {
@@ -455,7 +480,7 @@ impl Walker<'_, '_> {
         let outer = self.sub.replace(selected.clone());
         self.walk(&filter.args[0]);
         self.sub = outer;
-        let r = column_ref(&selected);
+        let r = self.column_ref(&selected);
         self.op(quote!(ExprOp::InSelect(#r)));
         let check = match operand {
             Operand::Own(ty) => quote_spanned! {selected.span()=>

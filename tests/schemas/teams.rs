@@ -203,3 +203,41 @@ pub mod elsewhere {
 
     pub const SCHEMA: rls::Schema = rls::Schema::new(&[DocGrant::TABLE, Doc::TABLE]);
 }
+
+/// Tables named like the model's own types (`Role`, `Policy`, `Lookup`): the paths a
+/// policy, a lookup call and a foreign key name are the user's structs, not rls's.
+pub mod shadowing {
+    use rls::Table;
+
+    #[derive(Table)]
+    #[table(name = "roles")]
+    #[lookup(name = "my_role_ids", select = id, filter = owner == auth_user_id())]
+    pub struct Role {
+        #[column(primary_key)]
+        pub id: i64,
+        pub owner: String,
+    }
+
+    #[derive(Table)]
+    #[table(name = "policies")]
+    #[policy(name = "by role", for = select, to = authenticated, using = role_id.is_in(Role::id.filter(Role::owner == auth_user_id())))]
+    #[policy(name = "by lookup", for = update, to = authenticated, using = role_id.is_in(Role::my_role_ids))]
+    pub struct Policy {
+        #[column(primary_key)]
+        pub id: i64,
+        #[column(references = Role::id)]
+        pub role_id: i64,
+    }
+
+    #[derive(Table)]
+    #[table(name = "lookups")]
+    #[crud_policy(role = authenticated, read = policy_id.is_in(Policy::id.filter(Policy::role_id.is_in(Role::my_role_ids))))]
+    pub struct Lookup {
+        #[column(primary_key)]
+        pub id: i64,
+        #[column(references = Policy::id)]
+        pub policy_id: i64,
+    }
+
+    pub const SCHEMA: rls::Schema = rls::Schema::new(&[Role::TABLE, Policy::TABLE, Lookup::TABLE]);
+}

@@ -130,6 +130,8 @@ pub struct Clause {
     /// `const` items that check the clause where the type system must (another table's
     /// columns, the types compared).
     pub checks: Vec<TokenStream>,
+    /// The handles of other tables it names (see `crate::expr::named_ident`).
+    pub named: Vec<(syn::Ident, syn::ExprPath)>,
     /// The key, for errors.
     pub key: Span,
 }

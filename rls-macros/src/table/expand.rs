@@ -62,11 +62,14 @@ pub fn table(t: &Table, errors: Errors) -> TokenStream {
         let (name, column, ops) = (&l.name, &l.column, &l.ops);
         quote!(Lookup { name: B(#name), column: B(#column), filter: Expr::new(&[#(#ops),*]) })
     });
+    let named = named_handles(t);
     let checks_at_compile_time = compile_time_checks(t);
     let model = model(t);
     quote! {
         impl ::rls::Table for #ident {
             const TABLE: &'static ::rls::TableDef = &{
+                #named
+                {
                 #[allow(unused_imports)]
                 use ::rls::__private::*;
                 TableDef {
@@ -88,6 +91,7 @@ pub fn table(t: &Table, errors: Errors) -> TokenStream {
                     renamed_from: #renamed_from,
                     allowed_lints: B(&[#(#allowed_lints),*]),
                     lookups: B(&[#(#lookups),*]),
+                }
                 }
             };
         }
@@ -227,6 +231,36 @@ fn column(f: &Field) -> TokenStream {
     }
 }
 
+/// What the handles of other tables that the table's attributes name (foreign keys'
+/// targets, sub-selects, lookups) name, as constants defined outside the block that imports
+/// the model's types: there, a table struct named like one of them (`Role`, `Policy`) would
+/// be shadowed. One constant per path.
+fn named_handles(t: &Table) -> TokenStream {
+    let references = t.fields.iter().filter_map(|f| {
+        let path = &f.references.as_ref()?.path;
+        Some((crate::expr::named_ident(path), path.clone()))
+    });
+    let clauses = t
+        .policies
+        .iter()
+        .flat_map(|p| p.using.iter().chain(p.with_check.iter()))
+        .flat_map(|c| c.named.iter().cloned());
+    let mut seen: Vec<String> = Vec::new();
+    let mut out = TokenStream::new();
+    for (ident, path) in references.chain(clauses) {
+        let key = ident.to_string();
+        if seen.contains(&key) {
+            continue;
+        }
+        seen.push(key);
+        out.extend(quote_spanned! {path.span()=>
+            #[allow(non_upper_case_globals)]
+            const #ident: [&'static str; 3] = [#path.schema, #path.table, #path.name];
+        });
+    }
+    out
+}
+
 fn foreign_key(f: &Field) -> Option<TokenStream> {
     let r = f.references.as_ref()?;
     let (name, path) = (&f.sql, &r.path);
@@ -234,12 +268,13 @@ fn foreign_key(f: &Field) -> Option<TokenStream> {
         variant(r.on_delete.variant()),
         variant(r.on_update.variant()),
     );
+    let target = crate::expr::named_ident(path);
     Some(quote! {
         ForeignKey {
             columns: B(&[B(#name)]),
-            target_schema: B(#path.schema),
-            target_table: B(#path.table),
-            target_columns: B(&[B(#path.name)]),
+            target_schema: B(#target[0]),
+            target_table: B(#target[1]),
+            target_columns: B(&[B(#target[2])]),
             on_delete: FkAction::#on_delete,
             on_update: FkAction::#on_update,
         }

@@ -83,6 +83,7 @@ fn clause(errors: &mut Errors, columns: Columns<'_>, key: &syn::Ident, value: &E
     Clause {
         ops: parsed.ops,
         checks: parsed.checks,
+        named: parsed.named,
         key: key.span(),
     }
 }
