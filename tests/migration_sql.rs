@@ -130,3 +130,18 @@ fn tables_named_like_the_models_types() {
         "{sql}"
     );
 }
+
+/// A `PgEnum` named `Role` as a field's type is the user's enum, not rls's `Role`.
+#[test]
+fn an_enum_named_like_the_models_types() {
+    let schema = schemas::teams::shadowing_types::SCHEMA.auth(Auth::Postgres);
+    let sql = migrations::migration(&schema.into()).unwrap();
+    assert!(
+        sql.contains(r#""role" "public"."member_role" NOT NULL"#),
+        "{sql}"
+    );
+    assert!(
+        sql.contains(r#""previous" "public"."member_role","#),
+        "{sql}"
+    );
+}

@@ -241,3 +241,27 @@ pub mod shadowing {
 
     pub const SCHEMA: rls::Schema = rls::Schema::new(&[Role::TABLE, Policy::TABLE, Lookup::TABLE]);
 }
+
+/// A `PgEnum` named `Role` as a column's type (members' roles often are).
+pub mod shadowing_types {
+    use rls::{PgEnum, Table};
+
+    #[derive(PgEnum, Debug, Clone, Copy, PartialEq, Eq)]
+    #[pg_enum(name = "member_role")]
+    pub enum Role {
+        Admin,
+        Member,
+    }
+
+    #[derive(Table)]
+    #[table(name = "crew_members")]
+    #[crud_policy(role = authenticated, read = auth_uid(user_id))]
+    pub struct CrewMember {
+        #[column(primary_key)]
+        pub user_id: String,
+        pub role: Role,
+        pub previous: Option<Role>,
+    }
+
+    pub const SCHEMA: rls::Schema = rls::Schema::new(&[CrewMember::TABLE]);
+}

@@ -63,12 +63,14 @@ pub fn table(t: &Table, errors: Errors) -> TokenStream {
         quote!(Lookup { name: B(#name), column: B(#column), filter: Expr::new(&[#(#ops),*]) })
     });
     let named = named_handles(t);
+    let column_types = column_types(t);
     let checks_at_compile_time = compile_time_checks(t);
     let model = model(t);
     quote! {
         impl ::rls::Table for #ident {
             const TABLE: &'static ::rls::TableDef = &{
                 #named
+                #column_types
                 {
                 #[allow(unused_imports)]
                 use ::rls::__private::*;
@@ -197,10 +199,10 @@ fn column(f: &Field) -> TokenStream {
                 quote!(#nullable),
             )
         }
-        None => (
-            quote_spanned!(ty.span()=> <#ty as ColumnType>::SQL_TYPE),
-            quote_spanned!(ty.span()=> <#ty as ColumnType>::NULLABLE),
-        ),
+        None => {
+            let (sql_type, nullable) = column_type_idents(f);
+            (quote!(#sql_type), quote!(#nullable))
+        }
     };
     let default = match &f.default {
         Some(d) => {
@@ -256,6 +258,34 @@ fn named_handles(t: &Table) -> TokenStream {
         out.extend(quote_spanned! {path.span()=>
             #[allow(non_upper_case_globals)]
             const #ident: [&'static str; 3] = [#path.schema, #path.table, #path.name];
+        });
+    }
+    out
+}
+
+/// The constants holding a field's SQL type and nullability, from its Rust type (see
+/// [`column_types`]).
+fn column_type_idents(f: &Field) -> (syn::Ident, syn::Ident) {
+    use syn::ext::IdentExt;
+    let field = f.ident.unraw();
+    (
+        syn::Ident::new(&format!("__RLS_TYPE_{field}"), f.ty.span()),
+        syn::Ident::new(&format!("__RLS_NULLABLE_{field}"), f.ty.span()),
+    )
+}
+
+/// Each field's SQL type and nullability, read from its Rust type's `ColumnType` into a
+/// constant outside the block that imports rls's model types: a field of a type named like
+/// one of them (a `PgEnum` called `Role`) is the user's type there.
+fn column_types(t: &Table) -> TokenStream {
+    let mut out = TokenStream::new();
+    for f in t.fields.iter().filter(|f| f.sql_type.is_none()) {
+        let ((sql_type, nullable), ty) = (column_type_idents(f), &f.ty);
+        out.extend(quote_spanned! {ty.span()=>
+            #[allow(non_upper_case_globals)]
+            const #sql_type: ::rls::__private::SqlType = <#ty as ::rls::ColumnType>::SQL_TYPE;
+            #[allow(non_upper_case_globals)]
+            const #nullable: bool = <#ty as ::rls::ColumnType>::NULLABLE;
         });
     }
     out
