@@ -269,8 +269,8 @@ fn column_type_idents(f: &Field) -> (syn::Ident, syn::Ident) {
     use syn::ext::IdentExt;
     let field = f.ident.unraw();
     (
-        syn::Ident::new(&format!("__RLS_TYPE_{field}"), f.ty.span()),
-        syn::Ident::new(&format!("__RLS_NULLABLE_{field}"), f.ty.span()),
+        syn::Ident::new(&format!("__rls_type_{field}"), f.ty.span()),
+        syn::Ident::new(&format!("__rls_nullable_{field}"), f.ty.span()),
     )
 }
 
@@ -282,10 +282,8 @@ fn column_types(t: &Table) -> TokenStream {
     for f in t.fields.iter().filter(|f| f.sql_type.is_none()) {
         let ((sql_type, nullable), ty) = (column_type_idents(f), &f.ty);
         out.extend(quote_spanned! {ty.span()=>
-            #[allow(non_upper_case_globals)]
-            const #sql_type: ::rls::__private::SqlType = <#ty as ::rls::ColumnType>::SQL_TYPE;
-            #[allow(non_upper_case_globals)]
-            const #nullable: bool = <#ty as ::rls::ColumnType>::NULLABLE;
+            let #sql_type: ::rls::__private::SqlType = <#ty as ::rls::ColumnType>::SQL_TYPE;
+            let #nullable: bool = <#ty as ::rls::ColumnType>::NULLABLE;
         });
     }
     out
