@@ -1,9 +1,9 @@
-//! What policies read in other tables (their sub-selects), checked against the schema: the
-//! tables and columns exist, a filter names only the table it reads, and no set of policies
-//! reads itself in a cycle (PostgreSQL would fail every query on those tables with
-//! "infinite recursion detected in policy").
+//! What policies read in other tables (their sub-selects and lookups), checked against the
+//! schema: the tables, columns and lookups exist, a filter names only the table it reads, no
+//! set of policies reads itself in a cycle (PostgreSQL would fail every query on those
+//! tables with "infinite recursion detected in policy"), and the lookups keep their rules.
 
-use crate::model::{ColumnRef, Expr, TableDef};
+use crate::model::{ColumnRef, Expr, ExprOp, TableDef};
 use crate::sql::expr::{self, Node};
 use crate::sql::names;
 
@@ -27,7 +27,8 @@ fn policy_exprs(t: &TableDef) -> impl Iterator<Item = &Expr> {
         .flat_map(|p| p.using.iter().chain(p.with_check.iter()))
 }
 
-/// The faults of `t`'s sub-selects and claims, each as a message.
+/// The faults of `t`'s sub-selects and lookup calls, and of claims or other tables read in a
+/// check constraint, each as a message.
 pub fn check(t: &TableDef, tables: &[&TableDef], err: &mut impl FnMut(String)) {
     for p in t.policies.iter() {
         for e in p.using.iter().chain(p.with_check.iter()) {
@@ -43,11 +44,11 @@ pub fn check(t: &TableDef, tables: &[&TableDef], err: &mut impl FnMut(String)) {
         let reads_caller = c.expr.ops.iter().any(|op| {
             matches!(
                 op,
-                crate::model::ExprOp::Claim(_)
-                    | crate::model::ExprOp::JwtClaim(_)
-                    | crate::model::ExprOp::OtherColumn(_)
-                    | crate::model::ExprOp::InSelect(_)
-                    | crate::model::ExprOp::InLookup(_)
+                ExprOp::Claim(_)
+                    | ExprOp::JwtClaim(_)
+                    | ExprOp::OtherColumn(_)
+                    | ExprOp::InSelect(_)
+                    | ExprOp::InLookup(_)
             )
         });
         if reads_caller {
