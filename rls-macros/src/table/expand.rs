@@ -257,7 +257,7 @@ fn named_handles(t: &Table) -> TokenStream {
         seen.push(key);
         out.extend(quote_spanned! {path.span()=>
             #[allow(non_upper_case_globals)]
-            const #ident: [&'static str; 3] = [#path.schema, #path.table, #path.name];
+            const #ident: [&str; 3] = [#path.schema, #path.table, #path.name];
         });
     }
     out
