@@ -69,7 +69,7 @@ pub fn check_tables(tables: &[&TableDef]) -> Result<(), Vec<SchemaError>> {
                 ));
             }
             policy_names.push(name);
-            for e in p.using.iter().chain(p.with_check.iter()) {
+            for e in p.clauses() {
                 if expr::tree(e).is_err() {
                     err(format!(
                         "policy \"{}\" has a malformed expression",
@@ -338,7 +338,7 @@ fn unknown_columns(t: &TableDef, err: &mut impl FnMut(String)) {
     }
     for p in t.policies.iter() {
         let what = format!("the policy \"{}\"", names::policy(p));
-        let clauses = p.using.iter().chain(p.with_check.iter());
+        let clauses = p.clauses();
         check(what, &mut clauses.flat_map(expr_columns));
     }
 }

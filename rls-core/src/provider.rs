@@ -51,15 +51,10 @@ pub fn check(schema: &SchemaDef) -> Vec<crate::check::SchemaError> {
     }
     let mut errors = Vec::new();
     for t in &schema.tables {
-        let exprs = t
-            .policies
-            .iter()
-            .flat_map(|p| p.using.iter().chain(p.with_check.iter()))
+        let mut exprs = t
+            .policy_clauses()
             .chain(t.lookups.iter().map(|l| &l.filter));
-        if exprs
-            .into_iter()
-            .any(|e| !uuid_comparisons(e, t, &schema.tables).is_empty())
-        {
+        if exprs.any(|e| !uuid_comparisons(e, t, &schema.tables).is_empty()) {
             errors.push(crate::check::SchemaError {
                 table: format!("{}.{}", t.schema, t.name),
                 message: "compares the user id with a uuid column, but auth.user_id() is text (the token's `sub`): PostgreSQL would refuse the policy (text = uuid). Keep user ids in a text column (String), or use Auth::Supabase, whose auth.uid() is a uuid".into(),

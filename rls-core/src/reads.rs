@@ -3,14 +3,14 @@
 //! set of policies reads itself in a cycle (PostgreSQL would fail every query on those
 //! tables with "infinite recursion detected in policy"), and the lookups keep their rules.
 
-use crate::model::{ColumnRef, Expr, ExprOp, TableDef};
+use crate::model::{ColumnRef, ExprOp, TableDef};
 use crate::sql::expr::{self, Node};
 use crate::sql::names;
 
 /// The tables that `t`'s policies read through sub-selects, each once, as (schema, name).
 pub fn tables_read(t: &TableDef) -> Vec<(&str, &str)> {
     let mut out: Vec<(&str, &str)> = Vec::new();
-    for e in policy_exprs(t) {
+    for e in t.policy_clauses() {
         for c in e.other_columns() {
             let key = (&*c.schema, &*c.table);
             if !out.contains(&key) {
@@ -21,17 +21,11 @@ pub fn tables_read(t: &TableDef) -> Vec<(&str, &str)> {
     out
 }
 
-fn policy_exprs(t: &TableDef) -> impl Iterator<Item = &Expr> {
-    t.policies
-        .iter()
-        .flat_map(|p| p.using.iter().chain(p.with_check.iter()))
-}
-
 /// The faults of `t`'s sub-selects and lookup calls, and of claims or other tables read in a
 /// check constraint, each as a message.
 pub fn check(t: &TableDef, tables: &[&TableDef], err: &mut impl FnMut(String)) {
     for p in t.policies.iter() {
-        for e in p.using.iter().chain(p.with_check.iter()) {
+        for e in p.clauses() {
             let Ok(node) = expr::tree(e) else { continue };
             let mut faults = Vec::new();
             walk(&node, None, tables, &mut faults);

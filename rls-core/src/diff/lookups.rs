@@ -3,7 +3,7 @@
 //! they go or their return type changes.
 
 use super::{Change, Phase, Plan, QualifiedName};
-use crate::model::{EnumType, Lookup, Role, RoleKind, SchemaDef, SqlType, TableDef, TypeName};
+use crate::model::{EnumType, Lookup, Role, RoleKind, SchemaDef, SqlType, TableDef};
 use crate::sql::sql_type;
 
 /// One lookup function as the migration writes it.
@@ -66,9 +66,7 @@ pub(crate) fn callers(schema: &SchemaDef, table: &TableDef, name: &str) -> Vec<R
     for t in &schema.tables {
         for p in t.policies.iter() {
             let calls = p
-                .using
-                .iter()
-                .chain(p.with_check.iter())
+                .clauses()
                 .flat_map(|e| e.lookups())
                 .any(|l| l.schema == table.schema && l.name == name);
             if calls {
@@ -112,13 +110,9 @@ pub fn diff(
 ) -> Vec<QualifiedName> {
     let (before, after) = (defs(old), defs(new));
     let keeps = |b: &Def, a: &Def| {
-        let rebuilt = match &a.returns.name {
-            TypeName::Enum(e) => rebuilt_enums
-                .iter()
-                .any(|r| r.schema == e.schema && r.name == e.name),
-            TypeName::Builtin(_) => false,
-        };
-        a.function == b.function && sql_type(&a.returns) == sql_type(&b.returns) && !rebuilt
+        a.function == b.function
+            && sql_type(&a.returns) == sql_type(&b.returns)
+            && !super::tables::enum_rebuilt(&a.returns, rebuilt_enums)
     };
     let mut dropped = Vec::new();
     for b in &before {

@@ -7,10 +7,7 @@ use crate::sql::{names, policy};
 
 /// Whether the policy may read one of `columns`: it names one, or holds raw SQL that might.
 pub fn may_read(p: &Policy, columns: &[String]) -> bool {
-    p.using
-        .iter()
-        .chain(p.with_check.iter())
-        .any(|e| expr_may_read(e, columns))
+    p.clauses().any(|e| expr_may_read(e, columns))
 }
 
 /// Whether an expression may read one of `columns`: it names one, or holds raw SQL.

@@ -1,7 +1,7 @@
 //! Tables: creation of new ones, and column, key, index, RLS and grant changes of kept ones.
 
 use super::{Change, Phase, Plan, QualifiedName, initial, policies};
-use crate::model::{ColumnDef, ColumnRef, EnumType, ExprOp, TableDef, TypeName};
+use crate::model::{ColumnDef, ColumnRef, EnumType, ExprOp, SqlType, TableDef, TypeName};
 use crate::sql::{legacy_table_grants, names, order, table, table_grants};
 
 /// New tables, in foreign-key order, with everything they carry.
@@ -179,11 +179,7 @@ fn security(
             .iter()
             .any(|p| policies::may_read(p, &dropped))
         || [mapped, new].iter().any(|t| {
-            let mut exprs = t
-                .policies
-                .iter()
-                .flat_map(|p| p.using.iter().chain(p.with_check.iter()));
-            exprs.any(|e| {
+            t.policy_clauses().any(|e| {
                 e.other_columns().any(|c| whole.unstable.contains(c))
                     || e.ops
                         .iter()
@@ -310,11 +306,12 @@ fn dropped_keys(mapped: &TableDef, new: &TableDef) -> Vec<Vec<crate::model::Str>
 /// Whether a kept column's type changes: its SQL type, or its enum type rebuilt (enum
 /// columns compare by the type's name: its values are the enum's own diff).
 pub fn retyped(old: &ColumnDef, new: &ColumnDef, rebuilt_enums: &[EnumType]) -> bool {
-    table::sql_type(&old.ty) != table::sql_type(&new.ty) || enum_rebuilt(new, rebuilt_enums)
+    table::sql_type(&old.ty) != table::sql_type(&new.ty) || enum_rebuilt(&new.ty, rebuilt_enums)
 }
 
-fn enum_rebuilt(column: &ColumnDef, rebuilt_enums: &[EnumType]) -> bool {
-    match &column.ty.name {
+/// Whether `ty` is an enum type the migration drops and creates again.
+pub fn enum_rebuilt(ty: &SqlType, rebuilt_enums: &[EnumType]) -> bool {
+    match &ty.name {
         TypeName::Enum(e) => rebuilt_enums
             .iter()
             .any(|r| r.schema == e.schema && r.name == e.name),
@@ -384,7 +381,7 @@ fn column(
 ) -> bool {
     let column = new.name.to_string();
     let retype = retyped(old, new, rebuilt_enums);
-    let rebuilt = enum_rebuilt(new, rebuilt_enums);
+    let rebuilt = enum_rebuilt(&new.ty, rebuilt_enums);
     let default_changes = old.default != new.default;
     let mut push = |change: Change| plan.push(Phase::Columns, change);
     // An identity goes first (a default, a type change or NULL needs it gone) and comes last

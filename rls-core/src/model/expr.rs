@@ -97,8 +97,7 @@ pub enum Claim {
 }
 
 impl Expr {
-    /// The columns of other tables the expression reads: those its sub-selects select and
-    /// filter on.
+    /// The `#[lookup]` functions the expression calls.
     pub fn lookups(&self) -> impl Iterator<Item = &LookupRef> {
         self.ops.iter().filter_map(|op| match op {
             ExprOp::InLookup(l) => Some(l),
@@ -106,6 +105,8 @@ impl Expr {
         })
     }
 
+    /// The columns of other tables the expression reads: those its sub-selects select and
+    /// filter on.
     pub fn other_columns(&self) -> impl Iterator<Item = &ColumnRef> {
         self.ops.iter().filter_map(|op| match op {
             ExprOp::OtherColumn(c) | ExprOp::InSelect(c) => Some(c),

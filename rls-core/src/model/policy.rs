@@ -22,6 +22,13 @@ pub enum PolicyName {
     Crud,
 }
 
+impl Policy {
+    /// Its USING and WITH CHECK expressions, those it has.
+    pub fn clauses(&self) -> impl Iterator<Item = &Expr> {
+        self.using.iter().chain(self.with_check.iter())
+    }
+}
+
 /// A database role that policies and grants name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Role {

@@ -55,6 +55,11 @@ pub struct AllowedLint {
 }
 
 impl TableDef {
+    /// Every clause of every policy of the table.
+    pub fn policy_clauses(&self) -> impl Iterator<Item = &Expr> {
+        self.policies.iter().flat_map(|p| p.clauses())
+    }
+
     pub fn lookup(&self, name: &str) -> Option<&Lookup> {
         self.lookups.iter().find(|l| l.name == name)
     }

@@ -253,9 +253,7 @@ pub fn indexes(table: &TableDef) -> Vec<Index> {
     let mut compared = Vec::new();
     // The lookups' filters too: the function searches the table for the caller's rows.
     let exprs = table
-        .policies
-        .iter()
-        .flat_map(|p| p.using.iter().chain(p.with_check.iter()))
+        .policy_clauses()
         .chain(table.lookups.iter().map(|l| &l.filter));
     for e in exprs {
         if let Ok(node) = expr::tree(e) {
@@ -294,11 +292,7 @@ fn policy_index(column: &str) -> Index {
 pub fn index_sub_select_reads(tables: &mut [TableDef]) {
     let mut wanted: Vec<ColumnRef> = Vec::new();
     for t in tables.iter() {
-        let exprs = t
-            .policies
-            .iter()
-            .flat_map(|p| p.using.iter().chain(p.with_check.iter()));
-        for e in exprs {
+        for e in t.policy_clauses() {
             if let Ok(node) = expr::tree(e) {
                 let mut found = Vec::new();
                 expr::sub_select_columns(&node, &mut found);

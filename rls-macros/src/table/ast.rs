@@ -122,6 +122,13 @@ pub struct Policy {
     pub attr: usize,
 }
 
+impl Policy {
+    /// Its `using` and `with_check`, those it has.
+    pub fn clauses(&self) -> impl Iterator<Item = &Clause> {
+        self.using.iter().chain(self.with_check.iter())
+    }
+}
+
 /// A policy's `using` or `with_check`.
 #[derive(Clone)]
 pub struct Clause {

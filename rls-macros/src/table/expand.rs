@@ -245,7 +245,7 @@ fn named_handles(t: &Table) -> TokenStream {
     let clauses = t
         .policies
         .iter()
-        .flat_map(|p| p.using.iter().chain(p.with_check.iter()))
+        .flat_map(|p| p.clauses())
         .flat_map(|c| c.named.iter().cloned());
     let mut seen: Vec<String> = Vec::new();
     let mut out = TokenStream::new();
@@ -376,10 +376,7 @@ fn column_handles(t: &Table) -> TokenStream {
 /// the types they compare agree.
 fn compile_time_checks(t: &Table) -> TokenStream {
     let mut out = TokenStream::new();
-    let clauses = t
-        .policies
-        .iter()
-        .flat_map(|p| p.using.iter().chain(p.with_check.iter()));
+    let clauses = t.policies.iter().flat_map(|p| p.clauses());
     for clause in clauses {
         out.extend(clause.checks.iter().cloned());
     }
