@@ -64,7 +64,20 @@ pub async fn server_states(
         .await
         .unwrap()
     };
-    let before = backends().await;
+    // Settled: a backend whose client has just closed is listed, in whatever state, until
+    // it has exited, and one that has just answered may not show `idle` yet. One still not
+    // idle after five seconds is stuck (inside a transaction, say): that fails the check.
+    let mut before = backends().await;
+    for _ in 0..50 {
+        if before
+            .iter()
+            .all(|(_, state)| state.as_deref() == Some("idle"))
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        before = backends().await;
+    }
     assert!(
         before
             .iter()
