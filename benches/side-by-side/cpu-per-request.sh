@@ -22,10 +22,6 @@ psqlp $PORT -c "create database p3bench" && psqlp $PORT -d p3bench -f "$W/schema
 PIDS=""; DB_URL=postgres://app@127.0.0.1:$PORT/p3bench
 (cd "$W/jwks" && exec python3 -m http.server 18490 --bind 127.0.0.1 >/dev/null 2>&1) & PIDS="$PIDS $!"
 for i in $(seq 50); do curl -sf -o /dev/null http://127.0.0.1:18490/.well-known/jwks.json && break; sleep 0.2; done
-if [ -n "${PERF:-}" ]; then
-  sleep 1
-  perf report -i "$W/perf.data" --no-children --sort dso,symbol -g none --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 60 || true
-fi
 (cd "$W" && MODE=rls PORT=18491 POOL_SIZE=16 NODE_ENV=production PUBLIC_KEY=public.pem \
    DATABASE_URL=$DB_URL exec node server.mjs >"$W/node.log" 2>&1) & NODE=$!; PIDS="$PIDS $NODE"
 DATABASE_URL=$DB_URL CLERK_FRONTEND_API=$ISS ALLOWED_ORIGINS=$AZP \
@@ -35,15 +31,7 @@ sleep 2
 tok=$(head -1 "$W/tokens.txt")
 for p in 18491 18492; do
   for i in $(seq 50); do curl -sf -o /dev/null -H "Authorization: Bearer $tok" http://127.0.0.1:$p/todos && break; sleep 0.2; done
-if [ -n "${PERF:-}" ]; then
-  sleep 1
-  perf report -i "$W/perf.data" --no-children --sort dso,symbol -g none --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 60 || true
-fi
 done
-if [ -n "${PERF:-}" ]; then
-  sleep 1
-  perf report -i "$W/perf.data" --no-children --sort dso,symbol -g none --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 60 || true
-fi
 # utime + stime of the given pids, in clock ticks.
 ticks() { local t=0; for p in "$@"; do [ -r /proc/$p/stat ] && t=$((t + $(awk '{print $14 + $15}' /proc/$p/stat))); done; echo $t; }
 # This cluster's processes only: its postmaster and the backends it forked.
@@ -54,7 +42,8 @@ for p in 18491 18492; do
   wrk -t1 -c$CONNS -d3s -s "$W/pick-token.lua" http://127.0.0.1:$p/todos -- "$W/tokens.txt" >/dev/null   # warm-up
   pgs=$(pg_pids); s0=$(ticks $svc); g0=$(ticks $pgs)
   if [ -n "${PERF:-}" ] && [ $p = 18492 ]; then
-    perf record -q -e cpu-clock -F 2000 -g -p $svc -o "$W/perf.data" -- sleep 5 >/dev/null 2>&1 &
+    # The whole machine: the service, PostgreSQL's backends, wrk and the kernel under them.
+    perf record -q -e cpu-clock -F 2000 -g -a -o "$W/perf.data" -- sleep 5 >/dev/null 2>&1 &
   fi
   line=$(wrk -t1 -c$CONNS -d$DUR --latency -s "$W/pick-token.lua" http://127.0.0.1:$p/todos -- "$W/tokens.txt" | grep RESULT)
   s1=$(ticks $svc); g1=$(ticks $pgs)
@@ -64,5 +53,6 @@ for p in 18491 18492; do
 done
 if [ -n "${PERF:-}" ]; then
   sleep 1
-  perf report -i "$W/perf.data" --no-children --sort dso,symbol -g none --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 60 || true
+  perf report -i "$W/perf.data" --no-children --sort comm -g none --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 12 || true
+  perf report -i "$W/perf.data" --no-children --sort comm,dso,symbol -g none --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 80 || true
 fi

@@ -21,7 +21,9 @@ use opening::{Identity, RoleLiteral, opening};
 use replica::Replica;
 use sqlx::Row;
 use sqlx::pool::PoolConnection;
-use sqlx::{AssertSqlSafe, PgConnection, PgPool, Postgres, SqlSafeStr, Transaction};
+use sqlx::postgres::PgTransactionManager;
+use sqlx::{AssertSqlSafe, PgConnection, PgPool, Postgres, SqlSafeStr};
+use sqlx_core::transaction::TransactionManager;
 #[cfg(feature = "pg-session-jwt")]
 use std::sync::Arc;
 use std::time::Duration;
@@ -326,7 +328,7 @@ impl Database {
             (Mode::SessionKey(_), None) => opening(Identity::Token(None), role, read_only)?,
         };
         Ok(Session {
-            tx: begin_with(conn, sql).await.map_err(|e| role.explain(e))?,
+            conn: begin_with(conn, sql).await.map_err(|e| role.explain(e))?,
             user_id: claims.map(|c| c.sub().to_owned()),
             read_only,
             on_replica,
@@ -336,29 +338,35 @@ impl Database {
     }
 }
 
-/// `Pool::begin_with` in two steps, so that key mode can sign its token once the connection
-/// is taken: sqlx's own `Pool::begin_with` is this call after `acquire`.
+/// Runs the opening message on `conn`: afterwards the connection is inside the session's
+/// transaction, which sqlx counts (so that a ROLLBACK is queued if it is not ended).
 ///
-/// The opening runs to completion on a task of its own, even when the caller stops waiting
-/// (a request timed out, a client went away): sqlx's `begin`, dropped once its message is
-/// sent, queues no ROLLBACK (it counts a transaction only once it has seen BEGIN's answer),
-/// so the connection would go back to the pool inside the transaction the message opened,
-/// the claims and the role set, for whoever takes it next, `db.pool()` included. Finished,
-/// the session is dropped by the task if nobody waits for it, which queues its ROLLBACK.
+/// When the caller stops waiting once the message is sent (a request timed out, a client
+/// went away), the connection is closed instead of going back to the pool: sqlx counts a
+/// transaction only once it has seen BEGIN's answer, so it would queue no ROLLBACK, and the
+/// connection would go back inside the transaction the message opened, the claims and the
+/// role set, for whoever takes it next, `db.pool()` included. (The opening used to run on a
+/// task of its own to the same end: a task spawned per session, and a wake-up, that cost
+/// more than the rare reconnection.)
 async fn begin_with(
     conn: PoolConnection<Postgres>,
     sql: String,
-) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    let begin = Transaction::begin(conn, Some(AssertSqlSafe(sql).into_sql_str()));
-    #[cfg(feature = "runtime-tokio")]
-    match tokio::spawn(begin).await {
-        Ok(opened) => opened,
-        Err(failed) if failed.is_panic() => std::panic::resume_unwind(failed.into_panic()),
-        // The runtime is shutting down.
-        Err(_) => Err(sqlx::Error::PoolClosed),
+) -> Result<PoolConnection<Postgres>, sqlx::Error> {
+    struct Abandoned(Option<PoolConnection<Postgres>>);
+    impl Drop for Abandoned {
+        fn drop(&mut self) {
+            if let Some(conn) = &mut self.0 {
+                conn.close_on_drop();
+            }
+        }
     }
-    #[cfg(not(feature = "runtime-tokio"))]
-    begin.await
+    let mut guard = Abandoned(Some(conn));
+    let conn = guard.0.as_mut().expect("taken only below");
+    let opened = PgTransactionManager::begin(conn, Some(AssertSqlSafe(sql).into_sql_str())).await;
+    // Answered, with success or an error: either way the connection is idle or in the
+    // transaction sqlx counted, fit for the pool.
+    let conn = guard.0.take().expect("taken only here");
+    opened.map(|()| conn)
 }
 
 /// One unit of work as one identity, in one transaction. Queries take `&mut Session`.
@@ -367,7 +375,8 @@ async fn begin_with(
 /// the connection's next message.
 #[derive(Debug)]
 pub struct Session {
-    tx: Transaction<'static, Postgres>,
+    /// Inside the session's transaction until it is committed or rolled back.
+    conn: PoolConnection<Postgres>,
     user_id: Option<String>,
     read_only: bool,
     on_replica: bool,
@@ -393,22 +402,21 @@ impl Session {
     }
 
     /// Keeps the changes: COMMIT, and waits for it.
-    pub async fn commit(self) -> Result<(), QueryError> {
-        Ok(self.tx.commit().await?)
+    pub async fn commit(mut self) -> Result<(), QueryError> {
+        Ok(PgTransactionManager::commit(&mut self.conn).await?)
     }
 
     /// [`Session::commit`], then the primary's WAL position, which is past this commit: a
     /// read-only session opened with [`Database::as_user_read_only_after`] with it sees the
     /// changes, on the replica once it has replayed them. One more round trip.
-    pub async fn commit_lsn(self) -> Result<Lsn, QueryError> {
-        let primary = self.primary.clone();
-        self.tx.commit().await?;
-        replica::current_lsn(&primary).await
+    pub async fn commit_lsn(mut self) -> Result<Lsn, QueryError> {
+        PgTransactionManager::commit(&mut self.conn).await?;
+        replica::current_lsn(&self.primary).await
     }
 
     /// Ends the unit of work without keeping anything, and waits for the ROLLBACK.
-    pub async fn rollback(self) -> Result<(), QueryError> {
-        Ok(self.tx.rollback().await?)
+    pub async fn rollback(mut self) -> Result<(), QueryError> {
+        Ok(PgTransactionManager::rollback(&mut self.conn).await?)
     }
 
     /// Ends a unit of work that only read: nothing to keep, so no round trip is awaited (the
@@ -417,9 +425,19 @@ impl Session {
     pub fn finish(self) {}
 }
 
+/// Ends a transaction that was neither committed nor rolled back (a session finished or
+/// dropped, an error, a panic): the ROLLBACK is queued and goes out with the connection's
+/// next message, the ping sqlx sends when the connection goes back to the pool. After a
+/// COMMIT or ROLLBACK, or one that failed on the way, sqlx's count says what is left to end.
+impl Drop for Session {
+    fn drop(&mut self) {
+        PgTransactionManager::start_rollback(&mut self.conn);
+    }
+}
+
 impl Conn for Session {
     fn connection(&mut self) -> &mut PgConnection {
-        &mut self.tx
+        &mut self.conn
     }
 
     fn named_statements(&self) -> bool {
