@@ -375,6 +375,111 @@ async fn pooled_connections_carry_no_identity_after_any_ending() {
     Todo::select().count(&mut s).await.unwrap();
 }
 
+/// Sessions that wait for a connection get the one an ending session passes them, with its
+/// ROLLBACK queued (`Database::handoffs`). 8 tasks take turns on 2 connections; every unit
+/// first checks that it carries its own identity and nothing the session before it on that
+/// connection set (a transaction-local setting), whatever way that one ended: committed,
+/// finished, rolled back, after an error, in a panic, or cancelled at a random point.
+#[tokio::test]
+async fn connections_passed_between_waiting_sessions_carry_nothing_over() {
+    let size = 2;
+    let Setup { app, .. } = Setup::new(Route::Direct, size).await;
+    let units = knob("RLS_HYGIENE_UNITS", 1_000);
+    let tasks = 8;
+    let mismatches = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut set = tokio::task::JoinSet::new();
+    let seed = Rng::new().0;
+    for task in 0..tasks {
+        let app = app.clone();
+        let mismatches = mismatches.clone();
+        set.spawn(async move {
+            let mut rng = Rng(seed ^ (task as u64 + 1) << 20);
+            for unit in 0..units / tasks {
+                let user = rng.below(USERS.len() + 1);
+                let ending = rng.below(6);
+                let read_only = rng.below(2) == 0;
+                let app = app.clone();
+                let mismatches = mismatches.clone();
+                let work = async move {
+                    let mut s = match (USERS.get(user), read_only) {
+                        (Some(name), false) => app.as_user(&SessionClaims::new(*name)).await?,
+                        (Some(name), true) => {
+                            app.as_user_read_only(&SessionClaims::new(*name)).await?
+                        }
+                        (None, _) => app.anonymous().await?,
+                    };
+                    let seen: (Option<String>, String, Option<String>) = sqlx::query_as(
+                        "select auth.user_id(), current_user::text, \
+                         nullif(current_setting('rls_test.left_by', true), '')",
+                    )
+                    .fetch_one(&mut *rls::Conn::connection(&mut s))
+                    .await?;
+                    let expected = match USERS.get(user) {
+                        Some(name) => (Some(name.to_string()), "authenticated".to_string(), None),
+                        None => (None, "anonymous".to_string(), None),
+                    };
+                    if seen != expected {
+                        mismatches
+                            .lock()
+                            .unwrap()
+                            .push(format!("task {task} unit {unit}: {seen:?}"));
+                    }
+                    // Something for the next session on this connection not to see.
+                    sqlx::query("select set_config('rls_test.left_by', $1, true)")
+                        .bind(format!("task {task} unit {unit}"))
+                        .execute(&mut *rls::Conn::connection(&mut s))
+                        .await?;
+                    match ending {
+                        0 => {
+                            let e = sqlx::query("select 1 / 0")
+                                .execute(&mut *rls::Conn::connection(&mut s))
+                                .await;
+                            assert!(e.is_err());
+                            Ok(())
+                        }
+                        1 => panic!("injected panic"),
+                        2 => s.rollback().await,
+                        3 if !read_only => s.commit().await,
+                        _ => {
+                            s.finish();
+                            Ok::<_, QueryError>(())
+                        }
+                    }
+                };
+                if rng.below(8) == 0 {
+                    // Cancelled at a random point: dropped where it stands.
+                    let budget = Duration::from_micros(rng.below(2_000) as u64);
+                    let outcome = tokio::spawn(tokio::time::timeout(budget, work)).await;
+                    match outcome {
+                        Ok(Ok(finished)) => finished.unwrap(),
+                        Ok(Err(_elapsed)) => {}
+                        Err(e) => assert!(ending == 1 && e.is_panic()),
+                    }
+                    continue;
+                }
+                let outcome = tokio::spawn(work).await;
+                match ending {
+                    1 => assert!(outcome.unwrap_err().is_panic()),
+                    _ => outcome.unwrap().unwrap(),
+                }
+            }
+        });
+    }
+    set.join_all().await;
+    let mismatches = mismatches.lock().unwrap();
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
+    assert!(
+        app.handoffs() > 0,
+        "no session opened on a passed connection: the test proves nothing"
+    );
+    eprintln!("{units} units, {} on a passed connection", app.handoffs());
+    let clean = ("rls_app".to_string(), String::new(), "none".to_string());
+    assert_eq!(
+        pool_state(app.pool(), size as usize).await,
+        vec![clean; size as usize]
+    );
+}
+
 /// The same through PgBouncer: 8 client connections take turns on 2 server connections, and
 /// afterwards every server connection is idle (not in a transaction) and carries the login
 /// role and no claims.

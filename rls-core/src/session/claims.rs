@@ -41,6 +41,6 @@ impl SessionClaims {
     }
 
     pub fn to_json(&self) -> String {
-        Value::Object(self.0.clone()).to_string()
+        serde_json::to_string(&self.0).expect("a JSON map serializes")
     }
 }

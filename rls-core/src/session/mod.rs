@@ -4,6 +4,7 @@
 //! after ROLLBACK, an error, a panic or a future dropped half way.
 
 mod claims;
+mod handoff;
 #[cfg(feature = "pg-session-jwt")]
 mod jwt;
 pub(crate) mod login_role;
@@ -17,6 +18,7 @@ pub use login_role::LoginRoleProblem;
 pub use replica::Lsn;
 
 use crate::query::{Conn, QueryError};
+use handoff::{Handoff, Taken};
 use opening::{Identity, RoleLiteral, opening};
 use replica::Replica;
 use sqlx::Row;
@@ -24,7 +26,6 @@ use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgTransactionManager;
 use sqlx::{AssertSqlSafe, PgConnection, PgPool, Postgres, SqlSafeStr};
 use sqlx_core::transaction::TransactionManager;
-#[cfg(feature = "pg-session-jwt")]
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,6 +36,8 @@ use std::time::Duration;
 #[derive(Clone, Debug)]
 pub struct Database {
     pool: PgPool,
+    /// Sessions waiting for a connection of `pool`, to which ending sessions pass theirs.
+    handoff: Arc<Handoff>,
     authenticated: RoleLiteral,
     anonymous: RoleLiteral,
     mode: Mode,
@@ -90,6 +93,7 @@ impl Database {
     pub fn new_unchecked(pool: PgPool) -> Database {
         Database {
             pool,
+            handoff: Arc::default(),
             authenticated: RoleLiteral::new("authenticated").expect("a valid role name"),
             anonymous: RoleLiteral::new("anonymous").expect("a valid role name"),
             mode: Mode::Claims,
@@ -213,6 +217,14 @@ impl Database {
         Ok(self)
     }
 
+    /// How many sessions so far opened on a connection passed straight from a session that
+    /// ended while they waited for one, instead of going back through the pool (which pings
+    /// it first: one more message to the server). Under load, most of them; a pool too large
+    /// for the work never lets sessions wait, and passes none.
+    pub fn handoffs(&self) -> u64 {
+        self.handoff.received()
+    }
+
     /// The pool, for what runs as the login role itself (migrations, health checks).
     pub fn pool(&self) -> &PgPool {
         &self.pool
@@ -221,8 +233,7 @@ impl Database {
     /// A unit of work as the user whose verified claims these are. Keep its changes with
     /// [`Session::commit`]. Always on the primary.
     pub async fn as_user(&self, claims: &SessionClaims) -> Result<Session, QueryError> {
-        let conn = self.pool.acquire().await?;
-        self.open(conn, Some(claims), false, false).await
+        self.open_on_primary(Some(claims), false).await
     }
 
     /// A unit of work that only reads, as the user whose verified claims these are: the
@@ -247,8 +258,7 @@ impl Database {
 
     /// A unit of work as an anonymous visitor: no claims, the anonymous role. On the primary.
     pub async fn anonymous(&self) -> Result<Session, QueryError> {
-        let conn = self.pool.acquire().await?;
-        self.open(conn, None, false, false).await
+        self.open_on_primary(None, false).await
     }
 
     /// [`Database::anonymous`] for work that only reads (see [`Database::as_user_read_only`]).
@@ -280,7 +290,10 @@ impl Database {
     ) -> Result<Session, QueryError> {
         if let Some(replica) = self.replica.as_ref().filter(|r| r.available()) {
             let opened = match replica.connection(after).await {
-                Ok(Some(conn)) => self.open(conn, claims, true, true).await.map(Some),
+                Ok(Some(conn)) => {
+                    let taken = Taken { conn, passes: 0 };
+                    self.open(taken, claims, true, None).await.map(Some)
+                }
                 Ok(None) => Ok(None),
                 Err(e) => Err(e),
             };
@@ -292,17 +305,42 @@ impl Database {
                 Err(e) => return Err(e),
             }
         }
-        let conn = self.pool.acquire().await?;
-        self.open(conn, claims, true, false).await
+        self.open_on_primary(claims, true).await
+    }
+
+    /// Opens a session on a connection of the primary, passed by an ending session or from
+    /// the pool. A passed connection that turns out broken (the pool's ping would have found
+    /// out) is closed, and the session opens on one from the pool.
+    async fn open_on_primary(
+        &self,
+        claims: Option<&SessionClaims>,
+        read_only: bool,
+    ) -> Result<Session, QueryError> {
+        let taken = self.handoff.acquire(&self.pool).await?;
+        let passed = taken.passes > 0;
+        match self
+            .open(taken, claims, read_only, Some(&self.handoff))
+            .await
+        {
+            Err(QueryError::Database(e)) if passed && broken(&e) => {
+                let taken = Taken {
+                    conn: self.pool.acquire().await?,
+                    passes: 0,
+                };
+                self.open(taken, claims, read_only, Some(&self.handoff))
+                    .await
+            }
+            opened => opened,
+        }
     }
 
     /// Opens a session on `conn`: as the user whose claims these are, or anonymous.
     async fn open(
         &self,
-        conn: PoolConnection<Postgres>,
+        taken: Taken,
         claims: Option<&SessionClaims>,
         read_only: bool,
-        on_replica: bool,
+        handoff: Option<&Arc<Handoff>>,
     ) -> Result<Session, QueryError> {
         let role = if claims.is_some() {
             &self.authenticated
@@ -327,15 +365,27 @@ impl Database {
             #[cfg(feature = "pg-session-jwt")]
             (Mode::SessionKey(_), None) => opening(Identity::Token(None), role, read_only)?,
         };
+        let passes = taken.passes;
+        let conn = begin_with(taken.conn, sql)
+            .await
+            .map_err(|e| role.explain(e))?;
         Ok(Session {
-            conn: begin_with(conn, sql).await.map_err(|e| role.explain(e))?,
+            taken: Some(Taken { conn, passes }),
+            handoff: handoff.cloned(),
             user_id: claims.map(|c| c.sub().to_owned()),
             read_only,
-            on_replica,
             named_statements: self.named_statements,
             primary: self.pool.clone(),
         })
     }
+}
+
+/// An error that says the connection itself failed, not a statement on it.
+fn broken(e: &sqlx::Error) -> bool {
+    matches!(
+        e,
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::Tls(_)
+    )
 }
 
 /// Runs the opening message on `conn`: afterwards the connection is inside the session's
@@ -375,11 +425,14 @@ async fn begin_with(
 /// the connection's next message.
 #[derive(Debug)]
 pub struct Session {
-    /// Inside the session's transaction until it is committed or rolled back.
-    conn: PoolConnection<Postgres>,
+    /// Inside the session's transaction until it is committed or rolled back; `None` only
+    /// once dropped.
+    taken: Option<Taken>,
+    /// Where the connection goes at the end: to a session waiting for one, else back to
+    /// the pool. `None` on the replica.
+    handoff: Option<Arc<Handoff>>,
     user_id: Option<String>,
     read_only: bool,
-    on_replica: bool,
     named_statements: bool,
     /// For [`Session::commit_lsn`].
     primary: PgPool,
@@ -398,25 +451,33 @@ impl Session {
 
     /// Whether the session runs on the replica ([`Database::with_replica`]).
     pub fn on_replica(&self) -> bool {
-        self.on_replica
+        self.handoff.is_none()
+    }
+
+    fn conn(&mut self) -> &mut PgConnection {
+        &mut self
+            .taken
+            .as_mut()
+            .expect("a session has its connection")
+            .conn
     }
 
     /// Keeps the changes: COMMIT, and waits for it.
     pub async fn commit(mut self) -> Result<(), QueryError> {
-        Ok(PgTransactionManager::commit(&mut self.conn).await?)
+        Ok(PgTransactionManager::commit(self.conn()).await?)
     }
 
     /// [`Session::commit`], then the primary's WAL position, which is past this commit: a
     /// read-only session opened with [`Database::as_user_read_only_after`] with it sees the
     /// changes, on the replica once it has replayed them. One more round trip.
     pub async fn commit_lsn(mut self) -> Result<Lsn, QueryError> {
-        PgTransactionManager::commit(&mut self.conn).await?;
+        PgTransactionManager::commit(self.conn()).await?;
         replica::current_lsn(&self.primary).await
     }
 
     /// Ends the unit of work without keeping anything, and waits for the ROLLBACK.
     pub async fn rollback(mut self) -> Result<(), QueryError> {
-        Ok(PgTransactionManager::rollback(&mut self.conn).await?)
+        Ok(PgTransactionManager::rollback(self.conn()).await?)
     }
 
     /// Ends a unit of work that only read: nothing to keep, so no round trip is awaited (the
@@ -427,17 +488,25 @@ impl Session {
 
 /// Ends a transaction that was neither committed nor rolled back (a session finished or
 /// dropped, an error, a panic): the ROLLBACK is queued and goes out with the connection's
-/// next message, the ping sqlx sends when the connection goes back to the pool. After a
-/// COMMIT or ROLLBACK, or one that failed on the way, sqlx's count says what is left to end.
+/// next message, the opening of the session it is passed to or the ping sqlx sends when the
+/// connection goes back to the pool. After a COMMIT or ROLLBACK, or one that failed on the
+/// way, sqlx's count says what is left to end.
 impl Drop for Session {
     fn drop(&mut self) {
-        PgTransactionManager::start_rollback(&mut self.conn);
+        let Some(mut taken) = self.taken.take() else {
+            return;
+        };
+        PgTransactionManager::start_rollback(&mut taken.conn);
+        if let Some(handoff) = &self.handoff {
+            // Whatever is not passed goes back to the pool as it is dropped.
+            drop(handoff.pass(taken));
+        }
     }
 }
 
 impl Conn for Session {
     fn connection(&mut self) -> &mut PgConnection {
-        &mut self.conn
+        self.conn()
     }
 
     fn named_statements(&self) -> bool {
