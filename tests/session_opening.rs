@@ -393,3 +393,42 @@ async fn an_opening_abandoned_in_flight_leaves_no_transaction() {
     }
     assert!(abandoned > 0, "no opening was caught in flight");
 }
+
+/// A session that waits for a connection gets the one an ending session passes it, without
+/// the pool's ping that would have found it broken: if its backend is gone, the session
+/// opens on a new connection instead of failing.
+#[tokio::test]
+async fn a_passed_connection_found_broken_is_replaced() {
+    let (db, _) = setup().await;
+    let app = Database::new(db.login_pool(1).await).await.unwrap();
+    let mut first = app.as_user(&SessionClaims::new("user_a")).await.unwrap();
+    let pid: i32 = sqlx::query_scalar("select pg_backend_pid()")
+        .fetch_one(rls_conn(&mut first))
+        .await
+        .unwrap();
+    let waiting = tokio::spawn({
+        let app = app.clone();
+        async move {
+            let mut s = app.as_user(&SessionClaims::new("user_b")).await?;
+            let seen: (Option<String>, i32) =
+                sqlx::query_as("select auth.user_id(), pg_backend_pid()")
+                    .fetch_one(rls_conn(&mut s))
+                    .await?;
+            Ok::<_, QueryError>(seen)
+        }
+    });
+    // The second session is waiting for the pool's only connection.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished());
+    let terminated: bool = sqlx::query_scalar("select pg_terminate_backend($1)")
+        .bind(pid)
+        .fetch_one(db.owner())
+        .await
+        .unwrap();
+    assert!(terminated);
+    first.finish();
+    let (user, new_pid) = waiting.await.unwrap().expect("opened on a new connection");
+    assert_eq!(user.as_deref(), Some("user_b"));
+    assert_ne!(new_pid, pid);
+    assert_eq!(app.handoffs(), 1, "the broken connection was passed");
+}

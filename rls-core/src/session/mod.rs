@@ -380,12 +380,17 @@ impl Database {
     }
 }
 
-/// An error that says the connection itself failed, not a statement on it.
+/// An error that says the connection itself failed, not a statement on it: the socket, or
+/// the server ending the connection (class 57P: terminated by an administrator, a crash or a
+/// shutdown; class 08: connection exceptions).
 fn broken(e: &sqlx::Error) -> bool {
-    matches!(
-        e,
-        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::Tls(_)
-    )
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("57P") || code.starts_with("08")),
+        _ => false,
+    }
 }
 
 /// Runs the opening message on `conn`: afterwards the connection is inside the session's
