@@ -3,14 +3,15 @@
 //! The pool's connections are opened with `-c pg_session_jwt.jwk=<SessionKey::public_jwk()>` in
 //! the startup packet. Per unit of work, after the caller has verified the end user's token itself,
 //! the verified claims are re-signed with [`SessionKey::sign`] and handed to the server
-//! transaction-locally with `select set_config('pg_session_jwt.jwt', $1, true)`.
+//! transaction-locally with `SET LOCAL pg_session_jwt.jwt = '<token>'` in the session's opening
+//! message (see `opening.rs`).
 //!
 //! The extension only checks Ed25519 signatures (the header is not read), and it rejects a token
 //! whose integer `jti` is not strictly greater than the last one accepted on that connection. A
 //! process-wide counter ([`next_jti`]) provides that: every token signed in this process carries a
 //! larger `jti` than every token signed before it. A token must therefore be used soon after it is
 //! signed, and on one connection at most one token may be in flight at a time: sign it right before
-//! the `set_config` on the connection it is for, never ahead of time.
+//! the opening on the connection it is for, never ahead of time.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};

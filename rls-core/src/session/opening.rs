@@ -67,8 +67,8 @@ impl RoleLiteral {
     /// An opening refused because of the role (it does not exist, or the login role is not
     /// a member of it) says which role and what to do.
     pub(crate) fn explain(&self, error: sqlx::Error) -> QueryError {
-        // `set_config('role', ..)` reports a missing role as 22023 and a role the login role
-        // may not switch to as 42501, both naming the role.
+        // `SET LOCAL role` reports a missing role as 22023 and a role the login role may not
+        // switch to as 42501, both naming the role.
         let about_the_role = match &error {
             sqlx::Error::Database(db) => {
                 matches!(db.code().as_deref(), Some("22023" | "42501"))
