@@ -17,6 +17,7 @@ pub use read::{Columns, Projection, Select};
 pub use value::{Bind, SqlValue};
 pub use write::{Delete, Insert, NewRow, RowWriter, Update};
 
+#[cfg(feature = "testing")]
 pub(crate) use read::{arguments, row_list};
 
 use crate::Table;

@@ -18,7 +18,11 @@ pub struct Config {
     /// `BIND`: default `127.0.0.1:3000`.
     pub bind: SocketAddr,
     /// `DATABASE_POOL_SIZE`: connections of the application's pool, all opened at start-up
-    /// (default 16); as many again to the replica when there is one.
+    /// (default: twice the machine's cores); as many again to the replica when there is one.
+    /// A pool about twice the database server's cores does the most work: more connections
+    /// compete for its cores, and sessions that wait for a connection get one passed by an
+    /// ending session, one message fewer. Raise it for a remote database, where round trips
+    /// rather than the server's cores bound what a connection does.
     pub pool_size: u32,
     /// `DATABASE_TRANSACTION_POOLER=1`: `DATABASE_URL` (and `REPLICA_DATABASE_URL`) go
     /// through a transaction pooler (PgBouncer, Neon's `-pooler` host).
@@ -57,7 +61,7 @@ impl Config {
         }
         let bind = get("BIND").unwrap_or_else(|| "127.0.0.1:3000".into());
         let pool_size = match get("DATABASE_POOL_SIZE").filter(|v| !v.is_empty()) {
-            None => 16,
+            None => std::thread::available_parallelism().map_or(4, |n| 2 * n.get() as u32),
             Some(n) => match n.parse::<u32>() {
                 Ok(n) if n > 0 => n,
                 _ => {
