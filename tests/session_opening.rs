@@ -395,8 +395,8 @@ async fn an_opening_abandoned_in_flight_leaves_no_transaction() {
 }
 
 /// A session that waits for a connection gets the one an ending session passes it, without
-/// the pool's ping that would have found it broken: if its backend is gone, the session
-/// opens on a new connection instead of failing.
+/// the pool's ping that would have found it broken: if its backend is gone, the connection is
+/// closed and the session opens on a new one instead of failing.
 #[tokio::test]
 async fn a_passed_connection_found_broken_is_replaced() {
     let (db, _) = setup().await;

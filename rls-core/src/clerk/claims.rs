@@ -3,6 +3,7 @@
 use super::error::VerifyError;
 use crate::session::SessionClaims;
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 /// The claims of a Clerk session token, version 2. Every claim but `sub` and `exp` is
 /// optional here (`iss` is checked against the configuration, so a verified token has it).
@@ -137,11 +138,13 @@ fn int(map: &Map<String, Value>, name: &'static str) -> Result<Option<i64>, Veri
 }
 
 /// A token that passed every check: its typed claims and the payload as it was signed.
+/// Cheap to clone: what a remembered token verified to is shared by its requests.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Verified {
-    pub(crate) claims: ClerkClaims,
-    pub(crate) raw: Map<String, Value>,
-    pub(crate) kid: String,
+    pub(crate) claims: Arc<ClerkClaims>,
+    /// The payload, as [`Verified::raw`] and as the session's claims.
+    pub(crate) session: SessionClaims,
+    pub(crate) kid: Arc<str>,
 }
 
 impl Verified {
@@ -157,7 +160,7 @@ impl Verified {
 
     /// The whole payload, every claim as it was signed.
     pub fn raw(&self) -> &Map<String, Value> {
-        &self.raw
+        self.session.as_map()
     }
 
     /// The id of the key that signed the token.
@@ -168,16 +171,23 @@ impl Verified {
     /// The claims for [`Database::as_user`](crate::Database::as_user): the payload
     /// unchanged, so that policies can read any claim (`auth.session()->'o'->>'id'`).
     pub fn session_claims(&self) -> SessionClaims {
-        session_claims(self.raw.clone(), &self.claims.sub)
+        self.session.clone()
     }
 
     /// [`Verified::session_claims`], without a copy.
     pub fn into_session_claims(self) -> SessionClaims {
-        session_claims(self.raw, &self.claims.sub)
+        self.session
     }
-}
 
-fn session_claims(raw: Map<String, Value>, sub: &str) -> SessionClaims {
-    // Cannot fail: the payload is an object whose `sub` was checked to be a non-empty string.
-    SessionClaims::from_value(Value::Object(raw)).unwrap_or_else(|_| SessionClaims::new(sub))
+    pub(crate) fn new(claims: ClerkClaims, raw: Map<String, Value>, kid: String) -> Verified {
+        // Cannot fail: the payload is an object whose `sub` was checked to be a non-empty
+        // string.
+        let session = SessionClaims::from_value(Value::Object(raw))
+            .unwrap_or_else(|_| SessionClaims::new(claims.sub.clone()));
+        Verified {
+            claims: Arc::new(claims),
+            session,
+            kid: kid.into(),
+        }
+    }
 }

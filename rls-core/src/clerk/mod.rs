@@ -228,17 +228,20 @@ impl Verifier {
     /// header).
     pub async fn verify(&self, token: &str) -> Result<Verified, VerifyError> {
         let config = &self.inner.config;
-        let unverified = token::split(token, config.max_token_bytes)?;
         let now = millis_since_epoch(config.clock.now());
-        if let Some((signed_by, verified)) = self.inner.verified.get(token, now) {
-            // The same bytes were verified with this key: if the JWKS still has it under
-            // that kid, the signature holds; the claims are checked again below.
-            let key = self.key(&unverified.kid).await?;
+        if token.len() <= config.max_token_bytes
+            && let Some((signed_by, verified)) = self.inner.verified.get(token, now)
+        {
+            // The same bytes were verified with this key (so their header passed too): if
+            // the JWKS still has it under that kid, the signature holds; the claims are
+            // checked again below.
+            let key = self.key(&verified.kid).await?;
             if *key == *signed_by {
                 self.check(&verified.claims)?;
                 return Ok(verified);
             }
         }
+        let unverified = token::split(token, config.max_token_bytes)?;
         let key = self.key(&unverified.kid).await?;
         if !key.verify(unverified.signing_input, &unverified.signature) {
             return Err(VerifyError::BadSignature);
@@ -252,11 +255,7 @@ impl Verifier {
         self.check(&claims)?;
         let leeway = i128::try_from(config.leeway.as_millis()).unwrap_or(i128::MAX / 4);
         let expires = i128::from(claims.exp) * 1000 + leeway;
-        let verified = Verified {
-            claims,
-            raw,
-            kid: unverified.kid,
-        };
+        let verified = Verified::new(claims, raw, unverified.kid);
         self.inner
             .verified
             .insert(token, key, &verified, expires, now);

@@ -1,24 +1,47 @@
 use crate::query::QueryError;
 use serde_json::{Map, Value};
+use std::sync::{Arc, OnceLock};
 
 /// The verified claims of a user's token, as the session hands them to the database.
 /// `sub` (the user id that `auth.user_id()` returns) is required and must be a string.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SessionClaims(Map<String, Value>);
+/// Cheap to clone: the claims of a token verified once are shared by all its requests, and
+/// so is their JSON, made once.
+#[derive(Clone, Debug)]
+pub struct SessionClaims(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    map: Map<String, Value>,
+    /// The JSON as a SQL string literal, for the session's opening message.
+    literal: OnceLock<String>,
+}
+
+impl PartialEq for SessionClaims {
+    fn eq(&self, other: &SessionClaims) -> bool {
+        self.0.map == other.0.map
+    }
+}
 
 impl SessionClaims {
+    fn from_map(map: Map<String, Value>) -> SessionClaims {
+        SessionClaims(Arc::new(Inner {
+            map,
+            literal: OnceLock::new(),
+        }))
+    }
+
     /// Claims with only `sub`.
     pub fn new(sub: impl Into<String>) -> SessionClaims {
         let mut map = Map::new();
         map.insert("sub".into(), Value::String(sub.into()));
-        SessionClaims(map)
+        SessionClaims::from_map(map)
     }
 
     /// The payload of a token that the caller has verified.
     pub fn from_value(value: Value) -> Result<SessionClaims, QueryError> {
         match value {
             Value::Object(map) => match map.get("sub") {
-                Some(Value::String(s)) if !s.is_empty() => Ok(SessionClaims(map)),
+                Some(Value::String(s)) if !s.is_empty() => Ok(SessionClaims::from_map(map)),
                 _ => Err(QueryError::Claims(
                     "`sub` must be a non-empty string".into(),
                 )),
@@ -31,16 +54,26 @@ impl SessionClaims {
 
     pub fn sub(&self) -> &str {
         self.0
+            .map
             .get("sub")
             .and_then(Value::as_str)
             .unwrap_or_default()
     }
 
     pub fn as_map(&self) -> &Map<String, Value> {
-        &self.0
+        &self.0.map
     }
 
     pub fn to_json(&self) -> String {
-        serde_json::to_string(&self.0).expect("a JSON map serializes")
+        serde_json::to_string(&self.0.map).expect("a JSON map serializes")
+    }
+
+    /// [`SessionClaims::to_json`] quoted as a SQL string literal, made on first use.
+    pub(crate) fn json_literal(&self) -> &str {
+        self.0.literal.get_or_init(|| {
+            // serde_json writes a NUL as \u0000, so the JSON never holds one.
+            crate::sql::quote::string_literal(&self.to_json())
+                .expect("JSON text has no NUL character")
+        })
     }
 }

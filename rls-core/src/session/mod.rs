@@ -309,8 +309,10 @@ impl Database {
     }
 
     /// Opens a session on a connection of the primary, passed by an ending session or from
-    /// the pool. A passed connection that turns out broken (the pool's ping would have found
-    /// out) is closed, and the session opens on one from the pool.
+    /// the pool. A passed connection whose opening fails is closed, and the session opens on
+    /// one from the pool: the pool's ping would have found what the opening found (a backend
+    /// gone, the error of a statement whose future was dropped before its answer); an error
+    /// that is the opening's own (a role that does not exist) comes again from there.
     async fn open_on_primary(
         &self,
         claims: Option<&SessionClaims>,
@@ -322,7 +324,7 @@ impl Database {
             .open(taken, claims, read_only, Some(&self.handoff))
             .await
         {
-            Err(QueryError::Database(e)) if passed && broken(&e) => {
+            Err(_) if passed => {
                 let taken = Taken {
                     conn: self.pool.acquire().await?,
                     passes: 0,
@@ -349,11 +351,11 @@ impl Database {
         };
         let sql = match (&self.mode, claims) {
             (Mode::Claims, Some(claims)) => {
-                opening(Identity::Claims(&claims.to_json()), role, read_only)?
+                opening(Identity::Claims(claims.json_literal()), role, read_only)?
             }
             // Empty claims, or no token: `auth.user_id()` is NULL, whatever an earlier
             // session's SQL left in the connection's session-level settings.
-            (Mode::Claims, None) => opening(Identity::Claims(""), role, read_only)?,
+            (Mode::Claims, None) => opening(Identity::Claims("''"), role, read_only)?,
             // Signed only once the connection is ours: its `jti` is then larger than that of
             // any token this connection has seen, as pg_session_jwt requires.
             #[cfg(feature = "pg-session-jwt")]
@@ -366,7 +368,7 @@ impl Database {
             (Mode::SessionKey(_), None) => opening(Identity::Token(None), role, read_only)?,
         };
         let passes = taken.passes;
-        let conn = begin_with(taken.conn, sql)
+        let conn = begin_with(taken.conn, sql, passes > 0)
             .await
             .map_err(|e| role.explain(e))?;
         Ok(Session {
@@ -380,19 +382,6 @@ impl Database {
     }
 }
 
-/// An error that says the connection itself failed, not a statement on it: the socket, or
-/// the server ending the connection (class 57P: terminated by an administrator, a crash or a
-/// shutdown; class 08: connection exceptions).
-fn broken(e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::Tls(_) => true,
-        sqlx::Error::Database(db) => db
-            .code()
-            .is_some_and(|code| code.starts_with("57P") || code.starts_with("08")),
-        _ => false,
-    }
-}
-
 /// Runs the opening message on `conn`: afterwards the connection is inside the session's
 /// transaction, which sqlx counts (so that a ROLLBACK is queued if it is not ended).
 ///
@@ -403,9 +392,13 @@ fn broken(e: &sqlx::Error) -> bool {
 /// role set, for whoever takes it next, `db.pool()` included. (The opening used to run on a
 /// task of its own to the same end: a task spawned per session, and a wake-up, that cost
 /// more than the rare reconnection.)
+///
+/// `passed`: the connection comes from an ending session, not through the pool's check; it
+/// is closed if the opening fails.
 async fn begin_with(
     conn: PoolConnection<Postgres>,
     sql: String,
+    passed: bool,
 ) -> Result<PoolConnection<Postgres>, sqlx::Error> {
     struct Abandoned(Option<PoolConnection<Postgres>>);
     impl Drop for Abandoned {
@@ -419,8 +412,11 @@ async fn begin_with(
     let conn = guard.0.as_mut().expect("taken only below");
     let opened = PgTransactionManager::begin(conn, Some(AssertSqlSafe(sql).into_sql_str())).await;
     // Answered, with success or an error: either way the connection is idle or in the
-    // transaction sqlx counted, fit for the pool.
-    let conn = guard.0.take().expect("taken only here");
+    // transaction sqlx counted, fit for the pool, unless it did not come through it.
+    let mut conn = guard.0.take().expect("taken only here");
+    if opened.is_err() && passed {
+        conn.close_on_drop();
+    }
     opened.map(|()| conn)
 }
 

@@ -25,7 +25,8 @@ use crate::sql::quote;
 
 /// Where the identity of a session is read from.
 pub(crate) enum Identity<'a> {
-    /// `request.jwt.claims`: the claims as JSON (empty for an anonymous session).
+    /// `request.jwt.claims`: the claims as JSON, already quoted as a SQL literal (`''` for
+    /// an anonymous session).
     Claims(&'a str),
     /// pg_session_jwt key mode: a signed token, or none for an anonymous session.
     #[cfg_attr(not(feature = "pg-session-jwt"), allow(dead_code))]
@@ -94,15 +95,11 @@ pub(crate) fn opening(
     role: &RoleLiteral,
     read_only: bool,
 ) -> Result<String, QueryError> {
-    let literal = |value: &str| {
-        quote::string_literal(value)
-            .ok_or_else(|| QueryError::Claims("the claims contain a NUL character".into()))
-    };
     let mut sql = String::with_capacity(160);
     match identity {
-        Identity::Claims(json) => {
+        Identity::Claims(literal) => {
             sql.push_str("SET LOCAL request.jwt.claims = ");
-            sql.push_str(&literal(json)?);
+            sql.push_str(literal);
         }
         // Every session sets the token, an anonymous one too: DEFAULT (none) for this
         // transaction, so a token that SQL of an earlier session left at session level is
@@ -111,8 +108,11 @@ pub(crate) fn opening(
             sql.push_str("SET LOCAL pg_session_jwt.jwt ");
             match token {
                 Some(token) => {
+                    let literal = quote::string_literal(token).ok_or_else(|| {
+                        QueryError::Claims("the token contains a NUL character".into())
+                    })?;
                     sql.push_str("= ");
-                    sql.push_str(&literal(token)?);
+                    sql.push_str(&literal);
                 }
                 None => sql.push_str("TO DEFAULT"),
             }
@@ -137,14 +137,19 @@ mod tests {
     fn identity_then_begin() {
         let role = RoleLiteral::new("authenticated").unwrap();
         assert_eq!(
-            opening(Identity::Claims(r#"{"sub":"it's"}"#), &role, false).unwrap(),
+            opening(
+                Identity::Claims(&quote::string_literal(r#"{"sub":"it's"}"#).unwrap()),
+                &role,
+                false
+            )
+            .unwrap(),
             r#"SET LOCAL request.jwt.claims = '{"sub":"it''s"}'; SET LOCAL role = 'authenticated'; BEGIN"#
         );
         assert_eq!(
             opening(Identity::Token(None), &role, true).unwrap(),
             "SET LOCAL pg_session_jwt.jwt TO DEFAULT; SET LOCAL request.jwt.claims = ''; SET LOCAL role = 'authenticated'; BEGIN READ ONLY"
         );
-        assert!(opening(Identity::Claims("a\0b"), &role, false).is_err());
+        assert!(opening(Identity::Token(Some("a\0b")), &role, false).is_err());
         assert!(RoleLiteral::new("").is_err());
         assert!(RoleLiteral::new("none").is_err());
         assert!(RoleLiteral::new("a\0").is_err());
