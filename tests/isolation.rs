@@ -466,7 +466,7 @@ async fn connections_passed_between_waiting_sessions_carry_nothing_over() {
         });
     }
     set.join_all().await;
-    let mismatches = mismatches.lock().unwrap();
+    let mismatches = std::mem::take(&mut *mismatches.lock().unwrap());
     assert!(mismatches.is_empty(), "{mismatches:#?}");
     assert!(
         app.handoffs() > 0,
