@@ -432,3 +432,25 @@ async fn a_passed_connection_found_broken_is_replaced() {
     assert_ne!(new_pid, pid);
     assert_eq!(app.handoffs(), 1, "the broken connection was passed");
 }
+
+/// `commit_lsn` asks the primary for its WAL position after the COMMIT: the session's
+/// connection is given back first, so that a pool of one connection does not wait for itself.
+#[tokio::test]
+async fn commit_lsn_on_a_pool_of_one() {
+    let (db, _) = setup().await;
+    let app = Database::new(db.login_pool(1).await).await.unwrap();
+    let mut s = app.as_user(&SessionClaims::new("user_a")).await.unwrap();
+    Todo::insert(NewTodo {
+        user_id: None,
+        task: "t".into(),
+        is_complete: None,
+        inserted_at: None,
+    })
+    .execute(&mut s)
+    .await
+    .unwrap();
+    let lsn = tokio::time::timeout(std::time::Duration::from_secs(10), s.commit_lsn())
+        .await
+        .expect("commit_lsn waited for the connection its session held");
+    lsn.unwrap();
+}

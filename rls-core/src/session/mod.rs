@@ -473,7 +473,10 @@ impl Session {
     /// changes, on the replica once it has replayed them. One more round trip.
     pub async fn commit_lsn(mut self) -> Result<Lsn, QueryError> {
         PgTransactionManager::commit(self.conn()).await?;
-        replica::current_lsn(&self.primary).await
+        let primary = self.primary.clone();
+        // The connection goes first: with a pool of one, the position's query needs it.
+        drop(self);
+        replica::current_lsn(&primary).await
     }
 
     /// Ends the unit of work without keeping anything, and waits for the ROLLBACK.
