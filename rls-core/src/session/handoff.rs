@@ -32,7 +32,7 @@ pub(crate) struct Taken {
 #[derive(Debug, Default)]
 pub(crate) struct Handoff {
     waiters: Mutex<VecDeque<Arc<Slot>>>,
-    /// Sessions that opened on a passed connection.
+    /// Sessions that received a passed connection.
     received: AtomicU64,
 }
 
@@ -74,7 +74,7 @@ impl Handoff {
         .await
     }
 
-    /// How many sessions opened on a passed connection so far.
+    /// How many sessions received a passed connection so far.
     pub(crate) fn received(&self) -> u64 {
         self.received.load(Ordering::Relaxed)
     }

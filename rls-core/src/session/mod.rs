@@ -217,7 +217,7 @@ impl Database {
         Ok(self)
     }
 
-    /// How many sessions so far opened on a connection passed straight from a session that
+    /// How many sessions so far received a connection passed straight from a session that
     /// ended while they waited for one, instead of going back through the pool (which pings
     /// it first: one more message to the server). Under load, most of them; a pool too large
     /// for the work never lets sessions wait, and passes none.
