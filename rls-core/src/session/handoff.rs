@@ -54,6 +54,17 @@ impl Handoff {
         if let Some(conn) = pool.try_acquire() {
             return Ok(Taken { conn, passes: 0 });
         }
+        // A pool that can still grow opens a new connection for this session. Raced with a
+        // hand-off, that connection would be abandoned half-opened whenever the hand-off
+        // came first, the pool would stay short, and the next session would start another:
+        // under load, hundreds of backends forked and dropped per second (seen side by
+        // side). So only the waiters of a full pool take passed connections.
+        if pool.size() < pool.options().get_max_connections() {
+            return Ok(Taken {
+                conn: pool.acquire().await?,
+                passes: 0,
+            });
+        }
         let slot = Arc::new(Slot(Mutex::new(State::Waiting(None))));
         lock(&self.waiters).push_back(slot.clone());
         let waiting = Waiting {
