@@ -454,3 +454,48 @@ async fn commit_lsn_on_a_pool_of_one() {
         .expect("commit_lsn waited for the connection its session held");
     lsn.unwrap();
 }
+
+/// A pool that can still grow opens a connection for a session that finds none idle, and the
+/// session takes it: it does not also wait for a connection passed by an ending session
+/// (that race dropped half-open connections, and under load the pool kept opening new ones).
+#[tokio::test]
+async fn a_pool_that_can_grow_opens_a_connection_instead_of_waiting_for_a_passed_one() {
+    let (db, _) = setup().await;
+    let pool = PgPoolOptions::new()
+        .max_connections(2)
+        .min_connections(0)
+        .connect_with(app_options(&db))
+        .await
+        .unwrap();
+    // Unchecked: the check's queries would open connections of their own.
+    let app = Database::new_unchecked(pool.clone());
+    let first = app.as_user(&SessionClaims::new("user_a")).await.unwrap();
+    assert_eq!(pool.size(), 1);
+    let second = tokio::spawn({
+        let app = app.clone();
+        async move { app.as_user(&SessionClaims::new("user_b")).await }
+    });
+    // The second session has found no idle connection and the pool opening one; the first
+    // ends while that connection is being opened.
+    for _ in 0..3 {
+        tokio::task::yield_now().await;
+    }
+    drop(first);
+    let mut second = second.await.unwrap().unwrap();
+    sqlx::query("select 1")
+        .execute(rls_conn(&mut second))
+        .await
+        .unwrap();
+    drop(second);
+    assert_eq!(
+        app.handoffs(),
+        0,
+        "the session waited for a passed connection"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(
+        pool.size(),
+        2,
+        "the connection opened for the session was kept"
+    );
+}
