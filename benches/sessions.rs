@@ -28,7 +28,9 @@ const RAW: &str =
     "select id, user_id, task, is_complete, inserted_at from todos_plain where id = $1";
 const RAW_SUPERUSER: &str =
     "select id, user_id, task, is_complete, inserted_at from todos where id = $1";
-/// What a session sends, in one simple-query message with the values inlined as literals.
+/// A whole unit of work in one simple-query message, the values inlined as literals (the
+/// identity as sessions set it before they used `SET LOCAL`): a reference for one round trip,
+/// parsed and planned every time.
 const PIPELINED: &str = "BEGIN; \
     select set_config('request.jwt.claims', '{\"sub\":\"user_42\"}', true), \
            set_config('role', 'authenticated', true); \
