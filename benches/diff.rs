@@ -3,8 +3,8 @@
 //! table gains a column, changes a policy and loses an index, so the diff does real work.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use rls::migrations::{self, Options};
-use rls::model::{
+use pgrls::migrations::{self, Options};
+use pgrls::model::{
     CmpOp, ColumnDef, Command, DefaultExpr, Expr, ExprOp, FkAction, ForeignKey, Identity, Index,
     Literal, Policy, PolicyKind, PolicyName, Role, SchemaDef, SqlType, TableDef,
 };

@@ -8,7 +8,7 @@
 //! `DATABASE_URL`). See benches/README.md for the variants, the plans and the last results.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use rls::{Database, Model, SessionClaims, Table};
+use pgrls::{Database, Model, SessionClaims, Table};
 use serde_json::json;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Row};
@@ -112,7 +112,7 @@ pub struct TaskClaimOpen {
     pub title: String,
 }
 
-const SCHEMA: rls::Schema = rls::Schema::new(&[
+const SCHEMA: pgrls::Schema = pgrls::Schema::new(&[
     Member::TABLE,
     TaskSubSelect::TABLE,
     TaskLookup::TABLE,
@@ -129,8 +129,8 @@ const BY_HAND_IN: &str = "select id, org_id, title from tasks_open \
 const BY_HAND_ANY: &str = "select id, org_id, title from tasks_open \
      where org_id = any (array(select org_id from members where user_id = $1))";
 
-async fn setup() -> (rls::testing::TestDatabase, Database) {
-    let db = rls::testing::TestDatabase::new(&SCHEMA).await;
+async fn setup() -> (pgrls::testing::TestDatabase, Database) {
+    let db = pgrls::testing::TestDatabase::new(&SCHEMA).await;
     let mine = MINE.map(|o| o.to_string()).join(", ");
     sqlx::raw_sql(AssertSqlSafe(format!(
         "insert into members (org_id, user_id)
@@ -205,7 +205,7 @@ async fn plans(app: &Database) {
         let rows = sqlx::query(AssertSqlSafe(format!(
             "explain (analyze, costs off, timing off, summary off) {query}"
         )))
-        .fetch_all(rls::Conn::connection(&mut s))
+        .fetch_all(pgrls::Conn::connection(&mut s))
         .await
         .unwrap();
         println!("--- {name}: {query}");
@@ -231,7 +231,7 @@ fn org_policies(c: &mut Criterion) {
         let lookup = TaskLookup::select().fetch_all(&mut s).await.unwrap();
         let by_hand: Vec<(i64, i64, String)> = sqlx::query_as(BY_HAND_IN)
             .bind(USER)
-            .fetch_all(rls::Conn::connection(&mut s))
+            .fetch_all(pgrls::Conn::connection(&mut s))
             .await
             .unwrap();
         assert_eq!(
@@ -273,7 +273,7 @@ fn org_policies(c: &mut Criterion) {
                 let mut s = app.as_user(&claims).await.unwrap();
                 let rows: Vec<(i64, i64, String)> = sqlx::query_as(query)
                     .bind(black_box(USER))
-                    .fetch_all(rls::Conn::connection(&mut s))
+                    .fetch_all(pgrls::Conn::connection(&mut s))
                     .await
                     .unwrap();
                 black_box(rows)

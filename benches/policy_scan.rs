@@ -8,7 +8,7 @@
 mod support;
 
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
-use rls::{Database, Model, SessionClaims};
+use pgrls::{Database, Model, SessionClaims};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgPool};
 use std::hint::black_box;
@@ -27,7 +27,7 @@ const DRIZZLE_IDENTITY: &str = "select set_config('request.jwt.claims', '{\"sub\
 const DRIZZLE_READ: &str = "select id, user_id, task, is_complete, inserted_at from todos_drizzle";
 
 async fn setup() -> (Database, PgPool) {
-    let db = rls::testing::TestDatabase::new(&todos_example::SCHEMA).await;
+    let db = pgrls::testing::TestDatabase::new(&todos_example::SCHEMA).await;
     // Users' rows interleaved (g % USERS), as rows inserted over time by many users are:
     // one user's 100 rows lie on ~100 different heap pages.
     sqlx::raw_sql(AssertSqlSafe(format!(

@@ -9,7 +9,7 @@
 mod support;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use rls::{Database, Model, SessionClaims};
+use pgrls::{Database, Model, SessionClaims};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgPool};
 use std::hint::black_box;
@@ -58,7 +58,7 @@ fn pool_options() -> PgPoolOptions {
 }
 
 async fn setup() -> Setup {
-    let db = rls::testing::TestDatabase::new(&todos_example::SCHEMA).await;
+    let db = pgrls::testing::TestDatabase::new(&todos_example::SCHEMA).await;
     sqlx::raw_sql(AssertSqlSafe(format!(
         "insert into todos (user_id, task)
              select 'user_' || (g % {USERS}), 'task ' || g from generate_series(1, {ROWS}) g;

@@ -12,7 +12,7 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use rls::{Model, SessionClaims};
+use pgrls::{Model, SessionClaims};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -76,7 +76,7 @@ async fn run() {
     };
     let bouncer = support::pgbouncer::start_with(server_connections);
     let pool = support::pgbouncer::login_pool(db, &bouncer, 16).await;
-    let through = rls::Database::new(pool)
+    let through = pgrls::Database::new(pool)
         .await
         .unwrap()
         .behind_transaction_pooler();

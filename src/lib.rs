@@ -36,8 +36,8 @@ pub use rls_core::model;
 /// (what the last migration recorded) both convert into a [`SchemaDef`](migrations::SchemaDef):
 ///
 /// ```ignore
-/// let sql = rls::migrations::migration(&my_app::SCHEMA.into())?;          // from nothing
-/// let plan = rls::migrations::diff(&previous, &my_app::SCHEMA.into(), Default::default())?;
+/// let sql = pgrls::migrations::migration(&my_app::SCHEMA.into())?;          // from nothing
+/// let plan = pgrls::migrations::diff(&previous, &my_app::SCHEMA.into(), Default::default())?;
 /// println!("{}", plan.sql());                                               // or plan.to_json()
 /// ```
 pub mod migrations {
@@ -73,7 +73,7 @@ pub use rls_core::sqlx;
 ///
 /// ```ignore
 /// fn main() -> std::process::ExitCode {
-///     rls::gen_migrations!(my_app::SCHEMA)
+///     pgrls::gen_migrations!(my_app::SCHEMA)
 /// }
 /// ```
 ///

@@ -1,9 +1,9 @@
-//! `rls::clerk`: Clerk session tokens checked against a JWKS served over real HTTP on
+//! `pgrls::clerk`: Clerk session tokens checked against a JWKS served over real HTTP on
 //! 127.0.0.1 by this test, with RSA keys generated and tokens signed here.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rls::clerk::{
+use pgrls::clerk::{
     Clock, HttpFetcher, JwksFetcher, Part, Verifier, VerifierConfig, VerifyError, bearer_token,
     rustls,
 };
@@ -77,7 +77,7 @@ async fn setup() -> Setup {
 }
 
 impl Setup {
-    async fn check(&self, token: &str) -> Result<rls::clerk::Verified, VerifyError> {
+    async fn check(&self, token: &str) -> Result<pgrls::clerk::Verified, VerifyError> {
         self.verifier.verify(token).await
     }
 
@@ -131,7 +131,7 @@ async fn valid_token_is_accepted_and_its_claims_mapped() {
     assert_eq!(verified.sub(), "user_2abcdef");
 
     // What the session hands to the database: the payload, unchanged.
-    let session: rls::SessionClaims = verified.session_claims();
+    let session: pgrls::SessionClaims = verified.session_claims();
     assert_eq!(session.sub(), "user_2abcdef");
     assert_eq!(&Value::Object(session.as_map().clone()), &payload);
     assert_eq!(&Value::Object(verified.raw().clone()), &payload);

@@ -1,8 +1,8 @@
 #![allow(dead_code)] // model structs that only describe tables
 //! The `gen-migrations` command: files, re-runs, flags and refusals.
 
-use rls::migrations;
-use rls::{Auth, Schema, Table};
+use pgrls::migrations;
+use pgrls::{Auth, Schema, Table};
 use std::path::{Path, PathBuf};
 
 fn run(schema: &Schema, dir: &Path, args: &[&str]) -> (u8, String, String) {
@@ -141,8 +141,8 @@ pub struct Pet {
 }
 
 /// Two constants naming one role: the derive cannot see that, the generator can.
-pub const DOG_PEOPLE: rls::Role = rls::Role::create("people");
-pub const CAT_PEOPLE: rls::Role = rls::Role::create("people");
+pub const DOG_PEOPLE: pgrls::Role = pgrls::Role::create("people");
+pub const CAT_PEOPLE: pgrls::Role = pgrls::Role::create("people");
 
 #[derive(Table)]
 #[table(name = "a_table_name_that_goes_on_and_on_well_past_what_postgres_keeps_of_it")]
@@ -181,7 +181,7 @@ fn refuses_a_faulty_schema_with_every_reason() {
 }
 
 mod v1 {
-    use rls::Table;
+    use pgrls::Table;
 
     #[derive(Table)]
     #[table(name = "items")]
@@ -195,11 +195,11 @@ mod v1 {
         pub notes: Option<String>,
     }
 
-    pub const SCHEMA: rls::Schema = rls::Schema::new(&[Item::TABLE]);
+    pub const SCHEMA: pgrls::Schema = pgrls::Schema::new(&[Item::TABLE]);
 }
 
 mod v2 {
-    use rls::Table;
+    use pgrls::Table;
 
     /// `title` renamed, `done` added, `notes` kept.
     #[derive(Table)]
@@ -217,11 +217,11 @@ mod v2 {
         pub done: bool,
     }
 
-    pub const SCHEMA: rls::Schema = rls::Schema::new(&[Item::TABLE]);
+    pub const SCHEMA: pgrls::Schema = pgrls::Schema::new(&[Item::TABLE]);
 }
 
 mod v3 {
-    use rls::Table;
+    use pgrls::Table;
 
     /// `notes` dropped: destructive.
     #[derive(Table)]
@@ -237,7 +237,7 @@ mod v3 {
         pub done: bool,
     }
 
-    pub const SCHEMA: rls::Schema = rls::Schema::new(&[Item::TABLE]);
+    pub const SCHEMA: pgrls::Schema = pgrls::Schema::new(&[Item::TABLE]);
 }
 
 #[test]
@@ -273,7 +273,8 @@ fn incremental_migrations_from_snapshots() {
         .collect();
     // Each change reads back as the same data and renders as the same SQL.
     for c in plan["changes"].as_array().unwrap() {
-        let change: rls::migrations::Change = serde_json::from_value(c["change"].clone()).unwrap();
+        let change: pgrls::migrations::Change =
+            serde_json::from_value(c["change"].clone()).unwrap();
         assert_eq!(
             migrations::render_change(&change),
             c["sql"].as_str().unwrap()
@@ -348,7 +349,7 @@ fn fresh_clone_reports_what_is_there_and_what_to_do() {
 }
 
 mod enum_v1 {
-    use rls::{PgEnum, Table};
+    use pgrls::{PgEnum, Table};
 
     #[derive(PgEnum)]
     #[pg_enum(name = "state")]
@@ -366,11 +367,11 @@ mod enum_v1 {
         pub state: State,
     }
 
-    pub const SCHEMA: rls::Schema = rls::Schema::new(&[Ticket::TABLE]);
+    pub const SCHEMA: pgrls::Schema = pgrls::Schema::new(&[Ticket::TABLE]);
 }
 
 mod enum_v2 {
-    use rls::{PgEnum, Table};
+    use pgrls::{PgEnum, Table};
 
     /// A value added, and the default uses it.
     #[derive(PgEnum)]
@@ -390,7 +391,7 @@ mod enum_v2 {
         pub state: State,
     }
 
-    pub const SCHEMA: rls::Schema = rls::Schema::new(&[Ticket::TABLE]);
+    pub const SCHEMA: pgrls::Schema = pgrls::Schema::new(&[Ticket::TABLE]);
 }
 
 /// A new enum value used in the same migration: two files, the value first, each with its
@@ -437,13 +438,14 @@ fn new_enum_value_and_its_use_in_two_files() {
     // it to the schema is exactly the second file.
     let snapshot =
         std::fs::read_to_string(migrations.join("snapshots/0002_change_enum_values.json")).unwrap();
-    let after_first: rls::migrations::SchemaDef = rls::migrations::Snapshot::from_json(&snapshot)
-        .unwrap()
-        .into();
-    let rest = rls::migrations::diff(
+    let after_first: pgrls::migrations::SchemaDef =
+        pgrls::migrations::Snapshot::from_json(&snapshot)
+            .unwrap()
+            .into();
+    let rest = pgrls::migrations::diff(
         &after_first,
-        &rls::migrations::SchemaDef::from(&enum_v2::SCHEMA),
-        rls::migrations::Options::default(),
+        &pgrls::migrations::SchemaDef::from(&enum_v2::SCHEMA),
+        pgrls::migrations::Options::default(),
     )
     .unwrap();
     assert!(rest.split.is_none());

@@ -1,9 +1,9 @@
-//! Guards the PostgreSQL test harness, `rls::testing`, itself.
+//! Guards the PostgreSQL test harness, `pgrls::testing`, itself.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
 
-use rls::testing::{TestDatabase, admin_url};
+use pgrls::testing::{TestDatabase, admin_url};
 
 /// Names handed out by `TestDatabase::empty` in this process, to check they differ.
 static NAMES: Mutex<Option<HashSet<String>>> = Mutex::new(None);

@@ -5,9 +5,9 @@
 
 mod support;
 
-use rls::testing::TestDatabase;
-use rls::testing::pgbouncer::PgBouncer;
-use rls::{Database, Model, QueryError, SessionClaims};
+use pgrls::testing::TestDatabase;
+use pgrls::testing::pgbouncer::PgBouncer;
+use pgrls::{Database, Model, QueryError, SessionClaims};
 use sqlx::PgPool;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -412,7 +412,7 @@ async fn connections_passed_between_waiting_sessions_carry_nothing_over() {
                         "select auth.user_id(), current_user::text, \
                          nullif(current_setting('rls_test.left_by', true), '')",
                     )
-                    .fetch_one(&mut *rls::Conn::connection(&mut s))
+                    .fetch_one(&mut *pgrls::Conn::connection(&mut s))
                     .await?;
                     let expected = match USERS.get(user) {
                         Some(name) => (Some(name.to_string()), "authenticated".to_string(), None),
@@ -427,12 +427,12 @@ async fn connections_passed_between_waiting_sessions_carry_nothing_over() {
                     // Something for the next session on this connection not to see.
                     sqlx::query("select set_config('rls_test.left_by', $1, true)")
                         .bind(format!("task {task} unit {unit}"))
-                        .execute(&mut *rls::Conn::connection(&mut s))
+                        .execute(&mut *pgrls::Conn::connection(&mut s))
                         .await?;
                     match ending {
                         0 => {
                             let e = sqlx::query("select 1 / 0")
-                                .execute(&mut *rls::Conn::connection(&mut s))
+                                .execute(&mut *pgrls::Conn::connection(&mut s))
                                 .await;
                             assert!(e.is_err());
                             Ok(())
@@ -552,7 +552,7 @@ async fn run_units(app: &Database) -> (usize, [usize; 6]) {
                     0 => {
                         sqlx::query("select 1 / 0")
                             .persistent(false)
-                            .execute(&mut *rls::Conn::connection(&mut s))
+                            .execute(&mut *pgrls::Conn::connection(&mut s))
                             .await?;
                         unreachable!("division by zero succeeded");
                     }

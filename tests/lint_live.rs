@@ -5,9 +5,9 @@
 
 mod schemas;
 
-use rls::lint::{self, Lint};
-use rls::migrations::SchemaDef;
-use rls::testing::TestDatabase;
+use pgrls::lint::{self, Lint};
+use pgrls::migrations::SchemaDef;
+use pgrls::testing::TestDatabase;
 
 /// Lints `db` as the application connects: through the login role.
 async fn live(db: &TestDatabase, schema: &SchemaDef) -> lint::Report {
@@ -164,7 +164,7 @@ async fn the_login_role_is_checked() {
 
 #[tokio::test]
 async fn static_and_live_agree_on_the_examples() {
-    let examples: [(&str, rls::Schema); 5] = [
+    let examples: [(&str, pgrls::Schema); 5] = [
         ("todos", todos_example::SCHEMA),
         ("orgs", orgs_example::SCHEMA),
         ("projects", schemas::projects::SCHEMA),
@@ -222,7 +222,7 @@ fn the_command_lints_the_database_it_is_given() {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let dir = std::env::temp_dir();
-        let code = rls::migrations::run(
+        let code = pgrls::migrations::run(
             &todos_example::SCHEMA,
             "todos",
             &dir,

@@ -4,8 +4,8 @@
 
 mod schemas;
 
-use rls::lint::{self, Level, Lint};
-use rls::migrations::SchemaDef;
+use pgrls::lint::{self, Level, Lint};
+use pgrls::migrations::SchemaDef;
 
 fn fixture() -> lint::Report {
     lint::model(&SchemaDef::from(schemas::lint_fixture::SCHEMA))
@@ -93,7 +93,7 @@ fn json_report() {
 
 #[test]
 fn the_examples_have_no_findings() {
-    let schemas: [(&str, rls::Schema); 6] = [
+    let schemas: [(&str, pgrls::Schema); 6] = [
         ("todos", todos_example::SCHEMA),
         ("orgs", orgs_example::SCHEMA),
         ("projects", schemas::projects::SCHEMA),
@@ -102,7 +102,11 @@ fn the_examples_have_no_findings() {
         ("parity existing", schemas::parity::EXISTING),
     ];
     for (name, schema) in schemas {
-        for auth in [rls::Auth::Postgres, rls::Auth::Neon, rls::Auth::Supabase] {
+        for auth in [
+            pgrls::Auth::Postgres,
+            pgrls::Auth::Neon,
+            pgrls::Auth::Supabase,
+        ] {
             let report = lint::model(&SchemaDef::from(schema.auth(auth)));
             assert!(report.findings.is_empty(), "{name}:\n{}", report.human());
         }
@@ -112,23 +116,23 @@ fn the_examples_have_no_findings() {
     let supabase = lint::model(&SchemaDef::from(schemas::supabase::SCHEMA));
     assert!(supabase.findings.is_empty(), "{}", supabase.human());
     let postgres = lint::model(&SchemaDef::from(
-        schemas::supabase::SCHEMA.auth(rls::Auth::Postgres),
+        schemas::supabase::SCHEMA.auth(pgrls::Auth::Postgres),
     ));
     assert!(
         postgres
             .findings
             .iter()
-            .any(|f| f.lint == rls::lint::Lint::UserIdNonTextColumn),
+            .any(|f| f.lint == pgrls::lint::Lint::UserIdNonTextColumn),
         "{}",
         postgres.human()
     );
 }
 
-fn cli(schema: &rls::Schema, args: &[&str]) -> (u8, String, String) {
+fn cli(schema: &pgrls::Schema, args: &[&str]) -> (u8, String, String) {
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let dir = std::env::temp_dir();
-    let code = rls::migrations::run(schema, "example", &dir, &args, &mut out, &mut err);
+    let code = pgrls::migrations::run(schema, "example", &dir, &args, &mut out, &mut err);
     (
         code,
         String::from_utf8(out).unwrap(),
@@ -138,7 +142,7 @@ fn cli(schema: &rls::Schema, args: &[&str]) -> (u8, String, String) {
 
 #[test]
 fn the_command() {
-    use rls::Table;
+    use pgrls::Table;
     use schemas::lint_fixture::{Post, SCHEMA};
 
     let (code, out, err) = cli(&todos_example::SCHEMA, &["lint"]);
@@ -153,7 +157,7 @@ fn the_command() {
     assert_eq!((code, out), (1, fixture().json()));
 
     // Warnings pass unless denied.
-    let warnings = rls::Schema::new(&[Post::TABLE]);
+    let warnings = pgrls::Schema::new(&[Post::TABLE]);
     let (code, out, _) = cli(&warnings, &["lint"]);
     assert_eq!(code, 0, "{out}");
     assert!(

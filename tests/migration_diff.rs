@@ -3,9 +3,9 @@
 
 mod schemas;
 
-use rls::migrations::SchemaDef;
-use rls::migrations::{self, DiffError, Options};
-use rls::{Table, TableDef};
+use pgrls::migrations::SchemaDef;
+use pgrls::migrations::{self, DiffError, Options};
+use pgrls::{Table, TableDef};
 use schemas::changes::{CASES, CROSS_TABLE_CASES};
 
 fn owned(tables: &[&TableDef]) -> SchemaDef {
@@ -48,18 +48,19 @@ fn each_kind_of_change() {
 #[test]
 fn restrictive_grants_of_an_old_snapshot_are_revoked() {
     let schema = SchemaDef::from(schemas::parity::SCHEMA);
-    let json = rls::migrations::Snapshot::from(schema.clone()).to_json();
+    let json = pgrls::migrations::Snapshot::from(schema.clone()).to_json();
     assert!(json.contains("\"format\": 2"), "{json}");
-    let old = rls::migrations::Snapshot::from_json(&json.replace("\"format\": 2", "\"format\": 1"))
-        .unwrap();
+    let old =
+        pgrls::migrations::Snapshot::from_json(&json.replace("\"format\": 2", "\"format\": 1"))
+            .unwrap();
     let old = SchemaDef::from(old);
     assert!(old.restrictive_grants);
     let plan = migrations::diff(&old, &schema, Options::default()).unwrap();
     insta::assert_snapshot!(plan.sql());
     // Once fixed, the snapshot is of the current format and nothing is left to do.
     assert!(!plan.next.restrictive_grants);
-    let json = rls::migrations::Snapshot::from(plan.next.clone()).to_json();
-    let again = SchemaDef::from(rls::migrations::Snapshot::from_json(&json).unwrap());
+    let json = pgrls::migrations::Snapshot::from(plan.next.clone()).to_json();
+    let again = SchemaDef::from(pgrls::migrations::Snapshot::from_json(&json).unwrap());
     assert!(
         migrations::diff(&again, &schema, Options::default())
             .unwrap()
@@ -83,7 +84,7 @@ fn role_options_changed() {
         for p in t.policies.to_mut() {
             for r in p.roles.to_mut() {
                 if r.name == "parity_admin" {
-                    r.options = rls::model::RoleOptions {
+                    r.options = pgrls::model::RoleOptions {
                         create_db: true,
                         ..Default::default()
                     };
@@ -135,10 +136,10 @@ fn existing_table() {
             .is_empty()
     );
     // The snapshot records the mark (and only where it is set), and reads it back.
-    let json = rls::migrations::Snapshot::from(added.next.clone()).to_json();
+    let json = pgrls::migrations::Snapshot::from(added.next.clone()).to_json();
     assert_eq!(json.matches("\"existing\": true").count(), 1, "{json}");
     assert!(!json.contains("\"existing\": false"), "{json}");
-    let read = SchemaDef::from(rls::migrations::Snapshot::from_json(&json).unwrap());
+    let read = SchemaDef::from(pgrls::migrations::Snapshot::from_json(&json).unwrap());
     assert!(diff(&read, &SchemaDef::from(EXISTING)).unwrap().is_empty());
 
     // A table the migrations created becomes `existing`: they stop managing its structure.
@@ -152,7 +153,7 @@ fn existing_table() {
     }
     t.policies
         .to_mut()
-        .retain(|p| p.kind == rls::model::PolicyKind::Permissive);
+        .retain(|p| p.kind == pgrls::model::PolicyKind::Permissive);
     let plan = diff(&created, &handed_over).unwrap();
     insta::assert_snapshot!("existing_table_handed_over", plan.sql());
     assert!(
@@ -166,7 +167,9 @@ fn existing_table() {
     match diff(&handed_over, &created) {
         Err(DiffError::Schema(errors)) => {
             assert!(
-                errors[0].to_string().contains("rls does not adopt tables"),
+                errors[0]
+                    .to_string()
+                    .contains("pgrls does not adopt tables"),
                 "{errors:?}"
             )
         }

@@ -1,6 +1,6 @@
 //! Property test of the incremental migrations: for random schema pairs (A, B), the database
 //! migrated from A to B (A's full migration, then `diff(A, B)`) holds exactly what B's full
-//! migration creates from scratch, as `rls::introspect` reads the catalog; and the rows put
+//! migration creates from scratch, as `pgrls::introspect` reads the catalog; and the rows put
 //! in A before the diff are still there (see below).
 //!
 //! ```sh
@@ -64,7 +64,7 @@ struct Pair {
     a: Vec<TableDef>,
     b: Vec<TableDef>,
     changes: Vec<String>,
-    /// B's drawn before this one that `rls::check` refused.
+    /// B's drawn before this one that `pgrls::check` refused.
     skipped: usize,
 }
 
@@ -555,8 +555,8 @@ fn rows_seed(seed: u64, index: usize) -> u64 {
 async fn run_case(a: Vec<TableDef>, b: Vec<TableDef>) {
     let b = migrated(&a, b).expect("check accepts B");
     let (dx, dy) = (
-        rls::testing::TestDatabase::empty().await,
-        rls::testing::TestDatabase::empty().await,
+        pgrls::testing::TestDatabase::empty().await,
+        pgrls::testing::TestDatabase::empty().await,
     );
     let mut x = PgConnection::connect(dx.url()).await.expect("connect to X");
     let mut y = PgConnection::connect(dy.url()).await.expect("connect to Y");
@@ -575,8 +575,8 @@ async fn run_case(a: Vec<TableDef>, b: Vec<TableDef>) {
 /// One worker: its own two databases, pairs `first, first + step, ...`.
 async fn worker(seed: u64, indices: Vec<usize>, verbose: bool) -> Vec<Outcome> {
     let (dx, dy) = (
-        rls::testing::TestDatabase::empty().await,
-        rls::testing::TestDatabase::empty().await,
+        pgrls::testing::TestDatabase::empty().await,
+        pgrls::testing::TestDatabase::empty().await,
     );
     let mut x = PgConnection::connect(dx.url()).await.expect("connect to X");
     let mut y = PgConnection::connect(dy.url()).await.expect("connect to Y");
@@ -745,7 +745,7 @@ async fn migration_roundtrip() {
         }
     );
     println!(
-        "migration roundtrip: {} pair(s) in {:.1?}, {} failure(s); {skipped} generated schema(s) refused by rls::check and drawn again; drawn again to avoid known bugs: {}",
+        "migration roundtrip: {} pair(s) in {:.1?}, {} failure(s); {skipped} generated schema(s) refused by pgrls::check and drawn again; drawn again to avoid known bugs: {}",
         outcomes.len(),
         elapsed,
         failures.len(),

@@ -3,8 +3,8 @@
 
 mod schemas;
 
-use rls::Auth;
-use rls::migrations;
+use pgrls::Auth;
+use pgrls::migrations;
 
 #[test]
 fn todos_postgres() {
@@ -39,7 +39,7 @@ fn committed_example_migrations_are_current() {
             .join("examples")
             .join(dir);
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        let code = rls::migrations::run(
+        let code = pgrls::migrations::run(
             &schema,
             package,
             &dir,
@@ -104,7 +104,7 @@ fn cycles_are_refused() {
 
 /// Tables named `Role`, `Policy` and `Lookup`: what their policies, lookup calls and foreign
 /// keys name is theirs (the expansion reads other tables' handles outside the scope where
-/// rls's types are imported).
+/// pgrls's types are imported).
 #[test]
 fn tables_named_like_the_models_types() {
     let sql = migrations::migration(
@@ -131,7 +131,7 @@ fn tables_named_like_the_models_types() {
     );
 }
 
-/// A `PgEnum` named `Role` as a field's type is the user's enum, not rls's `Role`.
+/// A `PgEnum` named `Role` as a field's type is the user's enum, not pgrls's `Role`.
 #[test]
 fn an_enum_named_like_the_models_types() {
     let schema = schemas::teams::shadowing_types::SCHEMA.auth(Auth::Postgres);

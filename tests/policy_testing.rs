@@ -1,10 +1,10 @@
-//! `rls::testing` on the todos example (the example's own test, as a user writes one, is
+//! `pgrls::testing` on the todos example (the example's own test, as a user writes one, is
 //! examples/todos/tests/policies.rs): the assertions and the access matrix pass where the
 //! policies hold, fail with a readable report where they do not, and leave the fixtures as
 //! they found them.
 
-use rls::Model;
-use rls::testing::{Access::*, TestDatabase, Who};
+use pgrls::Model;
+use pgrls::testing::{Access::*, TestDatabase, Who};
 use todos_example::{NewTodo, Todo};
 
 fn todo(user: &str, task: &str) -> NewTodo {

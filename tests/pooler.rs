@@ -1,13 +1,13 @@
-//! Sessions through PgBouncer 1.18 in transaction mode (`rls::testing::pgbouncer`, 2 server
+//! Sessions through PgBouncer 1.18 in transaction mode (`pgrls::testing::pgbouncer`, 2 server
 //! connections for more client connections): each transaction runs on whichever server
 //! connection is free. The randomized isolation and pool-hygiene tests run through it too
 //! (tests/isolation.rs).
 
 mod support;
 
-use rls::testing::TestDatabase;
-use rls::testing::pgbouncer::PgBouncer;
-use rls::{Auth, Database, Model, QueryError, SessionClaims};
+use pgrls::testing::TestDatabase;
+use pgrls::testing::pgbouncer::PgBouncer;
+use pgrls::{Auth, Database, Model, QueryError, SessionClaims};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{AssertSqlSafe, Executor};
 use support::pgbouncer;
@@ -138,7 +138,7 @@ async fn key_mode_is_refused_through_a_transaction_pooler() {
     )
     .await;
     let migration =
-        rls::migrations::migration(&todos_example::SCHEMA.auth(Auth::Neon).into()).unwrap();
+        pgrls::migrations::migration(&todos_example::SCHEMA.auth(Auth::Neon).into()).unwrap();
     db.owner().execute(AssertSqlSafe(migration)).await.unwrap();
     let options = db.login_options().await;
     db.owner()
@@ -150,7 +150,7 @@ async fn key_mode_is_refused_through_a_transaction_pooler() {
         pgbouncer::start(),
         PgBouncer::start_ignoring(
             pgbouncer::SERVER_CONNECTIONS,
-            &[(rls::testing::LOGIN_ROLE, rls::testing::LOGIN_PASSWORD)],
+            &[(pgrls::testing::LOGIN_ROLE, pgrls::testing::LOGIN_PASSWORD)],
             &["options"],
         ),
     ] {

@@ -4,9 +4,9 @@
 mod schemas;
 mod support;
 
-use rls::migrations;
-use rls::testing::{Access::*, TestDatabase, Who};
-use rls::{Auth, Model, SessionClaims, Table};
+use pgrls::migrations;
+use pgrls::testing::{Access::*, TestDatabase, Who};
+use pgrls::{Auth, Model, SessionClaims, Table};
 use serde_json::Value;
 use sqlx::{AssertSqlSafe, PgPool, Postgres, Row, Transaction};
 use todos_example::{NewTodo, Todo};
@@ -67,7 +67,7 @@ fn sqlstate(result: Result<sqlx::postgres::PgQueryResult, sqlx::Error>) -> Strin
 
 const INSUFFICIENT_PRIVILEGE: &str = "42501";
 
-async fn apply(pool: &PgPool, schema: &rls::Schema) {
+async fn apply(pool: &PgPool, schema: &pgrls::Schema) {
     let migration = migrations::migration(&schema.auth(Auth::Postgres).into()).unwrap();
     sqlx::raw_sql(AssertSqlSafe(migration))
         .execute(pool)
@@ -76,7 +76,7 @@ async fn apply(pool: &PgPool, schema: &rls::Schema) {
 }
 
 /// The policies, RLS flags and policy count in the catalog match the model.
-async fn assert_catalog_matches(pool: &PgPool, schema: &rls::Schema) {
+async fn assert_catalog_matches(pool: &PgPool, schema: &pgrls::Schema) {
     for t in schema.tables {
         let (rls_on, forced): (bool, bool) = sqlx::query_as(
             "select c.relrowsecurity, c.relforcerowsecurity from pg_class c \
@@ -107,8 +107,8 @@ async fn assert_catalog_matches(pool: &PgPool, schema: &rls::Schema) {
                 .unwrap_or_else(|| panic!("policy {name} missing on {}", t.name));
             let permissive: String = row.get("permissive");
             let expected_kind = match p.kind {
-                rls::model::PolicyKind::Permissive => "PERMISSIVE",
-                rls::model::PolicyKind::Restrictive => "RESTRICTIVE",
+                pgrls::model::PolicyKind::Permissive => "PERMISSIVE",
+                pgrls::model::PolicyKind::Restrictive => "RESTRICTIVE",
             };
             assert_eq!(permissive, expected_kind, "{name}");
             assert_eq!(row.get::<String, _>("cmd"), p.command.keyword(), "{name}");
@@ -229,7 +229,7 @@ async fn todos_users_see_and_change_only_their_own_rows() {
 
 #[tokio::test]
 async fn todos_policy_only_query_uses_the_index() {
-    let db = rls::testing::TestDatabase::empty().await;
+    let db = pgrls::testing::TestDatabase::empty().await;
     let pool = db.owner();
     apply(pool, &todos_example::SCHEMA).await;
     // 100,000 rows: 1,000 users with 100 todos each.
@@ -271,7 +271,7 @@ async fn todos_policy_only_query_uses_the_index() {
 
 #[tokio::test]
 async fn projects_schema_enforces_its_policies() {
-    let db = rls::testing::TestDatabase::empty().await;
+    let db = pgrls::testing::TestDatabase::empty().await;
     let pool = db.owner();
     apply(pool, &schemas::projects::SCHEMA).await;
     assert_catalog_matches(pool, &schemas::projects::SCHEMA).await;
@@ -453,10 +453,10 @@ async fn projects_schema_enforces_its_policies() {
 /// roles already exist) works: roles and the auth functions are created only when missing.
 #[tokio::test]
 async fn migrations_apply_where_roles_and_auth_exist() {
-    let db = rls::testing::TestDatabase::empty().await;
+    let db = pgrls::testing::TestDatabase::empty().await;
     apply(db.owner(), &todos_example::SCHEMA).await;
     apply(db.owner(), &schemas::projects::SCHEMA).await;
-    let other = rls::testing::TestDatabase::empty().await;
+    let other = pgrls::testing::TestDatabase::empty().await;
     apply(other.owner(), &schemas::projects::SCHEMA).await;
     apply(other.owner(), &todos_example::SCHEMA).await;
 }
@@ -490,7 +490,7 @@ async fn privileges_of(pool: &PgPool, role: &str, table: &str) -> String {
 /// restrictive one hides the locked rows.
 #[tokio::test]
 async fn restrictive_policies_earn_no_grants() {
-    let db = rls::testing::TestDatabase::empty().await;
+    let db = pgrls::testing::TestDatabase::empty().await;
     let pool = db.owner();
     apply(pool, &schemas::parity::SCHEMA).await;
     assert_eq!(privileges_of(pool, "parity_auditor", "ledger").await, "");
@@ -518,7 +518,7 @@ async fn restrictive_policies_earn_no_grants() {
     assert_eq!(sqlstate(write), INSUFFICIENT_PRIVILEGE);
     reviewer.rollback().await.unwrap();
 
-    // A database migrated by an older rls holds what restrictive policies used to earn; the
+    // A database migrated by an older pgrls holds what restrictive policies used to earn; the
     // next migration from its snapshot (format 1) revokes exactly that.
     sqlx::raw_sql(
         "GRANT SELECT, INSERT, UPDATE, DELETE ON ledger TO parity_auditor, parity_reviewer",
@@ -555,7 +555,7 @@ async fn role_attributes(pool: &PgPool, role: &str) -> (bool, bool, bool, bool) 
 }
 
 /// The parity schema with `parity_admin` renamed to `name` and given `options`.
-fn parity_with_role(name: &str, options: rls::model::RoleOptions) -> migrations::SchemaDef {
+fn parity_with_role(name: &str, options: pgrls::model::RoleOptions) -> migrations::SchemaDef {
     let mut schema = migrations::SchemaDef::from(schemas::parity::SCHEMA);
     for t in &mut schema.tables {
         for p in t.policies.to_mut() {
@@ -574,8 +574,8 @@ fn parity_with_role(name: &str, options: rls::model::RoleOptions) -> migrations:
 /// existed before the migration named it is left as it was.
 #[tokio::test]
 async fn role_options_are_created_and_altered() {
-    use rls::model::RoleOptions;
-    let db = rls::testing::TestDatabase::empty().await;
+    use pgrls::model::RoleOptions;
+    let db = pgrls::testing::TestDatabase::empty().await;
     let pool = db.owner();
     apply(pool, &schemas::parity::SCHEMA).await;
     assert_eq!(
@@ -597,7 +597,7 @@ async fn role_options_are_created_and_altered() {
             ..RoleOptions::default()
         },
     );
-    let other = rls::testing::TestDatabase::empty().await;
+    let other = pgrls::testing::TestDatabase::empty().await;
     let run = |sql: String| {
         let pool = other.owner().clone();
         async move {
@@ -634,7 +634,7 @@ async fn role_options_are_created_and_altered() {
             ..RoleOptions::default()
         },
     );
-    let third = rls::testing::TestDatabase::empty().await;
+    let third = pgrls::testing::TestDatabase::empty().await;
     sqlx::raw_sql(AssertSqlSafe(migrations::migration(&foreign).unwrap()))
         .execute(third.owner())
         .await
@@ -681,7 +681,7 @@ async fn structure(pool: &PgPool) -> (Vec<String>, Vec<String>) {
 /// created table references it. Then the diff changes the policies, and leaves the table.
 #[tokio::test]
 async fn policies_on_an_existing_table() {
-    let db = rls::testing::TestDatabase::empty().await;
+    let db = pgrls::testing::TestDatabase::empty().await;
     let pool = db.owner();
     sqlx::raw_sql(STORAGE_OBJECTS).execute(pool).await.unwrap();
     let before = structure(pool).await;

@@ -1,13 +1,13 @@
-//! Read-only sessions on a streaming replica (`rls::testing::replica`: `pg_basebackup -R` of
+//! Read-only sessions on a streaming replica (`pgrls::testing::replica`: `pg_basebackup -R` of
 //! the test cluster, started on another port): the policies hold there as on the primary, a
 //! read after a write waits for its replay (or goes to the primary), and a replica that goes
 //! away sends read-only sessions to the primary.
 
 mod support;
 
-use rls::testing::TestDatabase;
-use rls::testing::replica::Replica;
-use rls::{Database, Model, QueryError, SessionClaims};
+use pgrls::testing::TestDatabase;
+use pgrls::testing::replica::Replica;
+use pgrls::{Database, Model, QueryError, SessionClaims};
 use sqlx::Executor;
 use std::time::{Duration, Instant};
 use todos_example::{NewTodo, Todo};
@@ -43,11 +43,11 @@ async fn setup() -> (TestDatabase, Replica, Database) {
     (db, replica, app)
 }
 
-async fn sees(s: &mut rls::Session, task: &str) -> bool {
+async fn sees(s: &mut pgrls::Session, task: &str) -> bool {
     tasks(s).await.unwrap().iter().any(|(_, seen)| seen == task)
 }
 
-async fn tasks(s: &mut rls::Session) -> Result<Vec<(String, String)>, QueryError> {
+async fn tasks(s: &mut pgrls::Session) -> Result<Vec<(String, String)>, QueryError> {
     Ok(Todo::select()
         .order_by(Todo::task.asc())
         .fetch_all(s)
@@ -222,8 +222,8 @@ async fn the_todos_service_connects_the_pooler_and_the_replica_it_is_configured_
     let login = |port: u16| {
         format!(
             "postgres://{}:{}@127.0.0.1:{port}/{}",
-            rls::testing::LOGIN_ROLE,
-            rls::testing::LOGIN_PASSWORD,
+            pgrls::testing::LOGIN_ROLE,
+            pgrls::testing::LOGIN_PASSWORD,
             db.name()
         )
     };

@@ -4,7 +4,7 @@
 
 mod support;
 
-use rls::{Database, SessionClaims};
+use pgrls::{Database, SessionClaims};
 use serde_json::Value;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
@@ -40,7 +40,7 @@ fn payload(token: &str) -> Value {
 
 #[tokio::test]
 async fn connections_start_with_the_key_and_sessions_carry_signed_tokens() {
-    let db = rls::testing::TestDatabase::new(&todos_example::SCHEMA).await;
+    let db = pgrls::testing::TestDatabase::new(&todos_example::SCHEMA).await;
     // Stands in for the extension's function, which loads the key from the setting.
     sqlx::raw_sql(
         "create function auth.init() returns void language plpgsql as $$ begin \
@@ -64,7 +64,7 @@ async fn connections_start_with_the_key_and_sessions_carry_signed_tokens() {
     // Without USAGE on schema auth the login role cannot call auth.init(): a clear error.
     let refused = Database::connect_with_session_key(options.clone(), PgPoolOptions::new()).await;
     match refused {
-        Err(rls::QueryError::Setup(message)) => {
+        Err(pgrls::QueryError::Setup(message)) => {
             assert!(message.contains("GRANT USAGE ON SCHEMA auth"), "{message}")
         }
         other => panic!("expected a setup error, got {other:?}"),
@@ -93,7 +93,7 @@ async fn connections_start_with_the_key_and_sessions_carry_signed_tokens() {
         let (role, token, key): (String, String, String) = sqlx::query_as(
             "select current_user::text, current_setting('pg_session_jwt.jwt'), current_setting('pg_session_jwt.jwk')",
         )
-        .fetch_one(rls::Conn::connection(&mut s))
+        .fetch_one(pgrls::Conn::connection(&mut s))
         .await
         .unwrap();
         assert_eq!(role, "authenticated");
@@ -111,7 +111,7 @@ async fn connections_start_with_the_key_and_sessions_carry_signed_tokens() {
     let (role, token): (String, String) = sqlx::query_as(
         "select current_user::text, coalesce(current_setting('pg_session_jwt.jwt', true), '')",
     )
-    .fetch_one(rls::Conn::connection(&mut s))
+    .fetch_one(pgrls::Conn::connection(&mut s))
     .await
     .unwrap();
     assert_eq!((role.as_str(), token.as_str()), ("anonymous", ""));

@@ -5,8 +5,8 @@
 
 mod support;
 
-use rls::SessionKey;
-use rls::{Auth, Conn, Database, Model, QueryError, SessionClaims};
+use pgrls::SessionKey;
+use pgrls::{Auth, Conn, Database, Model, QueryError, SessionClaims};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Executor};
 use todos_example::{NewTodo, Todo};
@@ -16,11 +16,11 @@ const INSTALL: &str = "run ../shared/tools/install-pg-session-jwt.sh as root (as
 
 /// A database migrated with `Auth::Neon` (CREATE EXTENSION pg_session_jwt), and the
 /// application's pool in key mode with `connections` connections.
-async fn setup(connections: u32) -> (rls::testing::TestDatabase, Database) {
-    let db = rls::testing::TestDatabase::empty().await;
+async fn setup(connections: u32) -> (pgrls::testing::TestDatabase, Database) {
+    let db = pgrls::testing::TestDatabase::empty().await;
     db.require_extension("pg_session_jwt", INSTALL).await;
     let migration =
-        rls::migrations::migration(&todos_example::SCHEMA.auth(Auth::Neon).into()).unwrap();
+        pgrls::migrations::migration(&todos_example::SCHEMA.auth(Auth::Neon).into()).unwrap();
     db.owner().execute(AssertSqlSafe(migration)).await.unwrap();
     drop(db.login_pool(1).await);
     // auth.init() at connection start needs the login role's own USAGE (it is NOINHERIT).
@@ -47,7 +47,7 @@ fn todo(task: &str) -> NewTodo {
     }
 }
 
-async fn user_id(s: &mut rls::Session) -> Result<Option<String>, sqlx::Error> {
+async fn user_id(s: &mut pgrls::Session) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar("select auth.user_id()")
         .fetch_one(s.connection())
         .await
@@ -69,8 +69,8 @@ async fn the_neon_migration_keeps_the_extensions_functions() {
     }
     // The portable migration on a database that has the extension: its shim steps aside.
     let portable =
-        rls::migrations::migration(&todos_example::SCHEMA.auth(Auth::Postgres).into()).unwrap();
-    let other = rls::testing::TestDatabase::empty().await;
+        pgrls::migrations::migration(&todos_example::SCHEMA.auth(Auth::Postgres).into()).unwrap();
+    let other = pgrls::testing::TestDatabase::empty().await;
     other
         .owner()
         .execute("create extension pg_session_jwt")

@@ -5,7 +5,7 @@
 
 mod support;
 
-use rls::{Database, Model, QueryError, SessionClaims};
+use pgrls::{Database, Model, QueryError, SessionClaims};
 use serde_json::{Map, Value};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Executor, PgPool};
@@ -99,8 +99,8 @@ fn claims(rng: &mut Rng) -> SessionClaims {
     SessionClaims::from_value(Value::Object(map)).unwrap()
 }
 
-async fn setup() -> (rls::testing::TestDatabase, PgPool) {
-    let db = rls::testing::TestDatabase::new(&todos_example::SCHEMA).await;
+async fn setup() -> (pgrls::testing::TestDatabase, PgPool) {
+    let db = pgrls::testing::TestDatabase::new(&todos_example::SCHEMA).await;
     db.owner()
         .execute("create table canary (x int); grant insert, select on canary to public")
         .await
@@ -109,7 +109,7 @@ async fn setup() -> (rls::testing::TestDatabase, PgPool) {
     (db, pool)
 }
 
-async fn canary(db: &rls::testing::TestDatabase) -> i64 {
+async fn canary(db: &pgrls::testing::TestDatabase) -> i64 {
     sqlx::query_scalar("select count(*) from canary")
         .fetch_one(db.owner())
         .await
@@ -155,7 +155,7 @@ async fn adversarial_claims_arrive_byte_for_byte_and_run_nothing() {
     assert_eq!(canary(&db).await, 0, "an injected statement ran");
 }
 
-fn app_options(db: &rls::testing::TestDatabase) -> sqlx::postgres::PgConnectOptions {
+fn app_options(db: &pgrls::testing::TestDatabase) -> sqlx::postgres::PgConnectOptions {
     let options: sqlx::postgres::PgConnectOptions = db.url().parse().unwrap();
     options.username("rls_app").password("rls_app")
 }
@@ -165,8 +165,8 @@ fn claims_json(claims: &SessionClaims) -> String {
 }
 
 /// The session's connection, for statements the builders do not write.
-fn rls_conn(s: &mut rls::Session) -> &mut sqlx::PgConnection {
-    rls::Conn::connection(s)
+fn rls_conn(s: &mut pgrls::Session) -> &mut sqlx::PgConnection {
+    pgrls::Conn::connection(s)
 }
 
 #[tokio::test]
@@ -318,7 +318,7 @@ async fn settings_left_at_session_level_do_not_reach_the_next_session() {
     s.finish();
 }
 
-async fn who(s: &mut rls::Session) -> (Option<String>, String) {
+async fn who(s: &mut pgrls::Session) -> (Option<String>, String) {
     sqlx::query_as("select auth.user_id(), current_user::text")
         .fetch_one(rls_conn(s))
         .await

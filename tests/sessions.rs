@@ -4,7 +4,7 @@
 mod schemas;
 mod support;
 
-use rls::{Database, Model, QueryError, SessionClaims};
+use pgrls::{Database, Model, QueryError, SessionClaims};
 use schemas::projects::{NewProject, Project};
 use todos_example::{NewTodo, Todo};
 
@@ -19,7 +19,7 @@ fn todo(task: &str) -> NewTodo {
 
 #[tokio::test]
 async fn two_users_crud_through_the_builders() {
-    let db = rls::testing::TestDatabase::new(&todos_example::SCHEMA).await;
+    let db = pgrls::testing::TestDatabase::new(&todos_example::SCHEMA).await;
     let app = Database::new(db.login_pool(4).await)
         .await
         .expect("rls_app is a clean login role");
@@ -147,7 +147,7 @@ async fn two_users_crud_through_the_builders() {
 
 #[tokio::test]
 async fn anonymous_sees_only_what_its_policy_allows() {
-    let db = rls::testing::TestDatabase::new(&schemas::projects::SCHEMA).await;
+    let db = pgrls::testing::TestDatabase::new(&schemas::projects::SCHEMA).await;
     let app = Database::new(db.login_pool(2).await).await.unwrap();
     let new = |slug: &str, public: bool| NewProject {
         owner_id: None,
@@ -183,11 +183,11 @@ async fn anonymous_sees_only_what_its_policy_allows() {
 
 #[tokio::test]
 async fn login_roles_that_defeat_the_policies_are_refused() {
-    let db = rls::testing::TestDatabase::new(&todos_example::SCHEMA).await;
+    let db = pgrls::testing::TestDatabase::new(&todos_example::SCHEMA).await;
     // The superuser the harness connects as.
     match Database::new(db.owner().clone()).await {
         Err(QueryError::LoginRole(problems)) => {
-            assert!(matches!(problems[0], rls::LoginRoleProblem::Superuser(_)));
+            assert!(matches!(problems[0], pgrls::LoginRoleProblem::Superuser(_)));
             let text = QueryError::LoginRole(problems).to_string();
             assert!(text.contains("NOSUPERUSER NOBYPASSRLS NOINHERIT"), "{text}");
         }
@@ -202,7 +202,7 @@ async fn login_roles_that_defeat_the_policies_are_refused() {
     match Database::new(app_pool.clone()).await {
         Err(QueryError::LoginRole(problems)) => assert_eq!(
             problems,
-            [rls::LoginRoleProblem::HoldsGrants {
+            [pgrls::LoginRoleProblem::HoldsGrants {
                 role: "rls_app".into(),
                 tables: vec!["public.todos".into()]
             }]
@@ -215,7 +215,7 @@ async fn login_roles_that_defeat_the_policies_are_refused() {
         .unwrap();
     match Database::new(app_pool.clone()).await {
         Err(QueryError::LoginRole(problems)) => assert!(
-            matches!(&problems[..], [rls::LoginRoleProblem::OwnsTables { tables, .. }] if tables == &["public.todos"]),
+            matches!(&problems[..], [pgrls::LoginRoleProblem::OwnsTables { tables, .. }] if tables == &["public.todos"]),
             "{problems:?}"
         ),
         other => panic!("expected a login-role error, got {other:?}"),
@@ -234,7 +234,7 @@ async fn login_roles_that_defeat_the_policies_are_refused() {
 /// explicit `WHERE user_id = ...`.
 #[tokio::test]
 async fn policy_only_query_plans_like_an_explicit_filter() {
-    let db = rls::testing::TestDatabase::new(&todos_example::SCHEMA).await;
+    let db = pgrls::testing::TestDatabase::new(&todos_example::SCHEMA).await;
     sqlx::query(
         "insert into todos (user_id, task) \
          select 'user_' || (i % 500), 'task ' || i from generate_series(1, 50000) i",
@@ -271,4 +271,4 @@ async fn policy_only_query_plans_like_an_explicit_filter() {
     assert_eq!(indexes(&policy_only), indexes(&explicit), "{explicit:#}");
 }
 
-use rls::Conn as _;
+use pgrls::Conn as _;

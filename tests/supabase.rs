@@ -5,8 +5,8 @@
 
 mod schemas;
 
-use rls::testing::{TestDatabase, Who};
-use rls::{Model, SessionClaims, migrations};
+use pgrls::testing::{TestDatabase, Who};
+use pgrls::{Model, SessionClaims, migrations};
 use schemas::supabase::{ClerkNote, NewClerkNote, NewNote, Note};
 use serde_json::{Value, json};
 use sqlx::{AssertSqlSafe, PgPool, Row};
@@ -426,7 +426,7 @@ async fn rls_sessions_with_supabases_roles() {
 async fn organizations_through_lookups_and_sub_selects_on_supabase() {
     let db = TestDatabase::empty().await;
     sqlx::raw_sql(SHIM).execute(db.owner()).await.unwrap();
-    let schema = schemas::teams::SCHEMA.auth(rls::Auth::Supabase);
+    let schema = schemas::teams::SCHEMA.auth(pgrls::Auth::Supabase);
     let sql = migrations::migration(&schema.into()).unwrap();
     assert!(!sql.contains("auth.user_id()"), "{sql}");
     assert!(!sql.contains("auth.session()"), "{sql}");

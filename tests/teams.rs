@@ -3,9 +3,9 @@
 
 mod schemas;
 
-use rls::Model;
-use rls::SessionClaims;
-use rls::testing::{TestDatabase, Who};
+use pgrls::Model;
+use pgrls::SessionClaims;
+use pgrls::testing::{TestDatabase, Who};
 use schemas::teams::{Board, Card, Membership, NewBoard, NewCard, NewMembership, Org, OrgRole};
 use serde_json::json;
 
@@ -176,7 +176,7 @@ async fn lookups_are_callable_by_the_session_roles_only() {
     assert!(can("authenticated").await);
     assert!(can("anonymous").await);
     // Any other role: PUBLIC's EXECUTE was revoked.
-    assert!(!can(rls::testing::LOGIN_ROLE).await);
+    assert!(!can(pgrls::testing::LOGIN_ROLE).await);
 }
 
 #[tokio::test]
@@ -275,7 +275,7 @@ async fn sub_selects_are_planned_once_per_statement() {
 fn a_cycle_is_refused_by_gen_migrations() {
     let dir = std::env::temp_dir().join(format!("rls-cycle-{}", std::process::id()));
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = rls::migrations::run(
+    let code = pgrls::migrations::run(
         &schemas::teams::cycle::SCHEMA,
         "cycle",
         &dir,

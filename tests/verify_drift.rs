@@ -4,7 +4,7 @@
 mod schemas;
 mod support;
 
-use rls::migrations;
+use pgrls::migrations;
 use sqlx::AssertSqlSafe;
 use std::path::Path;
 
@@ -15,7 +15,7 @@ fn verify(url: &str) -> (u8, String, String) {
 }
 
 /// `gen-migrations verify` of `schema`, with the migrations of `dir`.
-fn verify_schema(url: &str, schema: &rls::Schema, dir: &Path) -> (u8, String, String) {
+fn verify_schema(url: &str, schema: &pgrls::Schema, dir: &Path) -> (u8, String, String) {
     let args: Vec<String> = ["verify", "--database-url", url]
         .iter()
         .map(|s| s.to_string())
@@ -33,7 +33,7 @@ fn verify_schema(url: &str, schema: &rls::Schema, dir: &Path) -> (u8, String, St
 fn verify_reports_each_kind_of_drift() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let db = runtime.block_on(async {
-        let db = rls::testing::TestDatabase::empty().await;
+        let db = pgrls::testing::TestDatabase::empty().await;
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/todos/migrations");
         sqlx::migrate::Migrator::new(dir)
             .await
@@ -97,7 +97,7 @@ fn verify_reports_each_kind_of_drift() {
 #[test]
 fn verify_compares_only_the_security_of_an_existing_table() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let db = runtime.block_on(rls::testing::TestDatabase::empty());
+    let db = runtime.block_on(pgrls::testing::TestDatabase::empty());
     let exec = |sql: &str| {
         let sql = sql.to_string();
         runtime.block_on(async {
@@ -123,7 +123,7 @@ fn verify_compares_only_the_security_of_an_existing_table() {
          EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
          GRANT ALL ON storage.objects TO authenticated;",
     );
-    let schema = schemas::parity::EXISTING.auth(rls::Auth::Postgres);
+    let schema = schemas::parity::EXISTING.auth(pgrls::Auth::Postgres);
     exec(&migrations::migration(&schema.into()).unwrap());
     let dir = std::env::temp_dir().join(format!("rls-verify-existing-{}", std::process::id()));
     let verify = || verify_schema(db.url(), &schema, &dir);
@@ -169,7 +169,7 @@ fn verify_compares_only_the_security_of_an_existing_table() {
 #[test]
 fn verify_covers_sub_selects_and_lookups() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let db = runtime.block_on(rls::testing::TestDatabase::empty());
+    let db = runtime.block_on(pgrls::testing::TestDatabase::empty());
     let exec = |sql: &str| {
         let sql = sql.to_string();
         runtime.block_on(async {
@@ -179,7 +179,7 @@ fn verify_covers_sub_selects_and_lookups() {
                 .unwrap()
         });
     };
-    let schema = schemas::teams::SCHEMA.auth(rls::Auth::Postgres);
+    let schema = schemas::teams::SCHEMA.auth(pgrls::Auth::Postgres);
     exec(&migrations::migration(&schema.into()).unwrap());
     let dir = std::env::temp_dir().join(format!("rls-verify-teams-{}", std::process::id()));
     let verify = || verify_schema(db.url(), &schema, &dir);

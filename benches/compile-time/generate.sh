@@ -67,7 +67,7 @@ publish = false
 EOF
     case "$variant" in
         rls)
-            echo "rls = { path = \"$repo\", features = [\"time\"] }"
+            echo "pgrls = { path = \"$repo\", features = [\"time\"] }"
             echo 'time = "0.3"'
             ;;
         serde)
@@ -88,7 +88,7 @@ col() { # col ATTR FIELD: one field; its #[column(ATTR)] only in the rls variant
 {
     echo "//! $tables generated model structs ($variant variant), written by benches/compile-time/generate.sh."
     echo
-    [[ $variant == rls ]] && echo "use rls::Table;" && echo
+    [[ $variant == rls ]] && echo "use pgrls::Table;" && echo
     for ((k = 0; k < tables; k++)); do
         every5=$((k % 5 == 4))
         echo "/// Generated table $k."
@@ -120,7 +120,7 @@ col() { # col ATTR FIELD: one field; its #[column(ATTR)] only in the rls variant
     done
     if [[ $variant == rls ]]; then
         echo "/// Every generated table."
-        echo "pub const SCHEMA: rls::Schema = rls::Schema::new(&["
+        echo "pub const SCHEMA: pgrls::Schema = pgrls::Schema::new(&["
         for ((k = 0; k < tables; k++)); do
             echo "    Table$k::TABLE,"
         done

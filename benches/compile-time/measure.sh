@@ -112,7 +112,7 @@ timed() { # dir cmd
         start=$(now)
         if ! (cd "$dir" && cargo "$cmd") >"$dir/timed.log" 2>&1; then
             end=$(now)
-            if grep -q 'Compiling hundred_tables' "$dir/timed.log" && ! grep -Eq 'Compiling (rls|rls-core|rls-macros) ' "$dir/timed.log"; then
+            if grep -q 'Compiling hundred_tables' "$dir/timed.log" && ! grep -Eq 'Compiling (pgrls|rls-core|rls-macros) ' "$dir/timed.log"; then
                 echo "measure.sh: cargo $cmd failed in $dir:" >&2
                 tail -n 30 "$dir/timed.log" >&2
                 exit 1

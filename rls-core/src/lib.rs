@@ -1,4 +1,4 @@
-//! The schema model, the SQL renderer and the migration writer behind the `rls` crate.
+//! The schema model, the SQL renderer and the migration writer behind the `pgrls` crate.
 //!
 //! `rls-macros` turns model structs into [`model::TableDef`] constants; everything that knows
 //! SQL lives in [`sql`], so the derive and the generator can never disagree. A migration is

@@ -43,7 +43,7 @@ impl Snapshot {
         let snapshot: Snapshot = serde_json::from_str(text).map_err(|e| e.to_string())?;
         if snapshot.format != FORMAT && snapshot.format != FORMAT_RESTRICTIVE_GRANTS {
             return Err(format!(
-                "snapshot format {} is not one this version of rls reads ({FORMAT_RESTRICTIVE_GRANTS} or {FORMAT})",
+                "snapshot format {} is not one this version of pgrls reads ({FORMAT_RESTRICTIVE_GRANTS} or {FORMAT})",
                 snapshot.format
             ));
         }

@@ -172,3 +172,46 @@ fn pg_enum() {
     };
     insta::assert_snapshot!(pretty(crate::pg_enum::derive(input)));
 }
+
+/// `crate = "..."` moves every path of the expansion, and only those, to the renamed crate.
+#[test]
+fn renamed_crate() {
+    let struct_tokens = |attr: TokenStream| {
+        quote! {
+            #attr
+            #[crud_policy(role = authenticated, read = auth_uid(user_id), modify = auth_uid(user_id))]
+            pub struct Todo {
+                #[column(primary_key, identity)]
+                pub id: i64,
+                pub user_id: String,
+                pub status: Status,
+            }
+        }
+    };
+    let default = table(struct_tokens(quote!()));
+    let renamed = table(struct_tokens(quote!(#[table(crate = "db")])));
+    assert!(!renamed.contains("pgrls"), "{renamed}");
+    assert_eq!(
+        squeezed(&renamed),
+        squeezed(&default.replace("::pgrls::", "db::"))
+    );
+
+    let enum_tokens = |attr: TokenStream| quote!(#attr pub enum Status { Open, Done });
+    let default = pretty(crate::pg_enum::derive(enum_tokens(quote!())));
+    let renamed = pretty(crate::pg_enum::derive(enum_tokens(
+        quote!(#[pg_enum(crate = "db")]),
+    )));
+    assert!(!renamed.contains("pgrls"), "{renamed}");
+    assert_eq!(
+        squeezed(&renamed),
+        squeezed(&default.replace("::pgrls::", "db::"))
+    );
+}
+
+/// Code without its whitespace and trailing commas: the shorter paths wrap differently.
+fn squeezed(code: &str) -> String {
+    let code: String = code.split_whitespace().collect();
+    code.replace(",)", ")")
+        .replace(",]", "]")
+        .replace(",}", "}")
+}

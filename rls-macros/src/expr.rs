@@ -1,4 +1,4 @@
-//! Policy and check expressions, written as Rust tokens and turned into `rls::model::ExprOp`
+//! Policy and check expressions, written as Rust tokens and turned into `pgrls::model::ExprOp`
 //! postfix sequences. Every column of the struct is checked against its fields here; what
 //! needs the type system (another table's columns, the types compared) becomes `const`
 //! items that the compiler checks beside the table.
@@ -230,7 +230,7 @@ impl Walker<'_, '_> {
         let r = self.column_ref(p);
         self.op(quote!(ExprOp::OtherColumn(#r)));
         self.check(quote_spanned! {p.span()=>
-            const _: () = ::rls::__private::same_table(#sub, #p);
+            const _: () = ::pgrls::__private::same_table(#sub, #p);
         });
         Operand::Other(p.clone())
     }
@@ -267,14 +267,14 @@ impl Walker<'_, '_> {
     fn compared(&mut self, a: &Operand, b: &Operand) {
         match (a, b) {
             (Operand::Claim(span), Operand::Own(ty)) => self.check(quote_spanned! {*span=>
-                const _: () = ::rls::__private::text_column::<#ty>();
+                const _: () = ::pgrls::__private::text_column::<#ty>();
             }),
             (Operand::Claim(span), Operand::Other(p)) => self.check(quote_spanned! {*span=>
-                const _: () = ::rls::__private::text_handle(#p);
+                const _: () = ::pgrls::__private::text_handle(#p);
             }),
             (Operand::UserId(span), Operand::Own(ty)) => self.check(user_id_column(*span, ty)),
             (Operand::UserId(span), Operand::Other(p)) => self.check(quote_spanned! {*span=>
-                const _: () = ::rls::__private::user_id_handle(#p);
+                const _: () = ::pgrls::__private::user_id_handle(#p);
             }),
             _ => {}
         }
@@ -445,16 +445,16 @@ impl Walker<'_, '_> {
         self.op(quote!(ExprOp::InLookup(#r)));
         let check = match operand {
             Operand::Own(ty) => quote_spanned! {function.span()=>
-                const _: () = ::rls::__private::lookup_of::<#ty, _>(&#function);
+                const _: () = ::pgrls::__private::lookup_of::<#ty, _>(&#function);
             },
             Operand::Other(p) => quote_spanned! {function.span()=>
-                const _: () = ::rls::__private::lookup_from(#p, &#function);
+                const _: () = ::pgrls::__private::lookup_from(#p, &#function);
             },
             Operand::Claim(_) => quote_spanned! {function.span()=>
-                const _: () = ::rls::__private::lookup_text(&#function);
+                const _: () = ::pgrls::__private::lookup_text(&#function);
             },
             Operand::UserId(_) | Operand::Value => quote_spanned! {function.span()=>
-                const _: () = ::rls::__private::is_lookup(&#function);
+                const _: () = ::pgrls::__private::is_lookup(&#function);
             },
         };
         self.check(check);
@@ -484,16 +484,16 @@ impl Walker<'_, '_> {
         self.op(quote!(ExprOp::InSelect(#r)));
         let check = match operand {
             Operand::Own(ty) => quote_spanned! {selected.span()=>
-                const _: () = ::rls::__private::select_of::<#ty, _, _>(#selected);
+                const _: () = ::pgrls::__private::select_of::<#ty, _, _>(#selected);
             },
             Operand::Other(p) => quote_spanned! {selected.span()=>
-                const _: () = ::rls::__private::select_from(#p, #selected);
+                const _: () = ::pgrls::__private::select_from(#p, #selected);
             },
             Operand::Claim(_) => quote_spanned! {selected.span()=>
-                const _: () = ::rls::__private::text_handle(#selected);
+                const _: () = ::pgrls::__private::text_handle(#selected);
             },
             Operand::UserId(_) => quote_spanned! {selected.span()=>
-                const _: () = ::rls::__private::user_id_handle(#selected);
+                const _: () = ::pgrls::__private::user_id_handle(#selected);
             },
             Operand::Value => TokenStream::new(),
         };
@@ -507,7 +507,7 @@ impl Walker<'_, '_> {
 pub fn user_id_column(span: Span, ty: &syn::Type) -> TokenStream {
     let ty = respanned(quote!(#ty), span);
     quote_spanned! {span=>
-        const _: () = ::rls::__private::user_id_column::<#ty>();
+        const _: () = ::pgrls::__private::user_id_column::<#ty>();
     }
 }
 
@@ -571,7 +571,7 @@ fn claim_path(errors: &mut Errors, expr: &Expr) -> Option<Vec<String>> {
     keys
 }
 
-/// A constant: `true`, `12`, `-3.5`, `"text"`, as `rls::model::Literal` tokens.
+/// A constant: `true`, `12`, `-3.5`, `"text"`, as `pgrls::model::Literal` tokens.
 pub fn literal(errors: &mut Errors, expr: &Expr) -> Option<TokenStream> {
     let (negative, lit) = match expr {
         Expr::Lit(l) => (false, &l.lit),

@@ -3,6 +3,7 @@
 //! no SQL.
 
 mod args;
+mod crate_path;
 mod errors;
 mod expr;
 mod helpers;
@@ -13,7 +14,7 @@ mod table;
 
 use proc_macro::TokenStream;
 
-/// See the crate `rls` for the attribute reference.
+/// See the crate `pgrls` for the attribute reference.
 #[proc_macro_derive(
     Table,
     attributes(

@@ -1,6 +1,7 @@
 //! `#[derive(PgEnum)]`: a PostgreSQL enum type from a Rust enum of unit variants.
 
 use crate::args::{self, Arg, Attr};
+use crate::crate_path;
 use crate::errors::Errors;
 use crate::helpers::snake_case;
 use proc_macro2::TokenStream;
@@ -17,6 +18,7 @@ pub fn derive(input: TokenStream) -> TokenStream {
     let ident = &input.ident;
     let mut name = Attr::none("pg_enum", "name");
     let mut schema = Attr::none("pg_enum", "schema");
+    let mut krate = Attr::none("pg_enum", "crate");
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("pg_enum")) {
         for arg in args::parse(attr, &mut errors) {
             match &arg {
@@ -28,7 +30,11 @@ pub fn derive(input: TokenStream) -> TokenStream {
                     let value = args::string(&mut errors, k, v).map(|s| s.value());
                     schema.set(&mut errors, k, value);
                 }
-                _ => args::unknown(&mut errors, "pg_enum", &arg, &["name", "schema"]),
+                Arg::Pair(k, v) if k == "crate" => {
+                    let value = crate_path::parse(&mut errors, k, v);
+                    krate.set(&mut errors, k, value);
+                }
+                _ => args::unknown(&mut errors, "pg_enum", &arg, &["name", "schema", "crate"]),
             }
         }
     }
@@ -83,7 +89,7 @@ pub fn derive(input: TokenStream) -> TokenStream {
         _ => Vec::new(),
     };
     let enum_name = format!("{schema}.{name}");
-    quote! {
+    let expansion = quote! {
         impl #ident {
             /// The PostgreSQL label of this value.
             pub const fn label(&self) -> &'static str {
@@ -92,50 +98,50 @@ pub fn derive(input: TokenStream) -> TokenStream {
                 }
             }
         }
-        impl ::rls::__private::sqlx::Type<::rls::__private::sqlx::Postgres> for #ident {
-            fn type_info() -> ::rls::__private::sqlx::postgres::PgTypeInfo {
-                ::rls::__private::sqlx::postgres::PgTypeInfo::with_name(#type_name)
+        impl ::pgrls::__private::sqlx::Type<::pgrls::__private::sqlx::Postgres> for #ident {
+            fn type_info() -> ::pgrls::__private::sqlx::postgres::PgTypeInfo {
+                ::pgrls::__private::sqlx::postgres::PgTypeInfo::with_name(#type_name)
             }
         }
-        impl ::rls::__private::sqlx::postgres::PgHasArrayType for #ident {
-            fn array_type_info() -> ::rls::__private::sqlx::postgres::PgTypeInfo {
-                ::rls::__private::sqlx::postgres::PgTypeInfo::array_of(#type_name)
+        impl ::pgrls::__private::sqlx::postgres::PgHasArrayType for #ident {
+            fn array_type_info() -> ::pgrls::__private::sqlx::postgres::PgTypeInfo {
+                ::pgrls::__private::sqlx::postgres::PgTypeInfo::array_of(#type_name)
             }
         }
-        impl<'q> ::rls::__private::sqlx::Encode<'q, ::rls::__private::sqlx::Postgres> for #ident {
+        impl<'q> ::pgrls::__private::sqlx::Encode<'q, ::pgrls::__private::sqlx::Postgres> for #ident {
             fn encode_by_ref(
                 &self,
-                buf: &mut ::rls::__private::sqlx::postgres::PgArgumentBuffer,
-            ) -> ::core::result::Result<::rls::__private::sqlx::encode::IsNull, ::rls::__private::sqlx::error::BoxDynError> {
-                <&str as ::rls::__private::sqlx::Encode<'q, ::rls::__private::sqlx::Postgres>>::encode(self.label(), buf)
+                buf: &mut ::pgrls::__private::sqlx::postgres::PgArgumentBuffer,
+            ) -> ::core::result::Result<::pgrls::__private::sqlx::encode::IsNull, ::pgrls::__private::sqlx::error::BoxDynError> {
+                <&str as ::pgrls::__private::sqlx::Encode<'q, ::pgrls::__private::sqlx::Postgres>>::encode(self.label(), buf)
             }
         }
-        impl<'r> ::rls::__private::sqlx::Decode<'r, ::rls::__private::sqlx::Postgres> for #ident {
+        impl<'r> ::pgrls::__private::sqlx::Decode<'r, ::pgrls::__private::sqlx::Postgres> for #ident {
             fn decode(
-                value: ::rls::__private::sqlx::postgres::PgValueRef<'r>,
-            ) -> ::core::result::Result<Self, ::rls::__private::sqlx::error::BoxDynError> {
-                match <&str as ::rls::__private::sqlx::Decode<'r, ::rls::__private::sqlx::Postgres>>::decode(value)? {
+                value: ::pgrls::__private::sqlx::postgres::PgValueRef<'r>,
+            ) -> ::core::result::Result<Self, ::pgrls::__private::sqlx::error::BoxDynError> {
+                match <&str as ::pgrls::__private::sqlx::Decode<'r, ::pgrls::__private::sqlx::Postgres>>::decode(value)? {
                     #(#values => ::core::result::Result::Ok(Self::#variants),)*
                     other => ::core::result::Result::Err(::std::format!("{other:?} is not a label of the enum {}", #enum_name).into()),
                 }
             }
         }
-        impl ::rls::ColumnType for #ident {
-            const SQL_TYPE: ::rls::model::SqlType = ::rls::model::SqlType {
-                name: ::rls::model::TypeName::Enum(Self::__RLS_ENUM_TYPE),
+        impl ::pgrls::ColumnType for #ident {
+            const SQL_TYPE: ::pgrls::model::SqlType = ::pgrls::model::SqlType {
+                name: ::pgrls::model::TypeName::Enum(Self::__RLS_ENUM_TYPE),
                 array: false,
             };
         }
-        impl ::rls::model::ArrayElement for #ident {
-            const VEC_TYPE: ::rls::model::SqlType = ::rls::model::SqlType {
-                name: ::rls::model::TypeName::Enum(Self::__RLS_ENUM_TYPE),
+        impl ::pgrls::model::ArrayElement for #ident {
+            const VEC_TYPE: ::pgrls::model::SqlType = ::pgrls::model::SqlType {
+                name: ::pgrls::model::TypeName::Enum(Self::__RLS_ENUM_TYPE),
                 array: true,
             };
         }
         impl #ident {
             #[doc(hidden)]
-            const __RLS_ENUM_TYPE: ::rls::model::EnumType = {
-                use ::rls::__private::*;
+            const __RLS_ENUM_TYPE: ::pgrls::model::EnumType = {
+                use ::pgrls::__private::*;
                 EnumType {
                     schema: B(#schema),
                     name: B(#name),
@@ -143,5 +149,6 @@ pub fn derive(input: TokenStream) -> TokenStream {
                 }
             };
         }
-    }
+    };
+    crate_path::rewrite(expansion, krate.get().as_ref())
 }

@@ -19,7 +19,7 @@ const BUILTIN: &[(&str, &str)] = &[
 
 #[derive(Clone)]
 pub struct RoleRef {
-    /// Code that evaluates to a `rls::Role`.
+    /// Code that evaluates to a `pgrls::Role`.
     pub tokens: TokenStream,
     /// The role's name for built-ins, the constant's path for custom roles: what makes two
     /// references equal when the macro compares policy names.
@@ -39,7 +39,7 @@ pub fn parse(errors: &mut Errors, value: &Expr) -> Vec<RoleRef> {
             if let Some((_, constant)) = BUILTIN.iter().find(|(name, _)| *name == word) {
                 let constant = syn::Ident::new(constant, ident.span());
                 out.push(RoleRef {
-                    tokens: quote!(::rls::Role::#constant),
+                    tokens: quote!(::pgrls::Role::#constant),
                     key: word,
                 });
                 continue;
@@ -68,6 +68,6 @@ fn role_help(message: &str) -> String {
     format!(
         "{message}\nbuilt-in roles: authenticated, anonymous, anon, service_role, public, current_user; \
          declare other roles as constants and name them here: \
-         `pub const EDITOR: rls::Role = rls::Role::create(\"editor\");` then `to = EDITOR`"
+         `pub const EDITOR: pgrls::Role = pgrls::Role::create(\"editor\");` then `to = EDITOR`"
     )
 }

@@ -570,8 +570,8 @@ async fn race_concurrent_role_creation() {
         let first = rls_core::sql::migration(&schema(&roles)).expect("a valid schema");
         let second = rls_core::sql::migration(&schema(&reversed)).expect("a valid schema");
         let (d1, d2) = tokio::join!(
-            rls::testing::TestDatabase::empty(),
-            rls::testing::TestDatabase::empty()
+            pgrls::testing::TestDatabase::empty(),
+            pgrls::testing::TestDatabase::empty()
         );
         let (c1, c2) = tokio::join!(
             PgConnection::connect(d1.url()),

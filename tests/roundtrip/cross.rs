@@ -400,7 +400,7 @@ fn reads_elsewhere(op: &ExprOp) -> bool {
     )
 }
 
-/// What the generator must never produce beyond what `rls::check` refuses: a comparison
+/// What the generator must never produce beyond what `pgrls::check` refuses: a comparison
 /// PostgreSQL has no `=` for, a lookup on a FORCE ROW LEVEL SECURITY table; and what
 /// `check` refuses too (a read of something gone, a cycle), said here as a generator bug.
 pub fn validate_reads(tables: &[TableDef]) -> Result<(), String> {

@@ -3,7 +3,7 @@
 //! Everything here builds owned `TableDef`s (`Cow::Owned`) from a deterministic PRNG, so a
 //! pair is reproduced from its seed alone. The generator keeps its schemas valid for
 //! PostgreSQL (see [`validate`]): a schema it cannot keep valid is a generator bug and
-//! panics; a schema `rls::check` refuses is skipped by the caller.
+//! panics; a schema `pgrls::check` refuses is skipped by the caller.
 
 use rls_core::model::{Check, ColumnDef, DefaultExpr};
 use rls_core::model::{
@@ -1942,7 +1942,7 @@ impl Gen {
 // The generator's own invariants
 // ---------------------------------------------------------------------------------------
 
-/// What PostgreSQL needs of a schema beyond `rls::check`: every name a constraint, index or
+/// What PostgreSQL needs of a schema beyond `pgrls::check`: every name a constraint, index or
 /// expression uses exists, keys match the types they reference, identity columns are
 /// integers without a default and NOT NULL, key columns are NOT NULL, policy clauses fit
 /// their command. A violation is a bug of the generator.

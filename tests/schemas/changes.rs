@@ -1,7 +1,7 @@
 //! One schema change of each kind, as (name, before, after): snapshot-tested in
 //! `migration_diff.rs` and applied to PostgreSQL in `migration_roundtrip.rs`.
 
-use rls::{PgEnum, Role, Table, TableDef};
+use pgrls::{PgEnum, Role, Table, TableDef};
 
 pub struct Case {
     pub name: &'static str,

@@ -3,7 +3,7 @@
 //! lints the model cannot express (views, functions, RLS disabled under policies, the login
 //! role) are made by hand in `tests/fixtures/lint_live.sql`.
 
-use rls::Table;
+use pgrls::Table;
 
 #[derive(Table)]
 #[table(name = "lists")]
@@ -140,7 +140,7 @@ pub struct Comment {
     pub author_id: String,
 }
 
-pub const SCHEMA: rls::Schema = rls::Schema::new(&[
+pub const SCHEMA: pgrls::Schema = pgrls::Schema::new(&[
     Checklist::TABLE,
     Item::TABLE,
     Note::TABLE,

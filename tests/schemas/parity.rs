@@ -1,7 +1,7 @@
 //! What a Drizzle user's schema history needed (issue 13): role options, grants from
 //! permissive policies only, policies on tables the schema does not create.
 
-use rls::{Role, Table};
+use pgrls::{Role, Table};
 
 /// Has only a restrictive policy: it narrows what permissive policies give, so no privilege.
 pub const AUDITOR: Role = Role::create("parity_auditor");
@@ -31,7 +31,7 @@ pub struct Entry {
     pub locked: bool,
 }
 
-pub const SCHEMA: rls::Schema = rls::Schema::new(&[Entry::TABLE]);
+pub const SCHEMA: pgrls::Schema = pgrls::Schema::new(&[Entry::TABLE]);
 
 /// Supabase's `storage.objects`, made by Supabase (or by hand in the tests, as another tool
 /// would): the schema only adds its policies and grants. The fields are the columns the
@@ -61,12 +61,12 @@ pub struct Attachment {
     pub object_id: uuid::Uuid,
 }
 
-pub const EXISTING: rls::Schema = rls::Schema::new(&[StorageObject::TABLE, Attachment::TABLE]);
+pub const EXISTING: pgrls::Schema = pgrls::Schema::new(&[StorageObject::TABLE, Attachment::TABLE]);
 
 /// The policies on `storage.objects` changed: reading widened to public avatars, uploading
 /// gone, deleting added.
 pub mod changed {
-    use rls::Table;
+    use pgrls::Table;
 
     #[derive(Table)]
     #[table(schema = "storage", name = "objects", existing)]
@@ -79,5 +79,5 @@ pub mod changed {
         pub owner_id: Option<String>,
     }
 
-    pub const SCHEMA: rls::Schema = rls::Schema::new(&[StorageObject::TABLE]);
+    pub const SCHEMA: pgrls::Schema = pgrls::Schema::new(&[StorageObject::TABLE]);
 }

@@ -3,7 +3,7 @@
 //! policy for anonymous visitors, a custom role, a table in another schema, and names that
 //! need quoting.
 
-use rls::{PgEnum, Role, Table};
+use pgrls::{PgEnum, Role, Table};
 
 /// Editors may read every task (a role the migration creates when missing).
 pub const EDITOR: Role = Role::create("editor");
@@ -128,7 +128,7 @@ pub struct AuditEvent {
 }
 
 /// Listed out of dependency order on purpose: the generator sorts by foreign keys.
-pub const SCHEMA: rls::Schema = rls::Schema::new(&[
+pub const SCHEMA: pgrls::Schema = pgrls::Schema::new(&[
     Task::TABLE,
     AuditEvent::TABLE,
     Member::TABLE,

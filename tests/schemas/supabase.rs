@@ -2,10 +2,10 @@
 //! `auth.uid()`), notes of users with text ids (Clerk's, through Supabase's third-party
 //! auth: the token's `sub` from `auth.jwt()`), and a policy on Clerk's organization claim.
 
-use rls::Table;
+use pgrls::Table;
 
 /// A role of the schema's own: created by the migration, unlike Supabase's.
-pub const EDITOR: rls::Role = rls::Role::create("supabase_editor");
+pub const EDITOR: pgrls::Role = pgrls::Role::create("supabase_editor");
 
 /// Each user reads and writes their own notes; anonymous visitors (`anon`) read the public
 /// ones; editors read them all when signed in.
@@ -41,5 +41,5 @@ pub struct ClerkNote {
     pub body: String,
 }
 
-pub const SCHEMA: rls::Schema =
-    rls::Schema::new(&[Note::TABLE, ClerkNote::TABLE]).auth(rls::Auth::Supabase);
+pub const SCHEMA: pgrls::Schema =
+    pgrls::Schema::new(&[Note::TABLE, ClerkNote::TABLE]).auth(pgrls::Auth::Supabase);

@@ -1,7 +1,7 @@
 //! Organizations without one raw SQL string: memberships read through typed sub-selects
 //! (`col.is_in(Other::col.filter(...))`), nested ones, and Clerk's organization claims.
 
-use rls::{PgEnum, Table};
+use pgrls::{PgEnum, Table};
 
 #[derive(PgEnum, Debug, Clone, Copy, PartialEq, Eq)]
 #[pg_enum(name = "org_role")]
@@ -129,12 +129,12 @@ pub struct Card {
     pub text: String,
 }
 
-pub const SCHEMA: rls::Schema =
-    rls::Schema::new(&[Card::TABLE, Board::TABLE, Membership::TABLE, Org::TABLE]);
+pub const SCHEMA: pgrls::Schema =
+    pgrls::Schema::new(&[Card::TABLE, Board::TABLE, Membership::TABLE, Org::TABLE]);
 
 /// Policies that read each other: refused, naming the cycle.
 pub mod cycle {
-    use rls::Table;
+    use pgrls::Table;
 
     /// Reads itself: a member sees the other members of their organizations.
     #[derive(Table)]
@@ -170,14 +170,14 @@ pub mod cycle {
         pub owner: String,
     }
 
-    pub const SCHEMA: rls::Schema = rls::Schema::new(&[Crew::TABLE, Left::TABLE, Right::TABLE]);
+    pub const SCHEMA: pgrls::Schema = pgrls::Schema::new(&[Crew::TABLE, Left::TABLE, Right::TABLE]);
 }
 
 /// A lookup in another schema, on a table no session role may read, called by a policy in
 /// `public`: the callers need EXECUTE on it, and nothing on its schema or table (a policy is
 /// stored parsed: its names are not looked up, so schema USAGE is not checked, when it runs).
 pub mod elsewhere {
-    use rls::Table;
+    use pgrls::Table;
 
     #[derive(Table)]
     #[table(schema = "app", name = "grants", enable_rls)]
@@ -201,13 +201,13 @@ pub mod elsewhere {
         pub title: String,
     }
 
-    pub const SCHEMA: rls::Schema = rls::Schema::new(&[DocGrant::TABLE, Doc::TABLE]);
+    pub const SCHEMA: pgrls::Schema = pgrls::Schema::new(&[DocGrant::TABLE, Doc::TABLE]);
 }
 
 /// Tables named like the model's own types (`Role`, `Policy`, `Lookup`): the paths a
-/// policy, a lookup call and a foreign key name are the user's structs, not rls's.
+/// policy, a lookup call and a foreign key name are the user's structs, not pgrls's.
 pub mod shadowing {
-    use rls::Table;
+    use pgrls::Table;
 
     #[derive(Table)]
     #[table(name = "roles")]
@@ -239,12 +239,13 @@ pub mod shadowing {
         pub policy_id: i64,
     }
 
-    pub const SCHEMA: rls::Schema = rls::Schema::new(&[Role::TABLE, Policy::TABLE, Lookup::TABLE]);
+    pub const SCHEMA: pgrls::Schema =
+        pgrls::Schema::new(&[Role::TABLE, Policy::TABLE, Lookup::TABLE]);
 }
 
 /// A `PgEnum` named `Role` as a column's type (members' roles often are).
 pub mod shadowing_types {
-    use rls::{PgEnum, Table};
+    use pgrls::{PgEnum, Table};
 
     #[derive(PgEnum, Debug, Clone, Copy, PartialEq, Eq)]
     #[pg_enum(name = "member_role")]
@@ -263,5 +264,5 @@ pub mod shadowing_types {
         pub previous: Option<Role>,
     }
 
-    pub const SCHEMA: rls::Schema = rls::Schema::new(&[CrewMember::TABLE]);
+    pub const SCHEMA: pgrls::Schema = pgrls::Schema::new(&[CrewMember::TABLE]);
 }

@@ -1,5 +1,5 @@
 //! Shared helpers for integration tests. Use from a test file with `mod support;`. The
-//! PostgreSQL harness itself is `rls::testing`.
+//! PostgreSQL harness itself is `pgrls::testing`.
 #![allow(dead_code)]
 
 pub mod pgbouncer;

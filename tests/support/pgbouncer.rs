@@ -1,9 +1,9 @@
-//! PgBouncer in transaction mode in front of a test database (`rls::testing::pgbouncer`
+//! PgBouncer in transaction mode in front of a test database (`pgrls::testing::pgbouncer`
 //! starts it): pools of the login role through it, and the state of every server connection
 //! behind it.
 
-use rls::testing::pgbouncer::PgBouncer;
-use rls::testing::{LOGIN_PASSWORD, LOGIN_ROLE, TestDatabase};
+use pgrls::testing::pgbouncer::PgBouncer;
+use pgrls::testing::{LOGIN_PASSWORD, LOGIN_ROLE, TestDatabase};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgPool};
 

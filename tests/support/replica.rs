@@ -1,8 +1,8 @@
-//! A streaming replica of the test cluster (`rls::testing::replica` starts it): pools of the
+//! A streaming replica of the test cluster (`pgrls::testing::replica` starts it): pools of the
 //! login role on it, and the owner's connection to it.
 
-use rls::testing::TestDatabase;
-use rls::testing::replica::Replica;
+use pgrls::testing::TestDatabase;
+use pgrls::testing::replica::Replica;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
 

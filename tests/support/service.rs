@@ -2,9 +2,9 @@
 //! `tokens::JwksServer`: what the HTTP tests and the load benchmark run against.
 
 use super::tokens::{APP, ISSUER, JwksServer, jwks, keys};
-use rls::Database;
-use rls::clerk::{HttpFetcher, Verifier, VerifierConfig};
-use rls::testing::TestDatabase;
+use pgrls::Database;
+use pgrls::clerk::{HttpFetcher, Verifier, VerifierConfig};
+use pgrls::testing::TestDatabase;
 use std::net::SocketAddr;
 use std::time::Duration;
 use todos_example::app::{self, AppState};

@@ -1,4 +1,4 @@
-use rls::Table;
+use pgrls::Table;
 
 // The user id is text or a uuid: comparing it with an integer column is refused where it is
 // written, in a policy and in a default.

@@ -1,4 +1,4 @@
-use rls::Table;
+use pgrls::Table;
 
 #[derive(Table)]
 #[policy(name = "a", for = select, to = authenticated, using = org_id == auth_claim([]))]

@@ -1,4 +1,4 @@
-use rls::Table;
+use pgrls::Table;
 
 #[derive(Table)]
 pub struct Todo {

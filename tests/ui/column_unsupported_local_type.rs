@@ -1,4 +1,4 @@
-use rls::Table;
+use pgrls::Table;
 
 pub struct Money {
     pub cents: i64,

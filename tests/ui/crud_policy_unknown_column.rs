@@ -1,4 +1,4 @@
-use rls::Table;
+use pgrls::Table;
 
 #[derive(Table)]
 #[crud_policy(role = authenticated, read = auth_uid(usr_id))]

@@ -1,4 +1,4 @@
-use rls::Table;
+use pgrls::Table;
 
 #[derive(Table)]
 #[crud_policy(read = auth_uid(user_id), modify = auth_uid(user_id))]

@@ -1,4 +1,4 @@
-use rls::{PgEnum, Table};
+use pgrls::{PgEnum, Table};
 
 #[derive(Table)]
 #[grant(to = authenticated, privileges = [select], privileges = [all])]

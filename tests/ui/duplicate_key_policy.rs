@@ -1,4 +1,4 @@
-use rls::Table;
+use pgrls::Table;
 
 #[derive(Table)]
 #[policy(name = "owner", for = select, for = update, using = auth_uid(user_id))]

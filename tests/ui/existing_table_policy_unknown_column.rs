@@ -1,4 +1,4 @@
-use rls::Table;
+use pgrls::Table;
 
 // The fields of an existing table declare the columns its policies read, checked like any
 // other table's.

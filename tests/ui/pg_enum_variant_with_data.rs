@@ -1,4 +1,4 @@
-use rls::PgEnum;
+use pgrls::PgEnum;
 
 #[derive(PgEnum)]
 pub enum Status {

@@ -1,4 +1,4 @@
-use rls::Table;
+use pgrls::Table;
 
 #[derive(Table)]
 #[policy(name = "owners read", for = read, to = authenticated, using = auth_uid(user_id))]

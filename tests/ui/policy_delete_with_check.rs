@@ -1,4 +1,4 @@
-use rls::Table;
+use pgrls::Table;
 
 #[derive(Table)]
 #[policy(name = "owners delete", for = delete, to = authenticated, with_check = auth_uid(user_id))]

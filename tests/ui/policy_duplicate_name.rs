@@ -1,4 +1,4 @@
-use rls::Table;
+use pgrls::Table;
 
 #[derive(Table)]
 #[policy(name = "same", for = select, to = authenticated, using = auth_uid(user_id))]

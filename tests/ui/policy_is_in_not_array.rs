@@ -1,4 +1,4 @@
-use rls::Table;
+use pgrls::Table;
 
 #[derive(Table)]
 #[policy(name = "open", for = select, to = authenticated, using = status.is_in("open"))]

@@ -1,4 +1,4 @@
-use rls::Table;
+use pgrls::Table;
 
 #[derive(Table)]
 #[policy(name, for = select, to = authenticated, using = true)]

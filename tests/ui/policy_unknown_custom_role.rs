@@ -1,6 +1,6 @@
-use rls::Table;
+use pgrls::Table;
 
-pub const EDITOR: rls::Role = rls::Role::create("editor");
+pub const EDITOR: pgrls::Role = pgrls::Role::create("editor");
 
 #[derive(Table)]
 #[policy(name = "editors read", for = select, to = EDITR, using = true)]

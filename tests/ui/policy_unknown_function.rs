@@ -1,4 +1,4 @@
-use rls::Table;
+use pgrls::Table;
 
 #[derive(Table)]
 #[policy(name = "owners read", for = select, to = authenticated, using = auth_id(user_id))]

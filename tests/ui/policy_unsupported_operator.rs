@@ -1,4 +1,4 @@
-use rls::Table;
+use pgrls::Table;
 
 #[derive(Table)]
 #[policy(name = "small", for = select, to = authenticated, using = size + 1 < 10)]

@@ -1,4 +1,4 @@
-use rls::Table;
+use pgrls::Table;
 
 #[derive(Table)]
 #[policy(name = "owners update", for = update, to = authenticated)]

@@ -1,4 +1,4 @@
-use rls::{Model, Table};
+use pgrls::{Model, Table};
 use todos_example::Todo;
 
 #[derive(Table)]

@@ -1,4 +1,4 @@
-use rls::Model;
+use pgrls::Model;
 use todos_example::Todo;
 
 fn main() {

@@ -1,4 +1,4 @@
-use rls::Table;
+use pgrls::Table;
 
 // A misspelt key in one attribute does not hide the missing `role` of another, nor the
 // missing primary key (no #[column] or #[primary_key] attribute has an error).

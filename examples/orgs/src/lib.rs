@@ -27,7 +27,7 @@
 //!   of gives nothing. Organizations and memberships are not narrowed (the user's
 //!   organization switcher and member lists).
 
-use rls::{PgEnum, Table};
+use pgrls::{PgEnum, Table};
 
 /// A member's role in an organization.
 #[derive(PgEnum, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -158,7 +158,7 @@ pub struct Task {
 }
 
 /// The tables `gen-migrations` writes, in any order (they are emitted in foreign-key order).
-pub const SCHEMA: rls::Schema = rls::Schema::new(&[
+pub const SCHEMA: pgrls::Schema = pgrls::Schema::new(&[
     Organization::TABLE,
     Membership::TABLE,
     Project::TABLE,

@@ -13,8 +13,8 @@ use orgs_example::{
     Membership, NewMembership, NewOrganization, NewProject, NewTask, OrgRole, Organization,
     Project, Task,
 };
-use rls::testing::TestDatabase;
-use rls::{Database, Model, QueryError, SessionClaims};
+use pgrls::testing::TestDatabase;
+use pgrls::{Database, Model, QueryError, SessionClaims};
 use serde_json::json;
 
 const ORGS: [&str; 3] = ["acme", "globex", "initech"];
@@ -478,7 +478,7 @@ fn apply(state: &mut State, op: &Op, inserted: Option<i64>) {
 }
 
 /// Runs `op` as `a`; returns what it came to and the id an insert returned.
-async fn run(s: &mut rls::Session, op: &Op) -> Result<(Outcome, Option<i64>), QueryError> {
+async fn run(s: &mut pgrls::Session, op: &Op) -> Result<(Outcome, Option<i64>), QueryError> {
     let inserted = |r: Result<i64, QueryError>| match r {
         Ok(id) => Ok((Outcome::Rows(1), Some(id))),
         Err(QueryError::PolicyViolation(_)) => Ok((Outcome::Refused, None)),
@@ -595,7 +595,7 @@ struct View {
 
 /// Reads the four tables on `conn` (a session, or the owner's connection for the whole
 /// truth), in the model's order.
-async fn read(conn: &mut impl rls::Conn) -> Result<View, QueryError> {
+async fn read(conn: &mut impl pgrls::Conn) -> Result<View, QueryError> {
     let orgs = Organization::select()
         .order_by(Organization::id.asc())
         .fetch_all(conn)
@@ -678,9 +678,9 @@ const VIEW: &str = "select \
     (select coalesce(json_agg(json_build_array(id, org_id, name) order by id), '[]') from projects)::text, \
     (select coalesce(json_agg(json_build_array(id, project_id, title, done) order by id), '[]') from tasks)::text";
 
-async fn read_at_once(s: &mut rls::Session) -> View {
+async fn read_at_once(s: &mut pgrls::Session) -> View {
     let (orgs, members, projects, tasks): (String, String, String, String) = sqlx::query_as(VIEW)
-        .fetch_one(rls::Conn::connection(s))
+        .fetch_one(pgrls::Conn::connection(s))
         .await
         .unwrap();
     let members: Vec<(String, String, String)> = serde_json::from_str(&members).unwrap();

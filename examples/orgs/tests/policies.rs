@@ -1,4 +1,4 @@
-//! The organizations' policies, tested with `rls::testing`: the committed migrations on a
+//! The organizations' policies, tested with `pgrls::testing`: the committed migrations on a
 //! database of their own, then what each identity may do.
 //!
 //! The fixture: acme (alice admin, bob member, carol viewer), globex (dave admin, alice
@@ -10,8 +10,8 @@ use orgs_example::{
     Membership, NewMembership, NewOrganization, NewProject, NewTask, OrgRole, Organization,
     Project, SCHEMA, Task,
 };
-use rls::testing::{Access::*, TestDatabase, Who};
-use rls::{Model, SessionClaims};
+use pgrls::testing::{Access::*, TestDatabase, Who};
+use pgrls::{Model, SessionClaims};
 use serde_json::json;
 
 async fn fixture() -> TestDatabase {

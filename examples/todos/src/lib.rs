@@ -5,7 +5,7 @@
 
 pub mod app;
 
-use rls::Table;
+use pgrls::Table;
 use serde::Serialize;
 
 #[derive(Table, Serialize, Debug, Clone, PartialEq)]
@@ -25,4 +25,4 @@ pub struct Todo {
 }
 
 /// The tables `gen-migrations` writes, in any order (they are emitted in foreign-key order).
-pub const SCHEMA: rls::Schema = rls::Schema::new(&[Todo::TABLE]);
+pub const SCHEMA: pgrls::Schema = pgrls::Schema::new(&[Todo::TABLE]);

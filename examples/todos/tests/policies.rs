@@ -1,8 +1,8 @@
-//! The todos' policies, tested as a user of `rls::testing` tests theirs: the committed
+//! The todos' policies, tested as a user of `pgrls::testing` tests theirs: the committed
 //! migrations on a database of their own, then what each identity may do.
 
-use rls::Model;
-use rls::testing::{Access::*, TestDatabase, Who};
+use pgrls::Model;
+use pgrls::testing::{Access::*, TestDatabase, Who};
 use todos_example::{NewTodo, SCHEMA, Todo};
 
 fn todo(user: &str, task: &str) -> NewTodo {

@@ -87,7 +87,7 @@ impl HttpFetcher {
         let request = Request::get(path)
             .header(HOST, authority)
             .header(ACCEPT, "application/json")
-            .header(USER_AGENT, concat!("rls/", env!("CARGO_PKG_VERSION")))
+            .header(USER_AGENT, concat!("pgrls/", env!("CARGO_PKG_VERSION")))
             .body(Empty::<&'static [u8]>::new())
             .map_err(|e| format!("request: {e}"))?;
 

@@ -2,7 +2,7 @@
 //! before anything reaches the database.
 //!
 //! ```ignore
-//! let verifier = rls::clerk::Verifier::clerk(
+//! let verifier = pgrls::clerk::Verifier::clerk(
 //!     "https://clerk.example.com",            // the Frontend API URL: the issuer
 //!     ["https://app.example.com"],            // the origins allowed in `azp`
 //! );

@@ -331,7 +331,7 @@ pub fn diff(old: &SchemaDef, new: &SchemaDef, options: Options) -> Result<Plan, 
             Some(i) if old_tables[i].existing && !n.existing => {
                 return Err(DiffError::Schema(vec![SchemaError {
                     table: format!("{}.{}", n.schema, n.name),
-                    message: "was `existing` in the last snapshot (the migrations did not create it) and is now a table they manage: they would have to create a table that exists, and rls does not adopt tables. Keep #[table(existing)], or drop or rename the table yourself and let the next migration create it".into(),
+                    message: "was `existing` in the last snapshot (the migrations did not create it) and is now a table they manage: they would have to create a table that exists, and pgrls does not adopt tables. Keep #[table(existing)], or drop or rename the table yourself and let the next migration create it".into(),
                 }]));
             }
             Some(i) => {

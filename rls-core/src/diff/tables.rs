@@ -690,7 +690,7 @@ fn indexes(plan: &mut Plan, old: &TableDef, mapped: &TableDef, new: &TableDef) {
 
 /// Revokes what the policies no longer give (before they go), grants what they newly give.
 /// With `restrictive_grants`, what the old table holds includes what its restrictive
-/// policies earned under rls before snapshot format 2, so that excess is revoked.
+/// policies earned under pgrls before snapshot format 2, so that excess is revoked.
 fn grants_diff(
     plan: &mut Plan,
     table: &QualifiedName,

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 /// The tables a migration covers, listed once by the application:
 ///
 /// ```ignore
-/// pub const SCHEMA: rls::Schema = rls::Schema::new(&[Todo::TABLE, Project::TABLE]);
+/// pub const SCHEMA: pgrls::Schema = pgrls::Schema::new(&[Todo::TABLE, Project::TABLE]);
 /// ```
 ///
 /// One explicit list rather than link-time collection: it is deterministic, works on every
@@ -55,7 +55,7 @@ pub struct SchemaDef {
     /// The roles sessions switch to (see [`Schema::session_roles`]).
     pub session_roles: Vec<Role>,
     pub tables: Vec<TableDef>,
-    /// The database was migrated by a version of rls that granted privileges for restrictive
+    /// The database was migrated by a version of pgrls that granted privileges for restrictive
     /// policies too (a snapshot of format 1): the diff from it revokes them.
     #[serde(default)]
     pub restrictive_grants: bool,

@@ -48,8 +48,8 @@ impl SqlType {
 /// your own types, or write `#[column(sql_type = "...")]`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no PostgreSQL column type",
-    label = "no `rls::ColumnType` for `{Self}`",
-    note = "write `#[column(sql_type = \"<postgres type>\")]` on the field, implement `rls::ColumnType` for the type, or enable the rls feature that maps it (time, chrono, uuid, json, decimal)"
+    label = "no `pgrls::ColumnType` for `{Self}`",
+    note = "write `#[column(sql_type = \"<postgres type>\")]` on the field, implement `pgrls::ColumnType` for the type, or enable the pgrls feature that maps it (time, chrono, uuid, json, decimal)"
 )]
 pub trait ColumnType:
     sqlx::Type<sqlx::Postgres>

@@ -6,7 +6,7 @@ use sqlx::pool::PoolConnection;
 /// connection or transaction the caller manages. Never a pool: a pool gives no guarantee
 /// that two statements share the connection that carries the identity.
 #[diagnostic::on_unimplemented(
-    message = "queries run on a `rls::Session`, not on `{Self}`",
+    message = "queries run on a `pgrls::Session`, not on `{Self}`",
     label = "not a session or a connection",
     note = "a pool gives no guarantee that a statement lands on the connection that carries the user's identity: start a session with `db.as_user(&claims).await?` (or `db.anonymous()`) and pass `&mut session`"
 )]

@@ -12,7 +12,7 @@ pub fn table_grants(table: &TableDef) -> Vec<(Role, Vec<Privilege>)> {
     grants_by(table, false)
 }
 
-/// The grants that versions of rls before snapshot format 2 wrote: restrictive policies
+/// The grants that versions of pgrls before snapshot format 2 wrote: restrictive policies
 /// earned their roles privileges too. What a database migrated by them holds, so the diff
 /// from such a snapshot can revoke the excess.
 pub fn legacy_table_grants(table: &TableDef) -> Vec<(Role, Vec<Privilege>)> {

@@ -304,7 +304,7 @@ impl Guardian {
             .and_then(|mut conf| {
                 writeln!(
                     conf,
-                    "\n# Added by the rls test harness.\n\
+                    "\n# Added by the pgrls test harness.\n\
                      listen_addresses = '127.0.0.1'\n\
                      unix_socket_directories = '{socket_dir}'\n\
                      max_connections = 200\n\

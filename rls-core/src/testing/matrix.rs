@@ -12,7 +12,7 @@ type Make = Box<dyn Fn() -> Prepared + Send + Sync>;
 /// with as many expected cells as identities (checked at compile time).
 ///
 /// ```ignore
-/// use rls::testing::{Access::*, Who};
+/// use pgrls::testing::{Access::*, Who};
 /// db.matrix([Who::user("alice"), Who::user("bob"), Who::anonymous()])
 ///     .expect("read todos", Todo::select, [Rows(2), Rows(1), Denied])
 ///     .expect("insert as alice", || Todo::insert(todo("alice")), [Rows(1), Refused, Denied])

@@ -1,7 +1,7 @@
 //! Tests of an application's policies against a real PostgreSQL (feature `testing`).
 //!
 //! ```ignore
-//! use rls::testing::{Access::*, TestDatabase, Who};
+//! use pgrls::testing::{Access::*, TestDatabase, Who};
 //!
 //! #[tokio::test]
 //! async fn todos_are_private() {

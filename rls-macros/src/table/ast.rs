@@ -21,6 +21,8 @@ pub struct Table {
     pub policy_indexes: bool,
     /// Where `existing` was written, if it was: a table the schema does not create.
     pub existing: Option<Span>,
+    /// `#[table(crate = "...")]`: where the expansion finds the pgrls crate, if not at `::pgrls`.
+    pub krate: Option<syn::Path>,
     pub fields: Vec<Field>,
     /// SQL names: `#[primary_key(..)]`'s columns, or the field marked `primary_key`.
     pub primary_key: Vec<String>,

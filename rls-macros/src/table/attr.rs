@@ -5,6 +5,7 @@
 use super::ast::{Check, Field, Index, Table};
 use super::{allow_lint, column, lookup, policy};
 use crate::args::{self, Arg, Attr};
+use crate::crate_path;
 use crate::errors::Errors;
 use crate::expr::{self, Columns};
 use crate::helpers::snake_case;
@@ -22,6 +23,7 @@ const TABLE_KEYS: &[&str] = &[
     "policy_indexes",
     "renamed_from",
     "existing",
+    "crate",
 ];
 const INDEX_KEYS: &[&str] = &["columns", "unique", "name"];
 const CHECK_KEYS: &[&str] = &["name"];
@@ -39,6 +41,7 @@ pub fn parse(input: &DeriveInput, errors: &mut Errors) -> Table {
         renamed_from: None,
         policy_indexes: true,
         existing: None,
+        krate: None,
         fields: Vec::new(),
         primary_key: Vec::new(),
         primary_key_attrs: Vec::new(),
@@ -151,6 +154,7 @@ struct TableArgs {
     policy_indexes: Attr<bool>,
     existing: Attr<Span>,
     existing_error: bool,
+    krate: Attr<syn::Path>,
 }
 
 impl TableArgs {
@@ -166,6 +170,7 @@ impl TableArgs {
             policy_indexes: Attr::none(T, "policy_indexes"),
             existing: Attr::none(T, "existing"),
             existing_error: false,
+            krate: Attr::none(T, "crate"),
         }
     }
 
@@ -187,6 +192,10 @@ impl TableArgs {
                 ("renamed_from", Arg::Pair(k, v)) => {
                     let value = args::string(errors, k, v).map(|s| s.value());
                     self.renamed_from.set(errors, k, value);
+                }
+                ("crate", Arg::Pair(k, v)) => {
+                    let value = crate_path::parse(errors, k, v);
+                    self.krate.set(errors, k, value);
                 }
                 ("policy_indexes", Arg::Pair(k, v)) => {
                     let value = args::boolean(errors, k, v);
@@ -214,6 +223,7 @@ impl TableArgs {
         table.renamed_from = self.renamed_from.get();
         table.policy_indexes = self.policy_indexes.get().unwrap_or(true);
         table.existing = self.existing.get();
+        table.krate = self.krate.get();
         table.primary_key_attr_errors |= self.existing_error;
     }
 }

@@ -21,8 +21,8 @@ pub fn table(t: &Table, errors: Errors) -> TokenStream {
         let errors = errors.into_compile_errors();
         return quote! {
             #errors
-            impl ::rls::Table for #ident {
-                const TABLE: &'static ::rls::TableDef = &::rls::__private::PLACEHOLDER;
+            impl ::pgrls::Table for #ident {
+                const TABLE: &'static ::pgrls::TableDef = &::pgrls::__private::PLACEHOLDER;
             }
             #handles
         };
@@ -67,13 +67,13 @@ pub fn table(t: &Table, errors: Errors) -> TokenStream {
     let checks_at_compile_time = compile_time_checks(t);
     let model = model(t);
     quote! {
-        impl ::rls::Table for #ident {
-            const TABLE: &'static ::rls::TableDef = &{
+        impl ::pgrls::Table for #ident {
+            const TABLE: &'static ::pgrls::TableDef = &{
                 #named
                 #column_types
                 {
                 #[allow(unused_imports)]
-                use ::rls::__private::*;
+                use ::pgrls::__private::*;
                 TableDef {
                     schema: B(#schema),
                     name: B(#name),
@@ -113,9 +113,9 @@ fn model(t: &Table) -> TokenStream {
     let reads = t.fields.iter().enumerate().map(|(i, f)| {
         let (field, ty) = (&f.ident, &f.ty);
         if f.sql_type.is_some() {
-            quote!(#field: ::rls::__private::sqlx::Row::try_get(row, #i)?)
+            quote!(#field: ::pgrls::__private::sqlx::Row::try_get(row, #i)?)
         } else {
-            quote_spanned!(ty.span()=> #field: (::rls::__private::column::<#ty>().decode)(row, #i)?)
+            quote_spanned!(ty.span()=> #field: (::pgrls::__private::column::<#ty>().decode)(row, #i)?)
         }
     });
     let insertable: Vec<&Field> = t
@@ -143,11 +143,11 @@ fn model(t: &Table) -> TokenStream {
             (true, true) => quote!(row.value_or_default(#sql, self.#field);),
             (true, false) => quote!(row.value(#sql, self.#field);),
             (false, true) => {
-                let bind = quote_spanned!(ty.span()=> ::rls::__private::column::<#ty>().bind);
+                let bind = quote_spanned!(ty.span()=> ::pgrls::__private::column::<#ty>().bind);
                 quote!(row.boxed(#sql, self.#field.map(#bind));)
             }
             (false, false) => {
-                let bind = quote_spanned!(ty.span()=> ::rls::__private::column::<#ty>().bind);
+                let bind = quote_spanned!(ty.span()=> ::pgrls::__private::column::<#ty>().bind);
                 quote!(row.boxed(#sql, ::core::option::Option::Some((#bind)(self.#field)));)
             }
         }
@@ -157,8 +157,8 @@ fn model(t: &Table) -> TokenStream {
         t.schema, t.name
     );
     quote! {
-        impl<'r> ::rls::__private::sqlx::FromRow<'r, ::rls::__private::PgRow> for #ident {
-            fn from_row(row: &'r ::rls::__private::PgRow) -> ::core::result::Result<Self, ::rls::__private::sqlx::Error> {
+        impl<'r> ::pgrls::__private::sqlx::FromRow<'r, ::pgrls::__private::PgRow> for #ident {
+            fn from_row(row: &'r ::pgrls::__private::PgRow) -> ::core::result::Result<Self, ::pgrls::__private::sqlx::Error> {
                 ::core::result::Result::Ok(#ident { #(#reads),* })
             }
         }
@@ -166,18 +166,18 @@ fn model(t: &Table) -> TokenStream {
         #vis struct #new_ident {
             #(#new_fields),*
         }
-        impl ::rls::query::NewRow<#ident> for #new_ident {
-            fn write(self, row: &mut ::rls::query::RowWriter) {
+        impl ::pgrls::query::NewRow<#ident> for #new_ident {
+            fn write(self, row: &mut ::pgrls::query::RowWriter) {
                 #(#writes)*
             }
         }
-        impl ::rls::Model for #ident {
+        impl ::pgrls::Model for #ident {
             type New = #new_ident;
         }
     }
 }
 
-/// The name of a variant of one of rls-rules' enums, as the generated code spells it.
+/// The name of a variant of one of pgrls-rules' enums, as the generated code spells it.
 fn variant(name: &str) -> syn::Ident {
     syn::Ident::new(name, Span::call_site())
 }
@@ -275,15 +275,15 @@ fn column_type_idents(f: &Field) -> (syn::Ident, syn::Ident) {
 }
 
 /// Each field's SQL type and nullability, read from its Rust type's `ColumnType` into a
-/// constant outside the block that imports rls's model types: a field of a type named like
+/// constant outside the block that imports pgrls's model types: a field of a type named like
 /// one of them (a `PgEnum` called `Role`) is the user's type there.
 fn column_types(t: &Table) -> TokenStream {
     let mut out = TokenStream::new();
     for f in t.fields.iter().filter(|f| f.sql_type.is_none()) {
         let ((sql_type, nullable), ty) = (column_type_idents(f), &f.ty);
         out.extend(quote_spanned! {ty.span()=>
-            let #sql_type: ::rls::__private::SqlType = <#ty as ::rls::ColumnType>::SQL_TYPE;
-            let #nullable: bool = <#ty as ::rls::ColumnType>::NULLABLE;
+            let #sql_type: ::pgrls::__private::SqlType = <#ty as ::pgrls::ColumnType>::SQL_TYPE;
+            let #nullable: bool = <#ty as ::pgrls::ColumnType>::NULLABLE;
         });
     }
     out
@@ -350,7 +350,7 @@ fn column_handles(t: &Table) -> TokenStream {
         let doc = format!("The column `{sql}` of `{schema}.{table}`.");
         quote! {
             #[doc = #doc]
-            pub const #field: ::rls::Col<#ident, #vis_ty> = ::rls::Col::new(#schema, #table, #sql, #unique);
+            pub const #field: ::pgrls::Col<#ident, #vis_ty> = ::pgrls::Col::new(#schema, #table, #sql, #unique);
         }
     });
     let lookups = t.lookups.iter().map(|l| {
@@ -359,7 +359,7 @@ fn column_handles(t: &Table) -> TokenStream {
         let doc = format!("The `#[lookup]` function `{schema}.{name}()`, for policies: `col.is_in({ident}::{name})`.");
         quote! {
             #[doc = #doc]
-            pub const #constant: ::rls::LookupFn<#ident, #ty> = ::rls::LookupFn::new(#schema, #table, #name);
+            pub const #constant: ::pgrls::LookupFn<#ident, #ty> = ::pgrls::LookupFn::new(#schema, #table, #name);
         }
     });
     quote! {
@@ -386,7 +386,7 @@ fn compile_time_checks(t: &Table) -> TokenStream {
             let ty = strip_option(&f.ty);
             out.extend(quote_spanned! {path.span()=>
                 const _: () = assert!(
-                    ::rls::__private::FkTarget(#path).from_field_of_type::<#ty>(),
+                    ::pgrls::__private::FkTarget(#path).from_field_of_type::<#ty>(),
                     "`references` must name a primary key or unique column: mark the target #[column(unique)] or #[column(primary_key)]"
                 );
             });
@@ -401,7 +401,7 @@ fn compile_time_checks(t: &Table) -> TokenStream {
         if f.identity.is_some() && f.sql_type.is_none() {
             let ty = &f.ty;
             out.extend(quote_spanned! {ty.span()=>
-                const _: fn() = ::rls::__private::identity_column::<#ty>;
+                const _: fn() = ::pgrls::__private::identity_column::<#ty>;
             });
         }
     }

@@ -12,6 +12,7 @@ mod expand;
 mod lookup;
 mod policy;
 
+use crate::crate_path;
 use crate::errors::Errors;
 use proc_macro2::TokenStream;
 
@@ -23,5 +24,6 @@ pub fn derive(input: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let table = attr::parse(&input, &mut errors);
     check::check(&table, &mut errors);
-    expand::table(&table, errors)
+    let krate = table.krate.clone();
+    crate_path::rewrite(expand::table(&table, errors), krate.as_ref())
 }

@@ -147,7 +147,7 @@ pub fn policy(
     // Without `to`, PostgreSQL's default; written out so the grant it implies is visible.
     let roles = roles.get().unwrap_or_else(|| {
         vec![RoleRef {
-            tokens: quote!(::rls::Role::PUBLIC),
+            tokens: quote!(::pgrls::Role::PUBLIC),
             key: "public".into(),
         }]
     });

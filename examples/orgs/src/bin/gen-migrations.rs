@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    rls::gen_migrations!(orgs_example::SCHEMA)
+    pgrls::gen_migrations!(orgs_example::SCHEMA)
 }

@@ -4,8 +4,8 @@ use super::{ApiError, AppState};
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use rls::clerk::bearer_token;
-use rls::{Session, SessionClaims};
+use pgrls::clerk::bearer_token;
+use pgrls::{Session, SessionClaims};
 
 /// The verified user, or an anonymous visitor when the request carries no token. A token
 /// that does not verify is a 401, never an anonymous request.

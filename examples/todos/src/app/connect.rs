@@ -2,7 +2,7 @@
 //! pooler in front of it or not, and a replica for the requests that only read.
 
 use super::Config;
-use rls::{Database, QueryError};
+use pgrls::{Database, QueryError};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 

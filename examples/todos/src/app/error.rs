@@ -31,18 +31,18 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<rls::QueryError> for ApiError {
-    fn from(e: rls::QueryError) -> ApiError {
+impl From<pgrls::QueryError> for ApiError {
+    fn from(e: pgrls::QueryError) -> ApiError {
         match e {
-            rls::QueryError::NotFound => {
+            pgrls::QueryError::NotFound => {
                 ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such todo")
             }
-            rls::QueryError::PolicyViolation(_) => ApiError::new(
+            pgrls::QueryError::PolicyViolation(_) => ApiError::new(
                 StatusCode::FORBIDDEN,
                 "policy_violation",
                 "the row would belong to someone else",
             ),
-            rls::QueryError::PermissionDenied(_) => ApiError::new(
+            pgrls::QueryError::PermissionDenied(_) => ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "sign_in_required",
                 "sign in to use your todos",

@@ -6,7 +6,7 @@ use crate::{NewTodo, Todo};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use rls::Model;
+use pgrls::Model;
 use serde::Deserialize;
 
 pub async fn health(State(state): State<AppState>) -> Result<&'static str, ApiError> {
@@ -15,7 +15,7 @@ pub async fn health(State(state): State<AppState>) -> Result<&'static str, ApiEr
     sqlx::raw_sql("select 1")
         .execute(state.db.pool())
         .await
-        .map_err(rls::QueryError::from)?;
+        .map_err(pgrls::QueryError::from)?;
     Ok("ok")
 }
 
@@ -105,7 +105,7 @@ pub async fn update(
         .returning(&mut s)
         .await?
         .pop()
-        .ok_or(rls::QueryError::NotFound)?;
+        .ok_or(pgrls::QueryError::NotFound)?;
     s.commit().await?;
     Ok(Json(todo))
 }
@@ -122,7 +122,7 @@ pub async fn delete(
         .await?;
     s.commit().await?;
     if deleted == 0 {
-        return Err(rls::QueryError::NotFound.into());
+        return Err(pgrls::QueryError::NotFound.into());
     }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -14,8 +14,8 @@ pub use error::ApiError;
 
 use axum::Router;
 use axum::routing::{get, patch};
-use rls::Database;
-use rls::clerk::Verifier;
+use pgrls::Database;
+use pgrls::clerk::Verifier;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 

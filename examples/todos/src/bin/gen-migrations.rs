@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    rls::gen_migrations!(todos_example::SCHEMA)
+    pgrls::gen_migrations!(todos_example::SCHEMA)
 }

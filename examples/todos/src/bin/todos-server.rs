@@ -1,6 +1,6 @@
 //! The todos service: `cargo run --bin todos-server` with the environment of `Config`.
 
-use rls::clerk::{HttpFetcher, Verifier, VerifierConfig};
+use pgrls::clerk::{HttpFetcher, Verifier, VerifierConfig};
 use sqlx::postgres::PgPoolOptions;
 use todos_example::app::{self, AppState, Config};
 
