@@ -134,7 +134,8 @@ async fn key_mode_is_refused_through_a_transaction_pooler() {
     let db = TestDatabase::empty().await;
     db.require_extension(
         "pg_session_jwt",
-        "run ../shared/tools/install-pg-session-jwt.sh as root (as .ci/run does)",
+        "run `scripts/test`, which builds it from third_party/ and installs it (as root; \
+         otherwise it prints the commands), or `scripts/install-pg-session-jwt` alone",
     )
     .await;
     let migration =

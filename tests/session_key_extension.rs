@@ -1,7 +1,7 @@
 //! pg_session_jwt key mode against Neon's real extension (0.5.0): the tokens each session
 //! hands the server are verified by the extension, and nothing SQL does inside a session can
-//! make it read another identity. `.ci/run` installs the extension
-//! (`../shared/tools/install-pg-session-jwt.sh`); without it these tests fail and say so.
+//! make it read another identity. `scripts/test` installs the extension (built from
+//! `third_party/` by `scripts/install-pg-session-jwt`); without it these tests fail and say so.
 
 mod support;
 
@@ -11,8 +11,10 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Executor};
 use todos_example::{NewTodo, Todo};
 
-const INSTALL: &str = "run ../shared/tools/install-pg-session-jwt.sh as root (as .ci/run does), \
-     or install Neon's pg_session_jwt 0.5.0 into this PostgreSQL";
+const INSTALL: &str = "run `scripts/test`, which builds it from third_party/ and installs it (as \
+     root, about 9 minutes the first time; otherwise it prints the commands), or \
+     `scripts/install-pg-session-jwt` alone; with DATABASE_URL, install Neon's pg_session_jwt \
+     0.5.0 on that server";
 
 /// A database migrated with `Auth::Neon` (CREATE EXTENSION pg_session_jwt), and the
 /// application's pool in key mode with `connections` connections.

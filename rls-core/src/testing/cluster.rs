@@ -23,7 +23,8 @@ use sqlx::{Connection, PgConnection};
 
 const NO_POSTGRES: &str = "PostgreSQL tests need either DATABASE_URL=postgres://... or the \
      PostgreSQL server binaries (initdb, pg_ctl, postgres) on PATH or under `pg_config --bindir`; \
-     on Debian/Ubuntu: apt-get install postgresql";
+     in a clone of pgrls run `scripts/test`, which installs them (as root, or prints the \
+     commands); elsewhere, on Debian/Ubuntu: sudo apt-get install postgresql";
 
 /// The user that owns the throwaway cluster when the tests run as root, and the
 /// name of the cluster's superuser (`initdb -U postgres`).

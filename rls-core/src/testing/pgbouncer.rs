@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 
 use super::cluster::{Guardian, find_program, free_port, path_str, server_address};
 
-const NO_PGBOUNCER: &str = "this test needs pgbouncer (on PATH or in /usr/sbin); on \
-     Debian/Ubuntu: apt-get install pgbouncer";
+const NO_PGBOUNCER: &str = "this test needs pgbouncer (on PATH or in /usr/sbin): run \
+     `scripts/test`, which installs it (as root, or prints the commands), or on Debian/Ubuntu: \
+     sudo apt-get install pgbouncer";
 
 /// Starts pgbouncer with `$1/pgbouncer.ini`, then waits for stdin to close, stops it and
 /// removes the directory. SIGTERM is pgbouncer 1.18's immediate shutdown; SIGINT would wait
