@@ -1,8 +1,7 @@
-//! PostgreSQL Row-Level Security from Rust model structs.
-//!
-//! `#[derive(Table)]` turns a struct and its `#[crud_policy]` / `#[policy]` attributes into the
-//! table's DDL, its policies and the grants they need; [`gen_migrations!`] writes them as a
-//! sqlx migration. See the README for the attribute reference.
+// The README is the crate's documentation, so that its examples are compiled as doctests.
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // The public API, item by item: everything else in rls-core is an implementation detail.
 
@@ -13,6 +12,7 @@ pub use rls_macros::{PgEnum, Table};
 // Queries and sessions.
 pub use rls_core::session::LoginRoleProblem;
 #[cfg(feature = "pg-session-jwt")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pg-session-jwt")))]
 pub use rls_core::session::SessionKey;
 pub use rls_core::{Conn, Database, Filter, Lsn, Model, Order, QueryError, Session, SessionClaims};
 
@@ -35,10 +35,19 @@ pub use rls_core::model;
 /// A [`Schema`] (the static list the application declares) and a [`Snapshot`](migrations::Snapshot)
 /// (what the last migration recorded) both convert into a [`SchemaDef`](migrations::SchemaDef):
 ///
-/// ```ignore
-/// let sql = pgrls::migrations::migration(&my_app::SCHEMA.into())?;          // from nothing
-/// let plan = pgrls::migrations::diff(&previous, &my_app::SCHEMA.into(), Default::default())?;
-/// println!("{}", plan.sql());                                               // or plan.to_json()
+/// ```
+/// use pgrls::migrations::{Snapshot, diff, migration};
+///
+/// // From nothing; the errors are every rule the schema breaks, each with what to do.
+/// let sql = migration(&todos_example::SCHEMA.into()).expect("a valid schema");
+/// assert!(sql.contains(r#"CREATE TABLE "public"."todos""#));
+///
+/// // From the last snapshot: what the next migration holds (here nothing, it is up to date).
+/// let committed = include_str!("../examples/todos/migrations/snapshots/0002_session_roles.json");
+/// let previous = Snapshot::from_json(committed).expect("a snapshot");
+/// let plan = diff(&previous.into(), &todos_example::SCHEMA.into(), Default::default())
+///     .expect("a valid change");
+/// assert!(plan.steps.is_empty(), "{}", plan.sql());                   // or plan.to_json()
 /// ```
 pub mod migrations {
     pub use rls_core::check::{SchemaError, check};
@@ -53,17 +62,20 @@ pub mod migrations {
 /// [`lint::live`] a database's catalogs and login role; both return a [`lint::Report`].
 pub mod lint {
     #[cfg(feature = "runtime-tokio")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "runtime-tokio")))]
     pub use rls_core::lint::live;
     pub use rls_core::lint::{Finding, Level, Lint, Report, facts, model, run};
 }
 
 /// Verification of Clerk session tokens (RS256, JWKS): see [`clerk::Verifier`].
 #[cfg(feature = "clerk")]
+#[cfg_attr(docsrs, doc(cfg(feature = "clerk")))]
 pub use rls_core::clerk;
 
 /// Tests of an application's policies against a real PostgreSQL: a database per test,
 /// assertions as users, the access matrix. Feature `testing`, for dev-dependencies.
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub use rls_core::testing;
 
 /// The sqlx this crate is built on, for the pool and for decoding.
@@ -71,9 +83,9 @@ pub use rls_core::sqlx;
 
 /// The body of a `gen-migrations` bin:
 ///
-/// ```ignore
+/// ```no_run
 /// fn main() -> std::process::ExitCode {
-///     pgrls::gen_migrations!(my_app::SCHEMA)
+///     pgrls::gen_migrations!(todos_example::SCHEMA)
 /// }
 /// ```
 ///
