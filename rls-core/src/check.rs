@@ -4,9 +4,9 @@
 //! snapshot or built by hand.
 
 use crate::model::{
-    Expr, ExprOp, Role, RoleKind, Schema, SqlType, Str, TableDef, TypeName, enums, policy_roles,
+    Expr, ExprOp, Role, RoleKind, Schema, SqlType, Str, TableDef, TypeName, enums, names,
+    policy_roles, tree,
 };
-use crate::sql::{expr, names, sql_type};
 use std::fmt;
 
 /// A fault in the schema, with the table it was found in and what to do about it.
@@ -70,7 +70,7 @@ pub fn check_tables(tables: &[&TableDef]) -> Result<(), Vec<SchemaError>> {
             }
             policy_names.push(name);
             for e in p.clauses() {
-                if expr::tree(e).is_err() {
+                if tree::tree(e).is_err() {
                     err(format!(
                         "policy \"{}\" has a malformed expression",
                         names::policy(p)
@@ -177,10 +177,10 @@ fn foreign_keys(t: &TableDef, tables: &[&TableDef], err: &mut impl FnMut(String)
             if !same_key_type(&col.ty, &target_col.ty) {
                 err(format!(
                     "the foreign key column \"{c}\" is {}, and the column it references, {}.{}({target_c}), is {}: give both one type",
-                    sql_type(&col.ty),
+                    col.ty.sql_name(),
                     fk.target_schema,
                     fk.target_table,
-                    sql_type(&target_col.ty)
+                    target_col.ty.sql_name()
                 ));
             }
         }
@@ -270,7 +270,7 @@ fn identity_columns(t: &TableDef, err: &mut impl FnMut(String)) {
             err(format!(
                 "the identity column \"{}\" is {}: an identity column is smallint, integer or bigint; remove `identity`, or use `default = sql(\"gen_random_uuid()\")` for a uuid key",
                 c.name,
-                sql_type(&c.ty)
+                c.ty.sql_name()
             ));
         }
     }
@@ -377,7 +377,7 @@ fn identifiers(t: &TableDef) -> Vec<String> {
             .enumerate()
             .map(|(i, c)| names::check(t, i, c)),
     );
-    out.extend(crate::sql::indexes(t).iter().map(|x| names::index(t, x)));
+    out.extend(crate::model::indexes(t).iter().map(|x| names::index(t, x)));
     out.extend(t.policies.iter().map(names::policy));
     out
 }

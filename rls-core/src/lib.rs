@@ -19,6 +19,7 @@ pub mod lint;
 pub mod model;
 pub mod provider;
 pub mod query;
+pub mod quote;
 mod reads;
 pub mod session;
 pub mod snapshot;

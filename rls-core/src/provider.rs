@@ -461,7 +461,7 @@ mod tests {
         let def = SchemaDef::from(Schema::new(refs).auth(Auth::Supabase));
         let mut lowered = schema();
         lower(&mut lowered);
-        crate::sql::index_sub_select_reads(&mut lowered.tables);
+        crate::model::index_sub_select_reads(&mut lowered.tables);
         assert_eq!(def, lowered);
     }
 }

@@ -3,9 +3,8 @@
 //! set of policies reads itself in a cycle (PostgreSQL would fail every query on those
 //! tables with "infinite recursion detected in policy"), and the lookups keep their rules.
 
-use crate::model::{ColumnRef, ExprOp, TableDef};
-use crate::sql::expr::{self, Node};
-use crate::sql::names;
+use crate::model::tree::{self, Node};
+use crate::model::{ColumnRef, ExprOp, TableDef, names};
 
 /// The tables that `t`'s policies read through sub-selects, each once, as (schema, name).
 pub fn tables_read(t: &TableDef) -> Vec<(&str, &str)> {
@@ -26,7 +25,7 @@ pub fn tables_read(t: &TableDef) -> Vec<(&str, &str)> {
 pub fn check(t: &TableDef, tables: &[&TableDef], err: &mut impl FnMut(String)) {
     for p in t.policies.iter() {
         for e in p.clauses() {
-            let Ok(node) = expr::tree(e) else { continue };
+            let Ok(node) = tree::tree(e) else { continue };
             let mut faults = Vec::new();
             walk(&node, None, tables, &mut faults);
             for f in faults {
@@ -148,7 +147,7 @@ pub fn check_lookups(t: &TableDef, tables: &[&TableDef], err: &mut impl FnMut(St
         if t.force_rls {
             fault("is declared on a FORCE ROW LEVEL SECURITY table: its owner is subject to the policies, so the function would read the table through them and recurse like a sub-select; drop force_rls or read another table".into());
         }
-        let Ok(node) = expr::tree(&l.filter) else {
+        let Ok(node) = tree::tree(&l.filter) else {
             fault("has a malformed filter".into());
             continue;
         };

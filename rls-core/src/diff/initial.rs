@@ -4,8 +4,8 @@
 
 use super::{Change, Phase, Plan, QualifiedName};
 use crate::check::{SchemaError, check_tables};
-use crate::model::{ForeignKey, Role, SchemaDef, TableDef, distinct};
-use crate::sql::{names, order, preamble, table_grants};
+use crate::model::{ForeignKey, Role, SchemaDef, TableDef, distinct, names};
+use crate::sql::{order, preamble, table_grants};
 
 /// The changes that build `schema` in an empty database. Refuses a schema that `check`
 /// finds fault with.
@@ -62,7 +62,7 @@ pub fn initial(schema: &SchemaDef) -> Result<Plan, Vec<SchemaError>> {
                 later_foreign_keys: later,
             },
         );
-        for index in crate::sql::indexes(t) {
+        for index in crate::model::indexes(t) {
             plan.push(
                 Phase::CreateTables,
                 Change::CreateIndex {

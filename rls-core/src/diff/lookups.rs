@@ -4,7 +4,6 @@
 
 use super::{Change, Phase, Plan, QualifiedName};
 use crate::model::{EnumType, Lookup, Role, RoleKind, SchemaDef, SqlType, TableDef};
-use crate::sql::sql_type;
 
 /// One lookup function as the migration writes it.
 #[derive(Debug, Clone)]
@@ -23,7 +22,7 @@ impl Def {
         self.function == other.function
             && self.table == other.table
             && self.lookup == other.lookup
-            && sql_type(&self.returns) == sql_type(&other.returns)
+            && self.returns.sql_name() == other.returns.sql_name()
             && self.grant_to == other.grant_to
     }
 
@@ -111,7 +110,7 @@ pub fn diff(
     let (before, after) = (defs(old), defs(new));
     let keeps = |b: &Def, a: &Def| {
         a.function == b.function
-            && sql_type(&a.returns) == sql_type(&b.returns)
+            && a.returns.sql_name() == b.returns.sql_name()
             && !super::tables::enum_rebuilt(&a.returns, rebuilt_enums)
     };
     let mut dropped = Vec::new();

@@ -2,8 +2,8 @@
 //! where it cannot (command, permissive/restrictive, a clause taken away).
 
 use super::{Change, Phase, Plan, QualifiedName};
-use crate::model::{Expr, ExprOp, Policy, PolicyName, TableDef};
-use crate::sql::{names, policy};
+use crate::model::{Expr, ExprOp, Policy, PolicyName, TableDef, names};
+use crate::sql::policy;
 
 /// Whether the policy may read one of `columns`: it names one, or holds raw SQL that might.
 pub fn may_read(p: &Policy, columns: &[String]) -> bool {

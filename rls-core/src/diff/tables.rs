@@ -1,8 +1,10 @@
 //! Tables: creation of new ones, and column, key, index, RLS and grant changes of kept ones.
 
 use super::{Change, Phase, Plan, QualifiedName, initial, policies};
-use crate::model::{ColumnDef, ColumnRef, EnumType, ExprOp, SqlType, TableDef, TypeName};
-use crate::sql::{legacy_table_grants, names, order, table, table_grants};
+use crate::model::{
+    self as model, ColumnDef, ColumnRef, EnumType, ExprOp, SqlType, TableDef, TypeName, names,
+};
+use crate::sql::{legacy_table_grants, order, table, table_grants};
 
 /// New tables, in foreign-key order, with everything they carry.
 pub fn create(plan: &mut Plan, tables: &[&TableDef]) {
@@ -25,7 +27,7 @@ pub fn create(plan: &mut Plan, tables: &[&TableDef]) {
                 later_foreign_keys: later,
             },
         );
-        for index in table::indexes(t) {
+        for index in model::indexes(t) {
             plan.push(
                 Phase::CreateTables,
                 Change::CreateIndex {
@@ -287,15 +289,16 @@ fn dropped_keys(mapped: &TableDef, new: &TableDef) -> Vec<Vec<crate::model::Str>
     if !mapped.primary_key.is_empty() && mapped.primary_key != new.primary_key {
         out.push(mapped.primary_key.to_vec());
     }
-    let wanted: Vec<&crate::model::Unique> = table::uniques(new).collect();
+    let wanted: Vec<&crate::model::Unique> = new.unique_constraints().collect();
     out.extend(
-        table::uniques(mapped)
+        mapped
+            .unique_constraints()
             .filter(|u| !wanted.contains(u))
             .map(|u| u.columns.to_vec()),
     );
-    let indexes = table::indexes(new);
+    let indexes = model::indexes(new);
     out.extend(
-        table::indexes(mapped)
+        model::indexes(mapped)
             .into_iter()
             .filter(|m| m.unique && !indexes.iter().any(|w| w.unique && w.columns == m.columns))
             .map(|m| m.columns.to_vec()),
@@ -306,7 +309,7 @@ fn dropped_keys(mapped: &TableDef, new: &TableDef) -> Vec<Vec<crate::model::Str>
 /// Whether a kept column's type changes: its SQL type, or its enum type rebuilt (enum
 /// columns compare by the type's name: its values are the enum's own diff).
 pub fn retyped(old: &ColumnDef, new: &ColumnDef, rebuilt_enums: &[EnumType]) -> bool {
-    table::sql_type(&old.ty) != table::sql_type(&new.ty) || enum_rebuilt(&new.ty, rebuilt_enums)
+    old.ty.sql_name() != new.ty.sql_name() || enum_rebuilt(&new.ty, rebuilt_enums)
 }
 
 /// Whether `ty` is an enum type the migration drops and creates again.
@@ -416,8 +419,8 @@ fn column(
                 format!(
                     "changes column {} from {} to {}, which can lose or reject values",
                     new.name,
-                    table::sql_type(&old.ty),
-                    table::sql_type(&new.ty)
+                    old.ty.sql_name(),
+                    new.ty.sql_name()
                 ),
             );
         }
@@ -538,7 +541,7 @@ fn keys(
     }
 
     // Unique constraints, by their columns.
-    let wanted: Vec<&crate::model::Unique> = table::uniques(new).collect();
+    let wanted: Vec<&crate::model::Unique> = new.unique_constraints().collect();
     for (o, m) in old.uniques.iter().zip(mapped.uniques.iter()) {
         if o.columns == old.primary_key {
             continue;
@@ -555,7 +558,7 @@ fn keys(
             plan.push(Phase::DropConstraints, drop(from));
         }
     }
-    let had: Vec<&crate::model::Unique> = table::uniques(mapped).collect();
+    let had: Vec<&crate::model::Unique> = mapped.unique_constraints().collect();
     for u in wanted.iter().filter(|u| !had.contains(u)) {
         plan.push(
             Phase::AddKeys,
@@ -643,9 +646,9 @@ fn keys(
 /// Indexes (declared and policy indexes), by columns and uniqueness.
 fn indexes(plan: &mut Plan, old: &TableDef, mapped: &TableDef, new: &TableDef) {
     let (was, mapped_now, wanted) = (
-        table::indexes(old),
-        table::indexes(mapped),
-        table::indexes(new),
+        model::indexes(old),
+        model::indexes(mapped),
+        model::indexes(new),
     );
     let same = |a: &crate::model::Index, b: &crate::model::Index| {
         a.columns == b.columns && a.unique == b.unique

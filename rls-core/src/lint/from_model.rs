@@ -2,8 +2,8 @@
 //! static lints see exactly what the live ones will.
 
 use super::facts::*;
-use crate::model::{Auth, PolicyKind, Role, RoleKind, SchemaDef, TableDef};
-use crate::sql::{self, names};
+use crate::model::{Auth, PolicyKind, Role, RoleKind, SchemaDef, TableDef, names};
+use crate::sql;
 
 /// The roles requests run as whatever the schema says: Neon's and Supabase's, and PUBLIC.
 pub const EXPOSED_ROLES: &[&str] = &["public", "anon", "anonymous", "authenticated"];
@@ -102,7 +102,7 @@ fn table(t: &TableDef) -> TableFacts {
                 predicate: None,
             });
         }
-        for u in sql::table::uniques(t) {
+        for u in t.unique_constraints() {
             all.push(IndexFacts {
                 name: names::unique(t, &u.columns),
                 columns: strings(&u.columns),
@@ -110,7 +110,7 @@ fn table(t: &TableDef) -> TableFacts {
                 predicate: None,
             });
         }
-        for i in sql::indexes(t) {
+        for i in crate::model::indexes(t) {
             all.push(IndexFacts {
                 name: names::index(t, &i),
                 columns: strings(&i.columns),

@@ -1,18 +1,26 @@
 //! The schema model: plain data that the derive builds as `const` items and that every renderer,
-//! checker and (later) differ reads. Nothing here knows SQL syntax.
+//! checker and differ reads, and the model's own questions about it: the names of its objects
+//! ([`names`]), the indexes a table gets ([`indexes`]), an expression as a tree ([`tree`]).
+//! Nothing here writes SQL statements, and nothing here asks `check`, `diff` or `sql`.
 //!
 //! Strings and lists are `Cow<'static, _>` so that the derive can build a whole table as a
 //! `&'static` constant (no code runs at start-up) while snapshots and tests can still build
 //! owned values.
 
 mod expr;
+mod indexes;
 mod inventory;
+// The model's questions are the crate's: `pgrls::model` re-exports this module, and its API
+// is the data.
+pub(crate) mod names;
 mod policy;
 mod schema;
 mod table;
+pub(crate) mod tree;
 mod types;
 
 pub use expr::{Claim, CmpOp, ColumnRef, Expr, ExprOp, Literal, LookupRef};
+pub(crate) use indexes::{index_sub_select_reads, indexes};
 pub use inventory::{distinct, enums, policy_roles, roles, schemas};
 pub use policy::{Grant, Policy, PolicyName, Role, RoleKind, RoleOptions};
 // The small enums live in rls-rules, with the words the derive reads and the SQL keywords.

@@ -113,7 +113,7 @@ impl SchemaDef {
 impl From<&Schema> for SchemaDef {
     /// The tables as declared, lowered onto the auth provider (see [`crate::provider`]), with
     /// the indexes other tables' sub-selects need added where they are read (see
-    /// [`crate::sql::index_sub_select_reads`]).
+    /// `model::indexes`).
     fn from(schema: &Schema) -> SchemaDef {
         let tables: Vec<TableDef> = schema.tables.iter().map(|t| (*t).clone()).collect();
         let mut def = SchemaDef {
@@ -123,7 +123,7 @@ impl From<&Schema> for SchemaDef {
             restrictive_grants: false,
         };
         crate::provider::lower(&mut def);
-        crate::sql::index_sub_select_reads(&mut def.tables);
+        super::index_sub_select_reads(&mut def.tables);
         def
     }
 }

@@ -21,7 +21,7 @@ pub struct TableDef {
     pub enable_rls: bool,
     /// FORCE ROW LEVEL SECURITY: the table's owner is subject to the policies too.
     pub force_rls: bool,
-    /// Index the columns that policies compare with the user id (see `sql::indexes`).
+    /// Index the columns that policies compare with the user id (see `model::indexes`).
     pub policy_indexes: bool,
     /// DISABLE ROW LEVEL SECURITY, said in so many words: without it, a table that loses its
     /// last policy keeps RLS on (deny all) rather than opening to every role with a grant.
@@ -55,6 +55,15 @@ pub struct AllowedLint {
 }
 
 impl TableDef {
+    /// The unique constraints the table gets: its uniques less one on exactly the primary
+    /// key's columns (PostgreSQL would not create it: the primary key is that constraint
+    /// already).
+    pub(crate) fn unique_constraints(&self) -> impl Iterator<Item = &Unique> {
+        self.uniques
+            .iter()
+            .filter(|u| u.columns != self.primary_key)
+    }
+
     /// Every clause of every policy of the table.
     pub fn policy_clauses(&self) -> impl Iterator<Item = &Expr> {
         self.policies.iter().flat_map(|p| p.clauses())

@@ -41,6 +41,20 @@ impl SqlType {
             array: true,
         }
     }
+
+    /// The type as PostgreSQL spells it: a builtin as written, an enum by its quoted,
+    /// qualified name, `[]` after an array's. What the DDL says, what error messages name,
+    /// and what two types are compared by (`varchar(80)` and `text` differ).
+    pub(crate) fn sql_name(&self) -> String {
+        let mut out = match &self.name {
+            TypeName::Builtin(name) => name.to_string(),
+            TypeName::Enum(e) => crate::quote::qualified(&e.schema, &e.name),
+        };
+        if self.array {
+            out.push_str("[]");
+        }
+        out
+    }
 }
 
 /// Maps a Rust type to its PostgreSQL column type. Implemented for the standard types (and,

@@ -43,7 +43,7 @@ pub(crate) struct RoleLiteral {
 
 impl RoleLiteral {
     pub(crate) fn new(role: &str) -> Result<RoleLiteral, QueryError> {
-        if role.is_empty() || role.len() > crate::sql::names::MAX_IDENTIFIER_BYTES {
+        if role.is_empty() || role.len() > crate::model::names::MAX_IDENTIFIER_BYTES {
             return Err(QueryError::Setup(format!(
                 "session role {role:?}: a role name has 1 to 63 bytes"
             )));

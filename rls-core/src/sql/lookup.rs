@@ -3,7 +3,7 @@
 
 use super::{expr, policy, quote, table};
 use crate::change::QualifiedName;
-use crate::model::{Lookup, Role, SqlType};
+use crate::model::{Lookup, Role, SqlType, tree};
 
 /// The function and its privileges: EXECUTE taken from PUBLIC (which every new function
 /// grants it) and given to `grant_to` only.
@@ -20,7 +20,7 @@ pub fn create(
     grant_to: &[Role],
 ) -> String {
     let function = function(&table_name.schema, &lookup.name);
-    let filter = expr::tree(&lookup.filter)
+    let filter = tree::tree(&lookup.filter)
         .map(|node| expr::render(&node, &table_name.name))
         .unwrap_or_else(|_| "false".into());
     let body = format!(

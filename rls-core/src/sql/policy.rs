@@ -1,8 +1,8 @@
 //! CREATE POLICY and the table's row-level security switches.
 
-use super::{expr, names, quote, table};
+use super::{expr, quote, table};
 use crate::change::QualifiedName;
-use crate::model::{Expr, Policy, Role, RoleKind};
+use crate::model::{Expr, Policy, Role, RoleKind, names};
 use std::fmt::Write;
 
 /// `"authenticated"`, or the keyword for `PUBLIC` / `CURRENT_USER`.
@@ -38,10 +38,7 @@ pub fn create(table: &QualifiedName, policy: &Policy) -> String {
 
 /// A USING or WITH CHECK condition, for table `table_name`.
 pub(crate) fn clause(table_name: &str, e: &Expr) -> String {
-    // `check` has already refused malformed expressions.
-    expr::tree(e)
-        .map(|node| expr::render(&node, table_name))
-        .unwrap_or_default()
+    expr::text(e, table_name)
 }
 
 /// `ALTER POLICY ... ON ...` with the parts that change: roles, USING, WITH CHECK.

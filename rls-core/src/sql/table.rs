@@ -1,10 +1,9 @@
 //! CREATE TABLE, ALTER TABLE (columns, constraints), DROP TABLE, and indexes.
 
-use super::{expr, names, quote};
+use super::{expr, quote};
 use crate::change::QualifiedName;
 use crate::model::{
-    Check, ColumnDef, ColumnRef, DefaultExpr, FkAction, ForeignKey, Identity, Index, List, SqlType,
-    Str, TableDef, TypeName,
+    Check, ColumnDef, DefaultExpr, FkAction, ForeignKey, Identity, Index, SqlType, TableDef, names,
 };
 use std::fmt::Write;
 
@@ -135,15 +134,9 @@ pub fn drop_constraint(table: &QualifiedName, name: &str) -> String {
     alter(table, &format!("DROP CONSTRAINT {}", quote::ident(name)))
 }
 
+/// A column's type as DDL spells it: the model's [`SqlType::sql_name`].
 pub fn sql_type(ty: &SqlType) -> String {
-    let mut out = match &ty.name {
-        TypeName::Builtin(name) => name.to_string(),
-        TypeName::Enum(e) => quote::qualified(&e.schema, &e.name),
-    };
-    if ty.array {
-        out.push_str("[]");
-    }
-    out
+    ty.sql_name()
 }
 
 /// `CREATE TABLE`; the foreign keys at `deferred` are left out (they point at tables created
@@ -153,7 +146,7 @@ pub fn create(table: &TableDef, deferred: &[usize]) -> String {
     if !table.primary_key.is_empty() {
         lines.push(primary_key(&names::primary_key(table), &table.primary_key));
     }
-    for u in uniques(table) {
+    for u in table.unique_constraints() {
         lines.push(unique(&names::unique(table, &u.columns), &u.columns));
     }
     for (i, fk) in table.foreign_keys.iter().enumerate() {
@@ -171,21 +164,10 @@ pub fn create(table: &TableDef, deferred: &[usize]) -> String {
     )
 }
 
-/// The unique constraints, less one on exactly the primary key's columns (PostgreSQL would
-/// not create it: the primary key is that constraint already).
-pub(crate) fn uniques(table: &TableDef) -> impl Iterator<Item = &crate::model::Unique> {
-    table
-        .uniques
-        .iter()
-        .filter(|u| u.columns != table.primary_key)
-}
-
 /// A check constraint's condition, for table `table_name` (`check` has refused malformed
 /// ones).
 pub(crate) fn check_expr(table_name: &str, check: &Check) -> String {
-    expr::tree(&check.expr)
-        .map(|node| expr::render(&node, table_name))
-        .unwrap_or_default()
+    expr::text(&check.expr, table_name)
 }
 
 pub(crate) fn column(col: &ColumnDef) -> String {
@@ -236,83 +218,6 @@ pub(crate) fn column_list(columns: &[impl AsRef<str>]) -> String {
         .map(|c| quote::ident(c.as_ref()))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// The table's indexes: the declared ones, then one for each column that a policy or a
-/// lookup compares with the user id or a claim and that no index, unique constraint or
-/// primary key already leads with.
-/// None on an existing table: the migrations never change its structure.
-pub fn indexes(table: &TableDef) -> Vec<Index> {
-    if table.existing {
-        return Vec::new();
-    }
-    let mut all: Vec<Index> = table.indexes.to_vec();
-    if !table.policy_indexes {
-        return all;
-    }
-    let mut compared = Vec::new();
-    // The lookups' filters too: the function searches the table for the caller's rows.
-    let exprs = table
-        .policy_clauses()
-        .chain(table.lookups.iter().map(|l| &l.filter));
-    for e in exprs {
-        if let Ok(node) = expr::tree(e) {
-            expr::user_id_columns(&node, &mut compared);
-        }
-    }
-    for column in compared {
-        let wanted = table.column(column).is_some_and(|c| c.policy_index);
-        if wanted && !covered(table, &all, column) {
-            all.push(policy_index(column));
-        }
-    }
-    all
-}
-
-/// Whether a key or one of `indexes` leads with `column`.
-fn covered(table: &TableDef, indexes: &[Index], column: &str) -> bool {
-    let leads = |cols: &[Str]| cols.first().is_some_and(|c| c == column);
-    leads(&table.primary_key)
-        || table.uniques.iter().any(|u| leads(&u.columns))
-        || indexes.iter().any(|i| leads(&i.columns))
-}
-
-fn policy_index(column: &str) -> Index {
-    Index {
-        name: None,
-        columns: List::Owned(vec![Str::Owned(column.to_string())]),
-        unique: false,
-    }
-}
-
-/// Indexes for the sub-selects of other tables' policies: each column that a sub-select's
-/// filter compares with the user id or a claim gets one in the table it belongs to (as a
-/// declared index, so that the model and its snapshots say so), unless that table opted out
-/// of policy indexes, the column did, or an index already leads with it.
-pub fn index_sub_select_reads(tables: &mut [TableDef]) {
-    let mut wanted: Vec<ColumnRef> = Vec::new();
-    for t in tables.iter() {
-        for e in t.policy_clauses() {
-            if let Ok(node) = expr::tree(e) {
-                let mut found = Vec::new();
-                expr::sub_select_columns(&node, &mut found);
-                wanted.extend(found.into_iter().cloned());
-            }
-        }
-    }
-    for c in wanted {
-        let Some(t) = tables
-            .iter_mut()
-            .find(|t| t.schema == c.schema && t.name == c.table)
-        else {
-            continue;
-        };
-        let opted_in = t.column(&c.column).is_some_and(|c| c.policy_index);
-        if t.existing || !t.policy_indexes || !opted_in || covered(t, &indexes(t), &c.column) {
-            continue;
-        }
-        t.indexes.to_mut().push(policy_index(&c.column));
-    }
 }
 
 pub fn create_index(table: &QualifiedName, name: &str, index: &Index) -> String {

@@ -1,4 +1,6 @@
-//! The only place where names and constants become SQL text.
+//! The only place where names and constants become SQL text: a leaf below every layer, so
+//! that the model can spell an enum type's name (`SqlType::sql_name`) and the renderer
+//! everything else.
 
 use std::fmt::Write;
 
