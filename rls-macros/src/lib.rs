@@ -2,6 +2,8 @@
 //! against the struct and emits code that builds `rls-core`'s model as constants; it writes
 //! no SQL.
 
+#![warn(missing_docs)]
+
 mod args;
 mod crate_path;
 mod errors;
