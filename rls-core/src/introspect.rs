@@ -15,7 +15,9 @@ use std::collections::BTreeMap;
 /// An ordinary or partitioned table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DbTable {
+    /// The table's schema.
     pub schema: String,
+    /// The table's name.
     pub name: String,
     /// In `attnum` order, without dropped columns.
     pub columns: Vec<DbColumn>,
@@ -38,12 +40,15 @@ pub struct DbTable {
     pub existing: bool,
 }
 
+/// A column of a [`DbTable`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DbColumn {
+    /// The column's name.
     pub name: String,
     /// `format_type(atttypid, atttypmod)`: `bigint`, `character varying(80)`, `text[]`,
     /// `status` (enums outside the search path come schema-qualified).
     pub ty: String,
+    /// `attnotnull`: NOT NULL.
     pub not_null: bool,
     /// `pg_get_expr(adbin, adrelid)`.
     pub default: Option<String>,
@@ -51,8 +56,10 @@ pub struct DbColumn {
     pub identity: String,
 }
 
+/// A constraint of a [`DbTable`], other than NOT NULL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DbConstraint {
+    /// The constraint's name.
     pub name: String,
     /// `contype`: `p` primary key, `u` unique, `f` foreign key, `c` check, `x` exclusion,
     /// `t` constraint trigger.
@@ -61,16 +68,21 @@ pub struct DbConstraint {
     pub definition: String,
 }
 
+/// An index of a [`DbTable`] that backs no constraint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DbIndex {
+    /// The index's name.
     pub name: String,
     /// `pg_get_indexdef`: `CREATE INDEX t_a_idx ON public.t USING btree (a)`.
     pub definition: String,
 }
 
+/// A policy of a [`DbTable`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DbPolicy {
+    /// The policy's name.
     pub name: String,
+    /// `polpermissive`: `AS PERMISSIVE`; `false` for a restrictive policy.
     pub permissive: bool,
     /// As `pg_policies.cmd`: `ALL`, `SELECT`, `INSERT`, `UPDATE`, `DELETE`.
     pub command: String,
@@ -82,9 +94,12 @@ pub struct DbPolicy {
     pub with_check: Option<String>,
 }
 
+/// An enum type and its labels.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DbEnum {
+    /// The type's schema.
     pub schema: String,
+    /// The type's name.
     pub name: String,
     /// Labels in `enumsortorder`.
     pub values: Vec<String>,

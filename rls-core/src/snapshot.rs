@@ -12,17 +12,23 @@ pub const FORMAT: u32 = 2;
 /// The format before restrictive policies stopped earning grants.
 const FORMAT_RESTRICTIVE_GRANTS: u32 = 1;
 
+/// A model as committed next to the migrations: the auth provider, the session roles and
+/// the tables of the [`SchemaDef`] the last migration was generated from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
+    /// The format version: [`FORMAT`] when written; 1 is still read.
     pub format: u32,
+    /// The auth provider the migrations were generated for.
     pub auth: Auth,
     /// The session roles (see [`crate::Schema::session_roles`]).
     #[serde(default)]
     pub session_roles: Vec<Role>,
+    /// The tables, as the [`SchemaDef`] holds them (lowered onto the auth provider).
     pub tables: Vec<TableDef>,
 }
 
 impl Snapshot {
+    /// A snapshot in the current [`FORMAT`].
     pub fn new(auth: Auth, session_roles: Vec<Role>, tables: Vec<TableDef>) -> Snapshot {
         Snapshot {
             format: FORMAT,
@@ -39,6 +45,8 @@ impl Snapshot {
         out
     }
 
+    /// Reads a snapshot file. Refuses, saying why, a format this version does not read, a
+    /// role with BYPASSRLS, and options on a role the migrations do not create.
     pub fn from_json(text: &str) -> Result<Snapshot, String> {
         let snapshot: Snapshot = serde_json::from_str(text).map_err(|e| e.to_string())?;
         if snapshot.format != FORMAT && snapshot.format != FORMAT_RESTRICTIVE_GRANTS {

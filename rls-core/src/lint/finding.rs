@@ -3,9 +3,12 @@
 use crate::model::Lint;
 use rls_rules::lint::Level;
 
+/// One thing a lint found: where, what is wrong, and the fix.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Finding {
+    /// The lint that found it.
     pub lint: Lint,
+    /// Its level: the lint's (see [`Lint::level`]).
     pub level: Level,
     /// What it is about: `public.todos`, `public.todos policy "name"`, `auth.f(integer)`.
     pub object: String,
@@ -16,6 +19,7 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A finding of `lint`, at the lint's level.
     pub fn new(
         lint: Lint,
         object: impl Into<String>,

@@ -6,6 +6,7 @@ use crate::model::AllowedLint;
 use rls_rules::lint::Level;
 use std::fmt::Write;
 
+/// A lint run's findings, and those that `#[allow_lint]` silenced.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
     /// Sorted by object, then lint.
@@ -37,6 +38,7 @@ impl Report {
         report
     }
 
+    /// How many findings are at `level`.
     pub fn count(&self, level: Level) -> usize {
         self.findings.iter().filter(|f| f.level == level).count()
     }
@@ -52,6 +54,7 @@ impl Report {
         u8::from(denied > 0)
     }
 
+    /// The report for people: each finding with its reason and fix, then a summary line.
     pub fn human(&self) -> String {
         let mut out = String::new();
         for f in &self.findings {
@@ -86,6 +89,8 @@ impl Report {
         out
     }
 
+    /// The report for tools (`--format json`): the findings, the silenced ones and the
+    /// counts by level, as pretty-printed JSON ending in a newline.
     pub fn json(&self) -> String {
         let findings: Vec<serde_json::Value> = self
             .findings
