@@ -20,8 +20,11 @@ pub struct ClerkClaims {
     pub iss: Option<String>,
     /// Expiry, seconds since the Unix epoch.
     pub exp: i64,
+    /// Not before: seconds since the Unix epoch before which the token is not valid.
     pub nbf: Option<i64>,
+    /// Issued at, seconds since the Unix epoch.
     pub iat: Option<i64>,
+    /// The token's unique id.
     pub jti: Option<String>,
     /// The token format version (2).
     pub v: Option<i64>,

@@ -5,8 +5,11 @@ use std::fmt;
 pub enum Part {
     /// The token as a whole: not three dot-separated parts.
     Token,
+    /// The JOSE header, the first part.
     Header,
+    /// The claims, the second part.
     Payload,
+    /// The signature, the third part.
     Signature,
 }
 
@@ -32,11 +35,21 @@ impl fmt::Display for Part {
 pub enum VerifyError {
     /// The token is longer than [`VerifierConfig::max_token_bytes`](super::VerifierConfig);
     /// checked before anything is parsed.
-    TooLarge { len: usize, max: usize },
+    TooLarge {
+        /// The token's length in bytes.
+        len: usize,
+        /// The configured limit.
+        max: usize,
+    },
     /// Not a compact JWS: not three parts, invalid base64url (padding, characters outside the
     /// URL-safe alphabet, non-zero trailing bits), JSON that is invalid, not an object or has a
     /// duplicate key, a header without string `alg` and `kid`, a `crit` header.
-    Malformed { part: Part, reason: &'static str },
+    Malformed {
+        /// The part that could not be read.
+        part: Part,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// `alg` is not `RS256` (this includes `none`, `HS256`, `RS384`, `ES256`, `PS256`).
     UnsupportedAlgorithm(String),
     /// The header's `typ` is present and not `JWT` (an access token, `at+jwt`, say): Clerk's

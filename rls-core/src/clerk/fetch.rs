@@ -23,6 +23,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// [`VerifierConfig::fetch_timeout`](super::VerifierConfig::fetch_timeout) and never has
 /// more than one call running.
 pub trait JwksFetcher: Send + Sync + 'static {
+    /// The document at `url`, or a message for logs saying why not.
     fn fetch<'a>(&'a self, url: &'a str) -> BoxFuture<'a, Result<Vec<u8>, String>>;
 }
 

@@ -66,6 +66,7 @@ impl Clock {
         Clock(Arc::new(now))
     }
 
+    /// The current time by this clock.
     pub fn now(&self) -> SystemTime {
         (self.0)()
     }
@@ -212,6 +213,7 @@ impl Verifier {
         )
     }
 
+    /// The configuration it verifies against.
     pub fn config(&self) -> &VerifierConfig {
         &self.inner.config
     }

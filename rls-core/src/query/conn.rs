@@ -11,6 +11,7 @@ use sqlx::pool::PoolConnection;
     note = "a pool gives no guarantee that a statement lands on the connection that carries the user's identity: start a session with `db.as_user(&claims).await?` (or `db.anonymous()`) and pass `&mut session`"
 )]
 pub trait Conn: Send {
+    /// The connection statements run on.
     fn connection(&mut self) -> &mut PgConnection;
 
     /// Whether the builders may prepare named statements that sqlx caches on the client

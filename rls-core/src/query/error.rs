@@ -23,6 +23,8 @@ pub enum QueryError {
     Setup(String),
     /// The login role can defeat the policies (see [`crate::session::LoginRoleProblem`]).
     LoginRole(Vec<crate::session::LoginRoleProblem>),
+    /// Any other error from sqlx: the database's, the connection's, or a value that failed
+    /// to encode.
     Database(sqlx::Error),
 }
 

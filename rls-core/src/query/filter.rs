@@ -27,10 +27,12 @@ impl<T> Filter<T> {
         }
     }
 
+    /// `(self) AND (other)`.
     pub fn and(self, other: Filter<T>) -> Filter<T> {
         self.join(" AND ", other)
     }
 
+    /// `(self) OR (other)`.
     pub fn or(self, other: Filter<T>) -> Filter<T> {
         self.join(" OR ", other)
     }
@@ -72,26 +74,32 @@ impl<T, V> Col<T, V> {
         ])
     }
 
+    /// `column = value`.
     pub fn eq(self, value: impl SqlValue<V>) -> Filter<T> {
         self.compare(" = ", value)
     }
 
+    /// `column <> value`. A row whose column is NULL matches neither this nor [`Col::eq`].
     pub fn ne(self, value: impl SqlValue<V>) -> Filter<T> {
         self.compare(" <> ", value)
     }
 
+    /// `column < value`.
     pub fn lt(self, value: impl SqlValue<V>) -> Filter<T> {
         self.compare(" < ", value)
     }
 
+    /// `column <= value`.
     pub fn le(self, value: impl SqlValue<V>) -> Filter<T> {
         self.compare(" <= ", value)
     }
 
+    /// `column > value`.
     pub fn gt(self, value: impl SqlValue<V>) -> Filter<T> {
         self.compare(" > ", value)
     }
 
+    /// `column >= value`.
     pub fn ge(self, value: impl SqlValue<V>) -> Filter<T> {
         self.compare(" >= ", value)
     }
@@ -118,6 +126,7 @@ impl<T, V> Col<T, V> {
         Filter::new(parts)
     }
 
+    /// `ORDER BY column ASC`.
     pub fn asc(self) -> Order<T> {
         Order {
             column: self.name,
@@ -126,6 +135,7 @@ impl<T, V> Col<T, V> {
         }
     }
 
+    /// `ORDER BY column DESC`.
     pub fn desc(self) -> Order<T> {
         Order {
             column: self.name,
@@ -136,10 +146,12 @@ impl<T, V> Col<T, V> {
 }
 
 impl<T, V> Col<T, Option<V>> {
+    /// `column IS NULL`.
     pub fn is_null(self) -> Filter<T> {
         Filter::new(vec![Part::Column(self.name), Part::Sql(" IS NULL")])
     }
 
+    /// `column IS NOT NULL`.
     pub fn is_not_null(self) -> Filter<T> {
         Filter::new(vec![Part::Column(self.name), Part::Sql(" IS NOT NULL")])
     }

@@ -27,6 +27,7 @@ use sqlx::postgres::PgRow;
 /// Implemented by `#[derive(Table)]`: a table whose rows decode into `Self`, with
 /// `Self::New` (`NewTodo` for `Todo`) the values of a row to insert.
 pub trait Model: Table + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static {
+    /// The insert struct (`NewTodo` for `Todo`): the values of one row to insert.
     type New: NewRow<Self>;
 
     /// `SELECT` of whole rows; add `.filter(..)`, `.order_by(..)`, `.limit(..)`.

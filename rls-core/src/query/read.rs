@@ -34,16 +34,19 @@ impl<T: Model> Select<T> {
         self
     }
 
+    /// Adds an `ORDER BY` item, after those added before.
     pub fn order_by(mut self, order: Order<T>) -> Self {
         self.order.push(order);
         self
     }
 
+    /// `LIMIT n`.
     pub fn limit(mut self, n: i64) -> Self {
         self.limit = Some(n);
         self
     }
 
+    /// `OFFSET n`.
     pub fn offset(mut self, n: i64) -> Self {
         self.offset = Some(n);
         self
@@ -57,6 +60,7 @@ impl<T: Model> Select<T> {
         }
     }
 
+    /// Every row the filters (and the policies) let through.
     pub async fn fetch_all(self, conn: &mut impl Conn) -> Result<Vec<T>, QueryError> {
         let (sql, args) = self.build(Some(row_list(T::TABLE)), "select");
         Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(args)?)
@@ -65,6 +69,7 @@ impl<T: Model> Select<T> {
             .await?)
     }
 
+    /// The first row, or `None`.
     pub async fn fetch_optional(self, conn: &mut impl Conn) -> Result<Option<T>, QueryError> {
         let (sql, args) = self.build(Some(row_list(T::TABLE)), "select");
         Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(args)?)
@@ -146,6 +151,7 @@ pub struct Projection<T, C> {
 }
 
 impl<T: Model, C: Columns<T>> Projection<T, C> {
+    /// Every row the filters (and the policies) let through.
     pub async fn fetch_all(self, conn: &mut impl Conn) -> Result<Vec<C::Row>, QueryError> {
         let list = self.columns.list();
         let (sql, args) = self.select.build(Some(&list), "columns");
@@ -155,6 +161,7 @@ impl<T: Model, C: Columns<T>> Projection<T, C> {
             .await?)
     }
 
+    /// The first row, or [`QueryError::NotFound`].
     pub async fn fetch_one(self, conn: &mut impl Conn) -> Result<C::Row, QueryError> {
         let list = self.columns.list();
         let (sql, args) = self.select.build(Some(&list), "columns");
@@ -168,7 +175,9 @@ impl<T: Model, C: Columns<T>> Projection<T, C> {
 
 /// A tuple of columns of table `T`, selected together.
 pub trait Columns<T> {
+    /// What a row decodes into: the tuple of the columns' types.
     type Row: for<'r> FromRow<'r, PgRow> + Send + Unpin;
+    /// The columns, quoted and comma-separated, for the `SELECT` list.
     fn list(&self) -> String;
 }
 

@@ -7,6 +7,7 @@ use sqlx::{Arguments, Encode, Type};
 /// A value that can be bound as a query parameter, boxed so that one query can carry values
 /// of many types.
 pub trait Bind: Send + 'static {
+    /// Adds the value to `args` as the next parameter.
     fn bind(self: Box<Self>, args: &mut PgArguments) -> Result<(), BoxDynError>;
 }
 
@@ -28,6 +29,7 @@ where
     note = "compare and assign a column only with values of its own type (or `T` for an `Option<T>` column, `&str` for a `String` column)"
 )]
 pub trait SqlValue<V> {
+    /// The value, boxed for binding.
     fn into_bind(self) -> Box<dyn Bind>;
 }
 

@@ -10,6 +10,7 @@ use sqlx::AssertSqlSafe;
 /// The values of one row to insert; implemented by the insert struct the derive generates
 /// (`NewTodo` for `Todo`).
 pub trait NewRow<T>: Send + 'static {
+    /// Adds the row's values to `row`, one per column.
     fn write(self, row: &mut RowWriter);
 }
 
@@ -142,11 +143,14 @@ impl<T: Model> Update<T> {
         self
     }
 
+    /// Adds a condition; several are joined with AND. Without one, every row the policies let
+    /// the session update is updated.
     pub fn filter(mut self, condition: Filter<T>) -> Self {
         self.filters.push(condition);
         self
     }
 
+    /// Updates and returns the number of rows changed.
     pub async fn execute(self, conn: &mut impl Conn) -> Result<u64, QueryError> {
         let (sql, binds) = self.build(false)?;
         let done = sqlx::query_with(AssertSqlSafe(sql), arguments(binds)?)
@@ -201,11 +205,14 @@ impl<T: Model> Delete<T> {
         }
     }
 
+    /// Adds a condition; several are joined with AND. Without one, every row the policies let
+    /// the session delete is deleted.
     pub fn filter(mut self, condition: Filter<T>) -> Self {
         self.filters.push(condition);
         self
     }
 
+    /// Deletes and returns the number of rows deleted.
     pub async fn execute(self, conn: &mut impl Conn) -> Result<u64, QueryError> {
         let (sql, binds) = self.build(false);
         let done = sqlx::query_with(AssertSqlSafe(sql), arguments(binds)?)

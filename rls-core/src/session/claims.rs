@@ -52,6 +52,7 @@ impl SessionClaims {
         }
     }
 
+    /// The user id: the `sub` claim, what `auth.user_id()` returns.
     pub fn sub(&self) -> &str {
         self.0
             .map
@@ -60,10 +61,12 @@ impl SessionClaims {
             .unwrap_or_default()
     }
 
+    /// Every claim, `sub` included.
     pub fn as_map(&self) -> &Map<String, Value> {
         &self.0.map
     }
 
+    /// The claims as JSON text: what a session in claims mode sets `request.jwt.claims` to.
     pub fn to_json(&self) -> String {
         serde_json::to_string(&self.0.map).expect("a JSON map serializes")
     }

@@ -11,9 +11,21 @@ pub enum LoginRoleProblem {
     /// BYPASSRLS skips every policy.
     BypassRls(String),
     /// A table's owner is exempt from its policies unless the table FORCEs them.
-    OwnsTables { role: String, tables: Vec<String> },
+    OwnsTables {
+        /// The login role's name.
+        role: String,
+        /// The tables it owns that have row-level security enabled and not forced, as
+        /// `schema.table`.
+        tables: Vec<String>,
+    },
     /// Grants of its own: after `RESET ROLE` inside a session, the login role keeps them.
-    HoldsGrants { role: String, tables: Vec<String> },
+    HoldsGrants {
+        /// The login role's name.
+        role: String,
+        /// The tables with row-level security, owned by another role, on which it holds
+        /// privileges, as `schema.table`.
+        tables: Vec<String>,
+    },
 }
 
 impl fmt::Display for LoginRoleProblem {

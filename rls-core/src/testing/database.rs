@@ -116,6 +116,7 @@ impl TestDatabase {
         }
     }
 
+    /// The database's name (`rls_test_<pid>_<n>`).
     pub fn name(&self) -> &str {
         &self.name
     }

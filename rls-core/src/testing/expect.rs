@@ -34,6 +34,7 @@ impl<'db> Actor<'db> {
         }
     }
 
+    /// The identity it acts as.
     pub fn who(&self) -> &Who {
         &self.who
     }

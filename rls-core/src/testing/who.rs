@@ -52,6 +52,7 @@ impl Who {
         self
     }
 
+    /// The name the reports and the access matrix show.
     pub fn label(&self) -> &str {
         &self.label
     }
