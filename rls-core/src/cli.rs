@@ -304,7 +304,7 @@ fn last_snapshot(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let written = std::fs::read_to_string(last)
                 .map_err(|e| format!("cannot read {}: {e}", last.display()))?;
-            let full = sql::migration(&ctx.schema).map_err(schema_errors)?;
+            let full = crate::migration::migration(&ctx.schema).map_err(schema_errors)?;
             if history.migrations.len() == 1 && written == full {
                 if !opts.stdout && opts.command == Command::Generate {
                     write_file(&path, &Snapshot::from(ctx.schema.clone()).to_json())?;
@@ -380,7 +380,7 @@ fn generate(ctx: &Ctx, out: &mut dyn Write) -> Result<u8, String> {
     let (plan, files, default_name) = match &previous {
         None => {
             let plan = diff::initial(&ctx.schema).map_err(schema_errors)?;
-            let sql = sql::migration(&ctx.schema).map_err(schema_errors)?;
+            let sql = crate::migration::migration(&ctx.schema).map_err(schema_errors)?;
             let files = vec![(sql, plan.next.clone())];
             (plan, files, "init")
         }

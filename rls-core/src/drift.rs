@@ -134,7 +134,7 @@ async fn build_expected(
         .execute(&mut conn)
         .await
         .map_err(|e| format!("cannot create the existing tables in the scratch database: {e}"))?;
-    let migration = sql::migration(&tables).map_err(|errors| {
+    let migration = crate::migration::migration(&tables).map_err(|errors| {
         let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
         format!("the schema has errors: {}", list.join("; "))
     })?;

@@ -427,7 +427,7 @@ mod tests {
     /// `auth`; and a diff from its snapshot to the unlowered model is empty.
     #[test]
     fn migrations_on_supabase() {
-        let sql = crate::sql::migration(&schema()).unwrap();
+        let sql = crate::migration::migration(&schema()).unwrap();
         for absent in [
             "CREATE ROLE",
             "CREATE FUNCTION",

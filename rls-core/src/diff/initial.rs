@@ -1,6 +1,6 @@
 //! The first migration: everything from an empty database, in dependency order, as changes.
 //! Unlike an incremental plan it is not sorted by phase: each table's policies, switches and
-//! grants stay together, as `sql::migration` lays them out.
+//! grants stay together, as the first migration lays them out (`sql::first_migration`).
 
 use super::{Change, Phase, Plan, QualifiedName};
 use crate::check::{SchemaError, check_tables};
