@@ -4,8 +4,8 @@
 //! snapshot or built by hand.
 
 use crate::model::{
-    Expr, ExprOp, Role, RoleKind, Schema, SqlType, Str, TableDef, TypeName, enums, names,
-    policy_roles, tree,
+    Auth, Expr, ExprOp, Role, RoleKind, Schema, SchemaDef, SqlType, Str, TableDef, TypeName, enums,
+    names, policy_roles, provider, tree,
 };
 use std::fmt;
 
@@ -137,6 +137,30 @@ pub fn check_tables(tables: &[&TableDef]) -> Result<(), Vec<SchemaError>> {
     } else {
         Err(errors)
     }
+}
+
+/// What only the provider can tell is wrong: the user id compared with a uuid column where
+/// the provider's user id is text (`auth.user_id()`: Neon and the portable functions).
+/// PostgreSQL would refuse the policy when the migration runs (`text = uuid`); here it is
+/// refused with the fix. On Supabase such a comparison reads `auth.uid()` (the model is
+/// lowered onto it: `model/provider.rs`). For a lowered schema.
+pub fn check_provider(schema: &SchemaDef) -> Vec<SchemaError> {
+    if schema.auth == Auth::Supabase {
+        return Vec::new();
+    }
+    let mut errors = Vec::new();
+    for t in &schema.tables {
+        let mut exprs = t
+            .policy_clauses()
+            .chain(t.lookups.iter().map(|l| &l.filter));
+        if exprs.any(|e| provider::compares_user_id_with_uuid(e, t, &schema.tables)) {
+            errors.push(SchemaError {
+                table: format!("{}.{}", t.schema, t.name),
+                message: "compares the user id with a uuid column, but auth.user_id() is text (the token's `sub`): PostgreSQL would refuse the policy (text = uuid). Keep user ids in a text column (String), or use Auth::Supabase, whose auth.uid() is a uuid".into(),
+            });
+        }
+    }
+    errors
 }
 
 /// Why BYPASSRLS is not offered, and what to do instead: shared by `check_tables` and the
@@ -737,5 +761,19 @@ mod tests {
                     .contains("references public.todos(uid), a column that table does not have")),
             "{messages:#?}"
         );
+    }
+
+    /// Elsewhere the user id is text: comparing it with a uuid column is refused with the
+    /// fix (the first migration and the diff refuse it too: `migration`'s tests).
+    #[test]
+    fn a_uuid_user_column_is_refused_outside_supabase() {
+        use super::check_provider;
+        let schema = crate::model::provider::tests::schema;
+        assert!(check_provider(&schema()).is_empty());
+        for auth in [Auth::Postgres, Auth::Neon] {
+            let errors = check_provider(&SchemaDef { auth, ..schema() });
+            assert!(!errors.is_empty());
+            assert!(errors[0].message.contains("Auth::Supabase"), "{errors:?}");
+        }
     }
 }

@@ -19,7 +19,6 @@ pub mod lint;
 pub mod migration;
 pub mod model;
 pub mod plan;
-pub mod provider;
 pub mod query;
 pub mod quote;
 mod reads;

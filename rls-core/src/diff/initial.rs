@@ -11,11 +11,11 @@ use crate::sql::{order, preamble, table_grants};
 /// finds fault with.
 pub fn initial(schema: &SchemaDef) -> Result<Plan, Vec<SchemaError>> {
     let mut schema = schema.clone();
-    crate::provider::lower(&mut schema);
+    crate::model::provider::lower(&mut schema);
     let schema = &schema;
     let tables = schema.table_refs();
     check_tables(&tables)?;
-    let provider_errors = crate::provider::check(schema);
+    let provider_errors = crate::check::check_provider(schema);
     if !provider_errors.is_empty() {
         return Err(provider_errors);
     }

@@ -86,13 +86,13 @@ fn keep_rls_on(old: &[TableDef], new: &mut [TableDef]) -> Vec<String> {
 pub fn diff(old: &SchemaDef, new: &SchemaDef, options: Options) -> Result<Plan, DiffError> {
     let mut next = new.clone();
     next.auth = old.auth;
-    // The database's provider decides what the model becomes (see `crate::provider`).
-    crate::provider::lower(&mut next);
+    // The database's provider decides what the model becomes (see `model/provider.rs`).
+    crate::model::provider::lower(&mut next);
     // After this migration the grants are what the current rules derive.
     next.restrictive_grants = false;
     let notes = keep_rls_on(&old.tables, &mut next.tables);
     check_tables(&next.table_refs()).map_err(DiffError::Schema)?;
-    let provider_errors = crate::provider::check(&next);
+    let provider_errors = crate::check::check_provider(&next);
     if !provider_errors.is_empty() {
         return Err(DiffError::Schema(provider_errors));
     }

@@ -24,7 +24,7 @@ pub enum ExprOp {
     Column(Str),
     /// The verified user's id: `(select auth.user_id())`, evaluated once per statement. On
     /// Supabase it becomes [`ExprOp::AuthUid`] or the `sub` [`ExprOp::JwtClaim`] (see
-    /// [`crate::provider`]).
+    /// `model/provider.rs`).
     AuthUserId,
     /// The verified user's id as a uuid: `(select auth.uid())`, Supabase's function. What
     /// [`ExprOp::AuthUserId`] becomes on Supabase where it is compared with a uuid column.

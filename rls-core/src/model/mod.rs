@@ -14,6 +14,7 @@ mod inventory;
 // is the data.
 pub(crate) mod names;
 mod policy;
+pub(crate) mod provider;
 mod schema;
 mod table;
 pub(crate) mod tree;

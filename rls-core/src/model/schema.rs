@@ -111,7 +111,7 @@ impl SchemaDef {
 }
 
 impl From<&Schema> for SchemaDef {
-    /// The tables as declared, lowered onto the auth provider (see [`crate::provider`]), with
+    /// The tables as declared, lowered onto the auth provider (see `model/provider.rs`), with
     /// the indexes other tables' sub-selects need added where they are read (see
     /// `model::indexes`).
     fn from(schema: &Schema) -> SchemaDef {
@@ -122,7 +122,7 @@ impl From<&Schema> for SchemaDef {
             tables,
             restrictive_grants: false,
         };
-        crate::provider::lower(&mut def);
+        super::provider::lower(&mut def);
         super::index_sub_select_reads(&mut def.tables);
         def
     }
@@ -145,7 +145,7 @@ pub enum Auth {
     Postgres,
     /// Supabase: `auth.uid()`, `auth.jwt()` and the roles `anon`, `authenticated` and
     /// `service_role` exist already; the migrations create and replace none of them. The
-    /// model is lowered onto them (see [`crate::provider`]): the user id compared with a uuid
+    /// model is lowered onto them (see `model/provider.rs`): the user id compared with a uuid
     /// column is `auth.uid()`, otherwise the `sub` of `auth.jwt()`; claims come from
     /// `auth.jwt()`; the anonymous role is `anon`.
     Supabase,

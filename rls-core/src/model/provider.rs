@@ -16,11 +16,14 @@
 //! - `authenticated`, `anon` and `service_role` exist: they become existing roles, never
 //!   created; the library's anonymous role, `anonymous`, is Supabase's `anon`.
 //!
-//! Lowering is idempotent: a lowered model lowers to itself. [`crate::diff::diff`] and
-//! [`crate::diff::initial`] lower what they are given, so a model built by hand, or from a
-//! [`crate::Schema`] whose provider `--auth` changed, comes out the same.
+//! Lowering is idempotent: a lowered model lowers to itself. `diff::diff` and `diff::initial`
+//! lower what they are given, so a model built by hand, or from a [`crate::Schema`] whose
+//! provider `--auth` changed, comes out the same.
+//!
+//! A fact about the model, so it sits in the model: `check` asks it what only the provider
+//! can refuse ([`compares_user_id_with_uuid`], used by `check::check_provider`).
 
-use crate::model::{
+use super::{
     Auth, Claim, ColumnRef, DefaultExpr, Expr, ExprOp, List, Lookup, Policy, Role, RoleKind,
     SchemaDef, SqlType, Str, TableDef, TypeName, distinct,
 };
@@ -41,27 +44,11 @@ pub fn lower(schema: &mut SchemaDef) {
     schema.tables = lowered;
 }
 
-/// What only the provider can tell is wrong: the user id compared with a uuid column where
-/// the provider's user id is text (`auth.user_id()`: Neon and the portable functions).
-/// PostgreSQL would refuse the policy when the migration runs (`text = uuid`); here it is
-/// refused with the fix. On Supabase such a comparison reads `auth.uid()` (see [`lower`]).
-pub fn check(schema: &SchemaDef) -> Vec<crate::check::SchemaError> {
-    if schema.auth == Auth::Supabase {
-        return Vec::new();
-    }
-    let mut errors = Vec::new();
-    for t in &schema.tables {
-        let mut exprs = t
-            .policy_clauses()
-            .chain(t.lookups.iter().map(|l| &l.filter));
-        if exprs.any(|e| !uuid_comparisons(e, t, &schema.tables).is_empty()) {
-            errors.push(crate::check::SchemaError {
-                table: format!("{}.{}", t.schema, t.name),
-                message: "compares the user id with a uuid column, but auth.user_id() is text (the token's `sub`): PostgreSQL would refuse the policy (text = uuid). Keep user ids in a text column (String), or use Auth::Supabase, whose auth.uid() is a uuid".into(),
-            });
-        }
-    }
-    errors
+/// Whether `e` (a clause of `own`, or of one of its lookups) compares the user id with a uuid
+/// column: the table's own, or the one a sub-select reads in `tables`. Where the provider's
+/// user id is text, PostgreSQL would refuse that comparison (see `check::check_provider`).
+pub(crate) fn compares_user_id_with_uuid(e: &Expr, own: &TableDef, tables: &[TableDef]) -> bool {
+    !uuid_comparisons(e, own, tables).is_empty()
 }
 
 fn supabase_table(t: &TableDef, tables: &[TableDef]) -> TableDef {
@@ -214,7 +201,7 @@ fn is_uuid(ty: &SqlType) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::{
         CmpOp, ColumnDef, Command, Grant, PolicyKind, PolicyName, Privilege, Schema,
@@ -279,8 +266,9 @@ mod tests {
     };
 
     /// `notes` keyed by a uuid owner, `clerk_notes` by a text one, `members` (uuid users)
-    /// read by a sub-select.
-    fn schema() -> SchemaDef {
+    /// read by a sub-select; on Supabase. Also the fixture of `check`'s and `migration`'s
+    /// tests of the provider.
+    pub(crate) fn schema() -> SchemaDef {
         use ExprOp::*;
         let notes = table(
             "notes",
@@ -405,51 +393,6 @@ mod tests {
             lower(&mut s);
             assert_eq!(s, before);
         }
-    }
-
-    /// Elsewhere the user id is text: comparing it with a uuid column is refused with the
-    /// fix, by the first migration and by the diff alike.
-    #[test]
-    fn a_uuid_user_column_is_refused_outside_supabase() {
-        assert!(check(&schema()).is_empty());
-        for auth in [Auth::Postgres, Auth::Neon] {
-            let s = SchemaDef { auth, ..schema() };
-            let errors = check(&s);
-            assert!(!errors.is_empty());
-            assert!(errors[0].message.contains("Auth::Supabase"), "{errors:?}");
-            assert!(crate::diff::initial(&s).is_err());
-            let empty = SchemaDef::empty(auth);
-            assert!(crate::diff::diff(&empty, &s, Default::default()).is_err());
-        }
-    }
-
-    /// What the first migration writes on Supabase: no role, no function, no USAGE on
-    /// `auth`; and a diff from its snapshot to the unlowered model is empty.
-    #[test]
-    fn migrations_on_supabase() {
-        let sql = crate::migration::migration(&schema()).unwrap();
-        for absent in [
-            "CREATE ROLE",
-            "CREATE FUNCTION",
-            "REPLACE",
-            "SCHEMA auth",
-            "anonymous",
-        ] {
-            assert!(!sql.contains(absent), "{absent} in:\n{sql}");
-        }
-        for present in [
-            "(select auth.uid()) = \"notes\".\"owner\"",
-            "\"clerk_notes\".\"owner\" = (select auth.jwt() ->> 'sub')",
-            "\"owner\" uuid DEFAULT auth.uid() NOT NULL",
-            "\"owner\" text DEFAULT (auth.jwt() ->> 'sub') NOT NULL",
-            "TO \"anon\"",
-            "GRANT SELECT ON \"public\".\"clerk_notes\" TO \"service_role\"",
-        ] {
-            assert!(sql.contains(present), "no {present} in:\n{sql}");
-        }
-        let plan = crate::diff::initial(&schema()).unwrap();
-        let plan = crate::diff::diff(&plan.next, &schema(), Default::default()).unwrap();
-        assert!(plan.is_empty(), "{}", plan.sql());
     }
 
     #[test]
