@@ -4,8 +4,7 @@
 
 use super::{Change, Phase, Plan, QualifiedName};
 use crate::check::{SchemaError, check_tables};
-use crate::model::{ForeignKey, Role, SchemaDef, TableDef, distinct, names};
-use crate::sql::{order, preamble, table_grants};
+use crate::model::{ForeignKey, Role, SchemaDef, TableDef, distinct, names, order, table_grants};
 
 /// The changes that build `schema` in an empty database. Refuses a schema that `check`
 /// finds fault with.
@@ -27,8 +26,8 @@ pub fn initial(schema: &SchemaDef) -> Result<Plan, Vec<SchemaError>> {
         plan.push(Phase::Roles, Change::CreateRole { role: r });
     }
     let auth_usage = std::iter::once(&Role::CURRENT_USER)
-        .chain(roles.iter().filter(|r| !preamble::is_current_user(r)))
-        .filter(|_| preamble::grants_auth_usage(schema.auth));
+        .chain(roles.iter().filter(|r| !r.is_current_user()))
+        .filter(|_| schema.auth.grants_auth_usage());
     for r in auth_usage {
         plan.push(Phase::Roles, Change::GrantAuthUsage { role: r.clone() });
     }

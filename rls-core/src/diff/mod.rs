@@ -14,8 +14,9 @@ pub use crate::plan::{Plan, Split};
 pub use initial::initial;
 
 use crate::check::{SchemaError, check_tables};
-use crate::model::{Auth, EnumType, Role, RoleKind, SchemaDef, TableDef, TypeName, distinct};
-use crate::sql::{self, preamble, table_grants};
+use crate::model::{
+    Auth, EnumType, Role, RoleKind, SchemaDef, TableDef, TypeName, distinct, order, table_grants,
+};
 use std::fmt;
 
 /// How far a diff may go.
@@ -195,7 +196,7 @@ pub fn diff(old: &SchemaDef, new: &SchemaDef, options: Options) -> Result<Plan, 
             o.schema, o.name
         ));
     }
-    let drop_order = sql::order::order(&dropped);
+    let drop_order = order::order(&dropped);
     for &i in drop_order.tables.iter().rev() {
         let o = dropped[i];
         plan.push_destructive(
@@ -298,16 +299,13 @@ fn roles(plan: &mut Plan, before: &[Role], after: &[Role], auth: Auth) {
     // cluster never wait on each other's roles in a cycle.
     let new: Vec<Role> = after
         .iter()
-        .filter(|r| !before.iter().any(|b| b.name == r.name) && !preamble::is_current_user(r))
+        .filter(|r| !before.iter().any(|b| b.name == r.name) && !r.is_current_user())
         .cloned()
         .collect();
     for r in sorted_roles(&new) {
         plan.push(Phase::Roles, Change::CreateRole { role: r });
     }
-    for r in new
-        .into_iter()
-        .filter(|_| preamble::grants_auth_usage(auth))
-    {
+    for r in new.into_iter().filter(|_| auth.grants_auth_usage()) {
         plan.push(Phase::Roles, Change::GrantAuthUsage { role: r });
     }
 }

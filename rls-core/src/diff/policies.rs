@@ -2,8 +2,7 @@
 //! where it cannot (command, permissive/restrictive, a clause taken away).
 
 use super::{Change, Phase, Plan, QualifiedName};
-use crate::model::{Expr, ExprOp, Policy, PolicyName, TableDef, names};
-use crate::sql::policy;
+use crate::model::{Expr, ExprOp, Policy, PolicyName, TableDef, names, same_clause};
 
 /// Whether the policy may read one of `columns`: it names one, or holds raw SQL that might.
 pub fn may_read(p: &Policy, columns: &[String]) -> bool {
@@ -112,7 +111,8 @@ fn recreates(old: &Policy, new: &Policy) -> bool {
         || (old.with_check.is_some() && new.with_check.is_none())
 }
 
-/// `old` and `new` are the same policy (now named `name`). Clauses compare by their SQL.
+/// `old` and `new` are the same policy (now named `name`). Clauses compare as they are
+/// written (see `same_clause`).
 fn change(
     plan: &mut Plan,
     on: &QualifiedName,
@@ -122,7 +122,11 @@ fn change(
     new: &Policy,
     name: &str,
 ) {
-    let text = |t: &TableDef, e: &Option<Expr>| e.as_ref().map(|e| policy::clause(&t.name, e));
+    let same = |a: &Option<Expr>, b: &Option<Expr>| match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => same_clause(&old_table.name, a, &new_table.name, b),
+        _ => false,
+    };
     if recreates(old, new) {
         plan.push(
             Phase::DropPolicies,
@@ -140,11 +144,7 @@ fn change(
         );
         return;
     }
-    let changed = |a: &Option<Expr>, b: &Option<Expr>| {
-        (text(old_table, a) != text(new_table, b))
-            .then(|| b.clone())
-            .flatten()
-    };
+    let changed = |a: &Option<Expr>, b: &Option<Expr>| (!same(a, b)).then(|| b.clone()).flatten();
     // By name: a role's options are the role's business, not the policy's.
     let names = |p: &Policy| p.roles.iter().map(|r| r.name.clone()).collect::<Vec<_>>();
     let roles = (names(old) != names(new)).then(|| new.roles.to_vec());

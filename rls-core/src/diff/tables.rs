@@ -4,7 +4,7 @@ use super::{Change, Phase, Plan, QualifiedName, initial, policies};
 use crate::model::{
     self as model, ColumnDef, ColumnRef, EnumType, ExprOp, SqlType, TableDef, TypeName, names,
 };
-use crate::sql::{legacy_table_grants, order, table, table_grants};
+use crate::model::{legacy_table_grants, order, same_clause, table_grants};
 
 /// New tables, in foreign-key order, with everything they carry.
 pub fn create(plan: &mut Plan, tables: &[&TableDef]) {
@@ -599,44 +599,38 @@ fn keys(
         );
     }
 
-    // Checks, by name and condition.
-    let checks = |t: &TableDef| -> Vec<(String, String)> {
-        t.checks
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (names::check(t, i, c), table::check_expr(&t.name, c)))
-            .collect()
+    // Checks, by name and condition. A check over a retyped column keeps the old type's
+    // casts: it is dropped and added again.
+    let kept = |k: usize, n: usize| {
+        let (m, w) = (&mapped.checks[k], &new.checks[n]);
+        names::check(mapped, k, m) == names::check(new, n, w)
+            && !policies::expr_may_read(&m.expr, retyped)
+            && same_clause(&mapped.name, &m.expr, &new.name, &w.expr)
     };
-    let (mut before, after) = (checks(mapped), checks(new));
-    // A check over a retyped column keeps the old type's casts: drop and add it again.
-    for (k, c) in mapped.checks.iter().enumerate() {
-        if policies::expr_may_read(&c.expr, retyped) {
-            before[k].1.push_str(" -- retyped");
-        }
-    }
     let old_names: Vec<String> = old
         .checks
         .iter()
         .enumerate()
         .map(|(i, c)| names::check(old, i, c))
         .collect();
-    for (k, (name, body)) in before.iter().enumerate() {
-        if after.iter().any(|(n, b)| n == name && b == body) {
-            if old_names[k] != *name {
-                plan.push(Phase::Renames, rename(old_names[k].clone(), name.clone()));
+    for (k, c) in mapped.checks.iter().enumerate() {
+        let name = names::check(mapped, k, c);
+        if (0..new.checks.len()).any(|n| kept(k, n)) {
+            if old_names[k] != name {
+                plan.push(Phase::Renames, rename(old_names[k].clone(), name));
             }
         } else {
             plan.push(Phase::DropConstraints, drop(old_names[k].clone()));
         }
     }
-    for (k, c) in after.iter().enumerate() {
-        if !before.contains(c) {
+    for (n, c) in new.checks.iter().enumerate() {
+        if !(0..mapped.checks.len()).any(|k| kept(k, n)) {
             plan.push(
                 Phase::AddKeys,
                 Change::AddCheck {
                     table: table.clone(),
-                    name: c.0.clone(),
-                    check: new.checks[k].clone(),
+                    name: names::check(new, n, c),
+                    check: c.clone(),
                 },
             );
         }

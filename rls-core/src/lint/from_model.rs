@@ -84,7 +84,7 @@ fn table(t: &TableDef) -> TableFacts {
                 .map(|e| sql::policy::clause(&t.name, e)),
         })
         .collect();
-    let grants = sql::table_grants(t)
+    let grants = crate::model::table_grants(t)
         .into_iter()
         .flat_map(|(r, privileges)| {
             let r = role(&r);

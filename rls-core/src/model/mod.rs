@@ -8,22 +8,27 @@
 //! owned values.
 
 mod expr;
+mod grants;
 mod indexes;
 mod inventory;
 // The model's questions are the crate's: `pgrls::model` re-exports this module, and its API
 // is the data.
 pub(crate) mod names;
+pub(crate) mod order;
 mod policy;
 pub(crate) mod provider;
+mod same;
 mod schema;
 mod table;
 pub(crate) mod tree;
 mod types;
 
 pub use expr::{Claim, CmpOp, ColumnRef, Expr, ExprOp, Literal, LookupRef};
+pub(crate) use grants::{legacy_table_grants, table_grants};
 pub(crate) use indexes::{index_sub_select_reads, indexes};
 pub use inventory::{distinct, enums, policy_roles, roles, schemas};
 pub use policy::{Grant, Policy, PolicyName, Role, RoleKind, RoleOptions};
+pub(crate) use same::same_clause;
 // The small enums live in rls-rules, with the words the derive reads and the SQL keywords.
 pub use rls_rules::lint::Lint;
 pub use rls_rules::{Command, FkAction, Identity, PolicyKind, Privilege};

@@ -108,6 +108,11 @@ impl Role {
         }
     }
 
+    /// `CURRENT_USER`: whoever runs the migration, the tables' owner, who needs no grant.
+    pub(crate) fn is_current_user(&self) -> bool {
+        self.kind == RoleKind::Keyword && self.name == "current_user"
+    }
+
     /// CREATEROLE: the role may create, alter and drop other roles (Drizzle's
     /// `createRole: true`).
     pub const fn create_role(self) -> Role {

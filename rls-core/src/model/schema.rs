@@ -169,4 +169,11 @@ impl Auth {
             Auth::Supabase => "supabase",
         }
     }
+
+    /// Whether the migrations grant the roles USAGE on schema `auth`. Not on Supabase: its
+    /// roles and the migrating `postgres` have it already, and `postgres` holds it without
+    /// the grant option, so a GRANT would only warn.
+    pub(crate) fn grants_auth_usage(self) -> bool {
+        self != Auth::Supabase
+    }
 }

@@ -6,7 +6,6 @@
 pub mod expr;
 pub(crate) mod grants;
 pub(crate) mod lookup;
-pub(crate) mod order;
 mod plan;
 pub(crate) mod policy;
 pub(crate) mod preamble;
@@ -22,8 +21,6 @@ pub use crate::quote;
 pub mod names {
     pub use crate::model::names::*;
 }
-
-pub use grants::{legacy_table_grants, table_grants};
 
 /// Between the two files of a split migration (see [`crate::plan::Split`]) when they are
 /// printed as one text.

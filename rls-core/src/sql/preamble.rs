@@ -2,7 +2,7 @@
 //! name, and their access to schema `auth`.
 
 use super::{policy::role, quote};
-use crate::model::{Auth, Role, RoleKind, RoleOptions};
+use crate::model::{Auth, Role, RoleOptions};
 use std::fmt::Write;
 
 /// pg_session_jwt's fallback semantics over PostgREST's `request.jwt.claims`: the claims as
@@ -55,13 +55,6 @@ pub fn auth_provider(auth: Auth) -> String {
         }
     }
     out
-}
-
-/// Whether the migrations grant the roles USAGE on schema `auth`. Not on Supabase: its roles
-/// and the migrating `postgres` have it already, and `postgres` holds it without the grant
-/// option, so a GRANT would only warn.
-pub fn grants_auth_usage(auth: Auth) -> bool {
-    auth != Auth::Supabase
 }
 
 pub fn create_schema(schema: &str) -> String {
@@ -119,8 +112,4 @@ fn options(from: &RoleOptions, to: &RoleOptions) -> String {
 
 pub fn auth_usage(r: &Role) -> String {
     format!("GRANT USAGE ON SCHEMA auth TO {};\n", role(r))
-}
-
-pub fn is_current_user(r: &Role) -> bool {
-    r.kind == RoleKind::Keyword && r.name == "current_user"
 }

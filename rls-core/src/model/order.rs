@@ -1,7 +1,9 @@
-//! Creation order: a table after the tables its foreign keys point at.
+//! Creation order: a table after the tables its foreign keys point at (and dropping order, the
+//! reverse). A fact about the model, which the diff plans by.
 
-use crate::model::TableDef;
+use super::TableDef;
 
+/// The tables in creation order, and the foreign keys that must wait for a later table.
 pub struct Order {
     /// Indexes into the table list, in creation order.
     pub tables: Vec<usize>,
@@ -10,7 +12,7 @@ pub struct Order {
     pub deferred: Vec<(usize, usize)>,
 }
 
-/// Kahn's algorithm; among the tables that are ready, the one listed first goes first, so
+/// The order in which `tables` are created. Kahn's algorithm; among the tables that are ready, the one listed first goes first, so
 /// the order is stable across runs. Tables in a cycle follow in list order.
 pub fn order(tables: &[&TableDef]) -> Order {
     let target = |schema: &str, name: &str| {
