@@ -53,9 +53,10 @@ pub mod migrations {
     pub use rls_core::check::{SchemaError, check};
     pub use rls_core::cli::{main, run};
     pub use rls_core::diff::{Change, DiffError, Options, Phase, Plan, Split, Step, diff, initial};
+    pub use rls_core::migration::migration;
     pub use rls_core::model::SchemaDef;
     pub use rls_core::snapshot::Snapshot;
-    pub use rls_core::sql::{migration, render_change};
+    pub use rls_core::sql::render_change;
 }
 
 /// `gen-migrations lint` as a library: [`lint::model`] judges a schema without a database,
