@@ -1,7 +1,9 @@
 //! The schema model: plain data that the derive builds as `const` items and that every renderer,
-//! checker and differ reads, and the model's own questions about it: the names of its objects
-//! ([`names`]), the indexes a table gets ([`indexes`]), an expression as a tree ([`tree`]).
-//! Nothing here writes SQL statements, and nothing here asks `check`, `diff` or `sql`.
+//! checker and differ reads, and the model's own questions about it, which those layers ask:
+//! the names of its objects (`names.rs`), the indexes a table gets (`indexes.rs`), creation
+//! order, grants, expressions as trees and when two clauses are the same, the auth
+//! provider's lowering. Nothing here writes SQL statements, and nothing here asks `check`,
+//! `diff` or `sql`.
 //!
 //! Strings and lists are `Cow<'static, _>` so that the derive can build a whole table as a
 //! `&'static` constant (no code runs at start-up) while snapshots and tests can still build

@@ -134,7 +134,7 @@ pub fn drop_constraint(table: &QualifiedName, name: &str) -> String {
     alter(table, &format!("DROP CONSTRAINT {}", quote::ident(name)))
 }
 
-/// A column's type as DDL spells it: the model's [`SqlType::sql_name`].
+/// A column's type as DDL spells it: the model's `SqlType::sql_name`.
 pub fn sql_type(ty: &SqlType) -> String {
     ty.sql_name()
 }
