@@ -12,7 +12,10 @@ use std::fmt;
 /// A fault in the schema, with the table it was found in and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SchemaError {
+    /// The table, as `schema.name`; empty for a fault of the whole schema (a role declared
+    /// twice, two enums of one name, tables whose policies read each other in a cycle).
     pub table: String,
+    /// What is wrong, and what to do about it.
     pub message: String,
 }
 
@@ -28,6 +31,7 @@ impl fmt::Display for SchemaError {
 
 impl std::error::Error for SchemaError {}
 
+/// Checks a schema's tables ([`check_tables`]): every fault found, not only the first.
 pub fn check(schema: &Schema) -> Result<(), Vec<SchemaError>> {
     check_tables(schema.tables)
 }

@@ -5,6 +5,8 @@
 //! planned as a list of [`change::Change`]s ([`diff::diff`], [`diff::initial`]) over
 //! [`model::SchemaDef`]s, and [`sql::render_change`] writes each one.
 
+#![warn(missing_docs)]
+
 pub mod change;
 pub mod check;
 #[cfg(feature = "clerk")]
@@ -38,5 +40,7 @@ pub use sqlx;
 
 /// Implemented by `#[derive(Table)]`: the table a struct maps to.
 pub trait Table {
+    /// The table's model, built by the derive as a `&'static` constant from the struct and
+    /// its attributes; list it in [`Schema::new`].
     const TABLE: &'static TableDef;
 }

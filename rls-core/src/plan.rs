@@ -54,6 +54,7 @@ impl Plan {
         }
     }
 
+    /// Whether the plan has no steps: no statement to run.
     pub fn is_empty(&self) -> bool {
         self.steps.is_empty()
     }

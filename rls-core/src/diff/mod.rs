@@ -27,6 +27,7 @@ pub struct Options {
     pub allow_destructive: bool,
 }
 
+/// Why no migration was planned.
 #[derive(Debug)]
 pub enum DiffError {
     /// The new schema has faults (see [`crate::check`]).

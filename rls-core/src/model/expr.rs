@@ -5,10 +5,12 @@ use serde::{Deserialize, Serialize};
 /// order so that the derive can emit it as one flat `&'static` slice.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Expr {
+    /// The steps, in postfix order: operands before the operator that takes them.
     pub ops: List<ExprOp>,
 }
 
 impl Expr {
+    /// The expression of these steps, borrowed for `'static` (what the derive emits).
     pub const fn new(ops: &'static [ExprOp]) -> Self {
         Expr {
             ops: List::Borrowed(ops),
@@ -29,6 +31,7 @@ pub enum ExprOp {
     /// The verified user's id as a uuid: `(select auth.uid())`, Supabase's function. What
     /// [`ExprOp::AuthUserId`] becomes on Supabase where it is compared with a uuid column.
     AuthUid,
+    /// A constant.
     Literal(Literal),
     /// Raw SQL written by the developer with `sql("...")`, used as one operand.
     Raw(Str),
@@ -68,16 +71,22 @@ pub enum ExprOp {
 /// A `#[lookup]` of a table, by the table and the function's name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct LookupRef {
+    /// The schema of the table that declares the lookup, where the function lives.
     pub schema: Str,
+    /// The table that declares the lookup.
     pub table: Str,
+    /// The function's name (`#[lookup(name = "...")]`).
     pub name: Str,
 }
 
 /// A column of a table named by its schema and name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ColumnRef {
+    /// The table's schema.
     pub schema: Str,
+    /// The table's name.
     pub table: Str,
+    /// The column's SQL name.
     pub column: Str,
 }
 
@@ -115,14 +124,21 @@ impl Expr {
     }
 }
 
+/// A comparison (`==`, `!=`, `<`, `<=`, `>`, `>=` in a policy expression).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CmpOp {
+    /// `=` (`==`).
     Eq,
+    /// `<>` (`!=`).
     Ne,
+    /// `<`.
     Lt,
+    /// `<=`.
     Le,
+    /// `>`.
     Gt,
+    /// `>=`.
     Ge,
 }
 
@@ -131,9 +147,12 @@ pub enum CmpOp {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Literal {
+    /// `true` or `false`.
     Bool(bool),
     /// An integer or decimal number, as written (`-12`, `3.5`).
     Number(Str),
+    /// A string, written as an SQL string literal (quotes escaped).
     String(Str),
+    /// `NULL` (`None` in the source).
     Null,
 }

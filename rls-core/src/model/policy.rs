@@ -4,17 +4,25 @@ use serde::{Deserialize, Serialize};
 /// `CREATE POLICY name ON table AS kind FOR command TO roles USING (..) WITH CHECK (..)`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Policy {
+    /// Its name: `#[policy(name = "...")]`, or a `#[crud_policy]`'s.
     pub name: PolicyName,
+    /// PERMISSIVE or RESTRICTIVE (`as = ...`, default `permissive`).
     pub kind: PolicyKind,
+    /// The command it applies to (`for = ...`, default `all`).
     pub command: Command,
+    /// The roles it applies to (`to = R | [...]`, default `public`).
     pub roles: List<Role>,
+    /// USING: which existing rows the command may see or touch (`using = ...`).
     pub using: Option<Expr>,
+    /// WITH CHECK: which new or updated rows the command may write (`with_check = ...`).
     pub with_check: Option<Expr>,
 }
 
+/// A policy's name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PolicyName {
+    /// The name given (`#[policy(name = "...")]`).
     Named(Str),
     /// A policy of `#[crud_policy]`, named like Drizzle's `crudPolicy`:
     /// `crud-<role>[-<role>...]-policy-<command>`. Kept structured because a custom role's
@@ -32,7 +40,9 @@ impl Policy {
 /// A database role that policies and grants name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Role {
+    /// The role's name; for a keyword, `public` or `current_user`.
     pub name: Str,
+    /// Whether the migration creates the role, expects it to exist, or names a keyword.
     pub kind: RoleKind,
     /// The attributes a created role gets besides NOLOGIN (Drizzle's `pgRole` options).
     /// Left out of snapshots when they are the defaults, so older snapshots load.
@@ -46,8 +56,10 @@ pub struct Role {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RoleOptions {
+    /// CREATEROLE: the role may create, alter and drop other roles ([`Role::create_role`]).
     #[serde(default)]
     pub create_role: bool,
+    /// CREATEDB: the role may create databases ([`Role::create_db`]).
     #[serde(default)]
     pub create_db: bool,
     /// NOINHERIT: the role does not use the privileges of the roles it is a member of
@@ -62,6 +74,7 @@ pub struct RoleOptions {
 }
 
 impl RoleOptions {
+    /// No option: a plain `NOLOGIN` role, which inherits its memberships' privileges.
     pub const DEFAULT: RoleOptions = RoleOptions {
         create_role: false,
         create_db: false,
@@ -69,11 +82,13 @@ impl RoleOptions {
         bypass_rls: false,
     };
 
+    /// Whether these are [`RoleOptions::DEFAULT`].
     pub fn is_default(&self) -> bool {
         *self == RoleOptions::DEFAULT
     }
 }
 
+/// What the migrations do about a role: create it, expect it, or write a keyword.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RoleKind {
@@ -160,15 +175,25 @@ impl Role {
         }
     }
 
+    /// `authenticated`: the role of signed-in users' sessions, created NOLOGIN when missing
+    /// (on Supabase it exists already).
     pub const AUTHENTICATED: Role = Role::create("authenticated");
+    /// `anonymous`: the role of sessions without a user, created NOLOGIN when missing (on
+    /// Supabase it is `anon`).
     pub const ANONYMOUS: Role = Role::create("anonymous");
+    /// `anon`: Supabase's role for requests without a user; elsewhere created NOLOGIN when
+    /// missing.
     pub const ANON: Role = Role::create("anon");
+    /// `service_role`: Supabase's service role (BYPASSRLS there); elsewhere created NOLOGIN
+    /// when missing.
     pub const SERVICE_ROLE: Role = Role::create("service_role");
+    /// `PUBLIC`: every role.
     pub const PUBLIC: Role = Role {
         name: Str::Borrowed("public"),
         kind: RoleKind::Keyword,
         options: RoleOptions::DEFAULT,
     };
+    /// `CURRENT_USER`: whoever runs the migration, the tables' owner.
     pub const CURRENT_USER: Role = Role {
         name: Str::Borrowed("current_user"),
         kind: RoleKind::Keyword,
@@ -180,6 +205,8 @@ impl Role {
 /// the policies would give it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Grant {
+    /// The role it grants to (one `Grant` for each role `to = ...` names).
     pub role: Role,
+    /// All it gets on the table (`privileges = [...]`; `all` is the four, `[]` none).
     pub privileges: List<Privilege>,
 }

@@ -12,7 +12,12 @@ use serde::{Deserialize, Serialize};
 /// that leaves out a table that a listed table references.
 #[derive(Debug, Clone, Copy)]
 pub struct Schema {
+    /// The tables, as their [`Table::TABLE`] constants.
+    ///
+    /// [`Table::TABLE`]: crate::Table::TABLE
     pub tables: &'static [&'static TableDef],
+    /// Where the user's identity comes from (see [`Schema::auth()`]; default
+    /// [`Auth::Postgres`]).
     pub auth: Auth,
     /// The roles sessions switch to, created by the migration even where no policy names
     /// them (an anonymous session on a schema without anonymous policies then gets
@@ -23,6 +28,8 @@ pub struct Schema {
 const DEFAULT_SESSION_ROLES: &[Role] = &[Role::AUTHENTICATED, Role::ANONYMOUS];
 
 impl Schema {
+    /// A schema of these tables, with [`Auth::Postgres`] and the session roles
+    /// `authenticated` and `anonymous`.
     pub const fn new(tables: &'static [&'static TableDef]) -> Schema {
         Schema {
             tables,
@@ -54,6 +61,7 @@ pub struct SchemaDef {
     pub auth: Auth,
     /// The roles sessions switch to (see [`Schema::session_roles`]).
     pub session_roles: Vec<Role>,
+    /// The tables; made from a [`Schema`], lowered onto its auth provider.
     pub tables: Vec<TableDef>,
     /// The database was migrated by a version of pgrls that granted privileges for restrictive
     /// policies too (a snapshot of format 1): the diff from it revokes them.
@@ -80,6 +88,7 @@ impl SchemaDef {
         }
     }
 
+    /// The tables, borrowed: the list the model's inventories and the checks take.
     pub fn table_refs(&self) -> Vec<&TableDef> {
         self.tables.iter().collect()
     }
@@ -152,6 +161,8 @@ pub enum Auth {
 }
 
 impl Auth {
+    /// The provider of this name, as `--auth` takes it: `neon` (or `pg_session_jwt`),
+    /// `postgres` (or `postgresql`), `supabase`.
     pub fn parse(s: &str) -> Option<Auth> {
         match s {
             "neon" | "pg_session_jwt" => Some(Auth::Neon),

@@ -4,11 +4,13 @@ use serde::{Deserialize, Serialize};
 /// A column's PostgreSQL type.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SqlType {
+    /// The type, or the element type of an array.
     pub name: TypeName,
     /// `name[]`
     pub array: bool,
 }
 
+/// A type's name: one PostgreSQL knows, or an enum the migration creates.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TypeName {
@@ -22,12 +24,17 @@ pub enum TypeName {
 /// `CREATE TYPE "schema"."name" AS ENUM (...)`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct EnumType {
+    /// The schema the type lives in (`#[pg_enum(schema = "...")]`, default `public`).
     pub schema: Str,
+    /// The type's name (`#[pg_enum(name = "...")]`, default the enum's name in snake_case).
     pub name: Str,
+    /// Its labels, in declaration order: the variants in snake_case, or
+    /// `#[pg_enum(rename = "...")]`.
     pub values: List<Str>,
 }
 
 impl SqlType {
+    /// A type PostgreSQL knows, spelled as its grammar does: `SqlType::builtin("bigint")`.
     pub const fn builtin(name: &'static str) -> Self {
         SqlType {
             name: TypeName::Builtin(Str::Borrowed(name)),
@@ -35,6 +42,8 @@ impl SqlType {
         }
     }
 
+    /// An array of a type PostgreSQL knows, named by its element: `builtin_array("text")`
+    /// is `text[]`.
     pub const fn builtin_array(element: &'static str) -> Self {
         SqlType {
             name: TypeName::Builtin(Str::Borrowed(element)),
@@ -73,7 +82,9 @@ pub trait ColumnType:
     + Sized
     + 'static
 {
+    /// The column's type.
     const SQL_TYPE: SqlType;
+    /// Whether the column accepts NULL (`Option<T>`); otherwise it is `NOT NULL`.
     const NULLABLE: bool = false;
 }
 
@@ -83,6 +94,7 @@ pub trait ColumnType:
     note = "write `#[column(sql_type = \"<postgres type>\")]` on the field"
 )]
 pub trait ArrayElement {
+    /// The column type of `Vec<Self>`.
     const VEC_TYPE: SqlType;
 }
 

@@ -178,6 +178,7 @@ fn claim_text(claims: &str, claim: &Claim) -> String {
     }
 }
 
+/// A constant as SQL: `true`, `false`, a number as written, a quoted string, `NULL`.
 pub fn literal(lit: &Literal) -> String {
     match lit {
         Literal::Bool(true) => "true".into(),

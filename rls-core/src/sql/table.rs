@@ -7,6 +7,7 @@ use crate::model::{
 };
 use std::fmt::Write;
 
+/// `"schema"."name"` of a table.
 pub fn table_name(table: &TableDef) -> String {
     quote::qualified(&table.schema, &table.name)
 }
