@@ -49,7 +49,10 @@ fn rust_sources(dir: &Path, into: &mut Vec<(String, String)>) {
 #[test]
 fn readme_excerpts_are_in_the_examples() {
     let mut sources = Vec::new();
-    rust_sources(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"), &mut sources);
+    rust_sources(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"),
+        &mut sources,
+    );
     let blocks = ignored_blocks();
     assert!(!blocks.is_empty(), "the README's excerpts were not found");
     for (line, body) in blocks {

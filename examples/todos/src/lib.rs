@@ -26,3 +26,30 @@ pub struct Todo {
 
 /// The tables `gen-migrations` writes, in any order (they are emitted in foreign-key order).
 pub const SCHEMA: pgrls::Schema = pgrls::Schema::new(&[Todo::TABLE]);
+
+/// How many of the signed-in user's todos are done and open.
+#[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TodoCounts {
+    /// Todos marked complete.
+    pub done: i64,
+    /// Todos not yet complete.
+    pub open: i64,
+}
+
+/// Counts the session user's todos with sqlx's `query!`, checked at compile time against
+/// the schema (offline, from `.sqlx/`: see the README's "Your own SQL in a session"). It runs
+/// inside the session, so the policies decide which rows are counted: there is no
+/// `WHERE user_id = ...` here.
+pub async fn todo_counts(session: &mut pgrls::Session) -> Result<TodoCounts, pgrls::QueryError> {
+    let row = sqlx::query!(
+        r#"SELECT count(*) FILTER (WHERE is_complete) AS "done!",
+                  count(*) FILTER (WHERE NOT is_complete) AS "open!"
+           FROM todos"#
+    )
+    .fetch_one(&mut **session)
+    .await?;
+    Ok(TodoCounts {
+        done: row.done,
+        open: row.open,
+    })
+}

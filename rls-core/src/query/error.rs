@@ -23,6 +23,10 @@ pub enum QueryError {
     Setup(String),
     /// The login role can defeat the policies (see [`crate::session::LoginRoleProblem`]).
     LoginRole(Vec<crate::session::LoginRoleProblem>),
+    /// SQL run on the session's connection (`&mut *session`) ended its transaction or changed
+    /// its role or claims: found when the session ended, which then kept nothing more and
+    /// closed its connection. The message says what changed.
+    SessionChanged(&'static str),
     /// Any other error from sqlx: the database's, the connection's, or a value that failed
     /// to encode.
     Database(sqlx::Error),
@@ -62,6 +66,7 @@ impl fmt::Display for QueryError {
             QueryError::Usage(m) => f.write_str(m),
             QueryError::Claims(m) => write!(f, "unusable claims: {m}"),
             QueryError::Setup(m) => f.write_str(m),
+            QueryError::SessionChanged(m) => f.write_str(m),
             QueryError::LoginRole(problems) => {
                 f.write_str("the login role can bypass row-level security:")?;
                 for p in problems {

@@ -9,6 +9,7 @@ mod handoff;
 mod jwt;
 pub(crate) mod login_role;
 mod opening;
+mod raw;
 mod replica;
 
 pub use claims::SessionClaims;
@@ -371,6 +372,14 @@ impl Database {
         let conn = begin_with(taken.conn, sql, passes > 0)
             .await
             .map_err(|e| role.explain(e))?;
+        let expected = raw::Expected {
+            role: role.clone(),
+            claims: match self.mode {
+                Mode::Claims => claims.cloned(),
+                #[cfg(feature = "pg-session-jwt")]
+                Mode::SessionKey(_) => None,
+            },
+        };
         Ok(Session {
             taken: Some(Taken { conn, passes }),
             handoff: handoff.cloned(),
@@ -378,6 +387,9 @@ impl Database {
             read_only,
             named_statements: self.named_statements,
             primary: self.pool.clone(),
+            expected,
+            raw: false,
+            closing: false,
         })
     }
 }
@@ -437,6 +449,12 @@ pub struct Session {
     named_statements: bool,
     /// For [`Session::commit_lsn`].
     primary: PgPool,
+    /// What the opening set, checked before the session ends when `raw`.
+    expected: raw::Expected,
+    /// The connection was handed out (`&mut *session`): SQL of the application's own ran.
+    raw: bool,
+    /// The connection is closed when the session drops (see `raw.rs`).
+    closing: bool,
 }
 
 impl Session {
@@ -465,6 +483,7 @@ impl Session {
 
     /// Keeps the changes: COMMIT, and waits for it.
     pub async fn commit(mut self) -> Result<(), QueryError> {
+        self.check_raw(true).await?;
         Ok(PgTransactionManager::commit(self.conn()).await?)
     }
 
@@ -472,6 +491,7 @@ impl Session {
     /// read-only session opened with [`Database::as_user_read_only_after`] with it sees the
     /// changes, on the replica once it has replayed them. One more round trip.
     pub async fn commit_lsn(mut self) -> Result<Lsn, QueryError> {
+        self.check_raw(true).await?;
         PgTransactionManager::commit(self.conn()).await?;
         let primary = self.primary.clone();
         // The connection goes first: with a pool of one, the position's query needs it.
@@ -481,6 +501,7 @@ impl Session {
 
     /// Ends the unit of work without keeping anything, and waits for the ROLLBACK.
     pub async fn rollback(mut self) -> Result<(), QueryError> {
+        self.check_raw(false).await?;
         Ok(PgTransactionManager::rollback(self.conn()).await?)
     }
 
@@ -497,9 +518,16 @@ impl Session {
 /// way, sqlx's count says what is left to end.
 impl Drop for Session {
     fn drop(&mut self) {
+        if self.raw {
+            return self.end_raw();
+        }
         let Some(mut taken) = self.taken.take() else {
             return;
         };
+        if self.closing {
+            // Closed as it drops here (see `raw.rs`).
+            return;
+        }
         PgTransactionManager::start_rollback(&mut taken.conn);
         if let Some(handoff) = &self.handoff {
             // Whatever is not passed goes back to the pool as it is dropped.

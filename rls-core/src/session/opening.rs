@@ -22,6 +22,7 @@
 
 use crate::query::QueryError;
 use crate::sql::quote;
+use std::sync::Arc;
 
 /// Where the identity of a session is read from.
 pub(crate) enum Identity<'a> {
@@ -34,11 +35,12 @@ pub(crate) enum Identity<'a> {
 }
 
 /// A role name checked once, when the `Database` is configured, and kept as the literal
-/// the opening message carries.
+/// the opening message carries. Shared: every session holds its role, to check it is still
+/// the session's role when SQL of the application's own ran in it (`raw.rs`).
 #[derive(Clone, Debug)]
 pub(crate) struct RoleLiteral {
-    name: String,
-    literal: String,
+    name: Arc<str>,
+    literal: Arc<str>,
 }
 
 impl RoleLiteral {
@@ -60,9 +62,14 @@ impl RoleLiteral {
             QueryError::Setup(format!("session role {role:?} contains a NUL character"))
         })?;
         Ok(RoleLiteral {
-            name: role.to_owned(),
-            literal,
+            name: role.into(),
+            literal: literal.into(),
         })
+    }
+
+    /// The role as a SQL string literal.
+    pub(crate) fn literal(&self) -> &str {
+        &self.literal
     }
 
     /// An opening refused because of the role (it does not exist, or the login role is not
