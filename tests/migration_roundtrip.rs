@@ -338,9 +338,9 @@ async fn check_pair(
     stats: &mut RowStats,
     verbose: bool,
 ) -> Result<(), String> {
-    let sql_a = rls_core::sql::migration(&def(&pair.a))
+    let sql_a = rls_core::migration::migration(&def(&pair.a))
         .map_err(|e| format!("migration(A) refused A: {e:?}"))?;
-    let sql_b = rls_core::sql::migration(&def(&pair.b))
+    let sql_b = rls_core::migration::migration(&def(&pair.b))
         .map_err(|e| format!("migration(B) refused B: {e:?}"))?;
     let plan = diff::diff(
         &def(&pair.a),

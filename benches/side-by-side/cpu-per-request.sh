@@ -3,14 +3,29 @@
 # PostgreSQL (all its processes), for todos-server and for the Node + Drizzle peer, each under
 # wrk on its own (not interleaved: CPU per request does not depend on what else runs, much).
 # Run from the project root, as root:  bash benches/side-by-side/cpu-per-request.sh
-# Env: DUR (10s), CONNS (16), PORT (55490). Uses ../shared/peers/node-drizzle (its schema, token
-# minting, server) and ../shared/tools/pgtmp.sh, like its side-by-side.sh.
+# Env: PEER (required: the folder of the Node + Drizzle peer, with its server.mjs, schema.sql,
+# gen-tokens-clerk.mjs, pick-token.lua and package.json), DUR (10s), CONNS (16), PORT (55490).
 set -euo pipefail
-PEER=$(cd "$(dirname "$0")/../../../shared/peers/node-drizzle" && pwd); source "$PEER/../../tools/pgtmp.sh"
+PEER=$(cd "${PEER:?set PEER to the folder of the Node + Drizzle todos peer (server.mjs, schema.sql, gen-tokens-clerk.mjs, pick-token.lua, package.json)}" && pwd)
+
+# A throwaway cluster on 127.0.0.1:PORT, run as postgres (initdb and pg_ctl refuse root).
+pg_dir() { echo "${TMPDIR:-/tmp}/pgrls-bench-pg-$1"; }
+pg_start() {
+  local port=$1 dir; dir=$(pg_dir "$1")
+  pg_stop "$port" >/dev/null 2>&1
+  mkdir -p "$dir" && chown postgres "$dir"
+  su postgres -c "initdb -D $dir/data -A trust -U postgres >$dir/initdb.log 2>&1 && pg_ctl -D $dir/data -o '-p $port -k $dir -c listen_addresses=127.0.0.1' -l $dir/log -w start >/dev/null"
+}
+pg_stop() {
+  local dir; dir=$(pg_dir "$1")
+  if [ -d "$dir/data" ]; then su postgres -c "pg_ctl -D $dir/data -m immediate stop" >/dev/null 2>&1 || true; fi
+  rm -rf "$dir"
+}
+psqlp() { local port=$1; shift; psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres "$@"; }
 PORT=${PORT:-55490}; DUR=${DUR:-10s}; CONNS=${CONNS:-16}
 ISS=https://clerk.p3.invalid; AZP=https://app.p3.invalid
 W=$(mktemp -d)
-cleanup() { for p in ${PIDS:-}; do kill "$p" 2>/dev/null || true; done; pg_stop $PORT; }
+cleanup() { for p in ${PIDS:-}; do kill "$p" 2>/dev/null || true; done; pg_stop "$PORT"; }
 trap cleanup EXIT
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 cargo build -q --release --bin todos-server

@@ -155,7 +155,7 @@ async fn bug_03_new_enum_value_used() {
 }
 
 /// An invalid model (the derive refuses it; a snapshot or a hand-built model can say it):
-/// `sql::migration` and the diff refuse it with the table and the reason, rather than
+/// `migration` and the diff refuse it with the table and the reason, rather than
 /// render a table without the policies it declares.
 #[test]
 fn bug_04_disable_rls_with_policies_or_force() {
@@ -198,9 +198,9 @@ fn bug_04_disable_rls_with_policies_or_force() {
             );
         }
     };
-    match rls_core::sql::migration(&b) {
+    match rls_core::migration::migration(&b) {
         Err(errors) => expected(&errors),
-        Ok(sql) => panic!("sql::migration accepted disable_rls with policies / FORCE:\n{sql}"),
+        Ok(sql) => panic!("migration accepted disable_rls with policies / FORCE:\n{sql}"),
     }
     let options = rls_core::diff::Options {
         allow_destructive: true,
@@ -567,8 +567,8 @@ async fn race_concurrent_role_creation() {
             .collect();
         let mut reversed = roles.clone();
         reversed.reverse();
-        let first = rls_core::sql::migration(&schema(&roles)).expect("a valid schema");
-        let second = rls_core::sql::migration(&schema(&reversed)).expect("a valid schema");
+        let first = rls_core::migration::migration(&schema(&roles)).expect("a valid schema");
+        let second = rls_core::migration::migration(&schema(&reversed)).expect("a valid schema");
         let (d1, d2) = tokio::join!(
             pgrls::testing::TestDatabase::empty(),
             pgrls::testing::TestDatabase::empty()

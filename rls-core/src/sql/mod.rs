@@ -29,12 +29,6 @@ pub use plan::first_migration;
 pub use render_change::{render_change, render_steps};
 pub use table::{create_enum, sql_type, table_name};
 
-/// The first migration, assembled above the renderer (`crate::migration`), under its old
-/// path, which `testing/database.rs` and `tests/` still name. A name only: nothing here calls
-/// it.
-#[doc(hidden)]
-pub use crate::migration::migration;
-
 use crate::model::SchemaDef;
 use std::fmt::Write;
 

@@ -42,7 +42,7 @@ impl TestDatabase {
     /// checked as [`Database::new`] checks it. Panics, saying why, when any step fails.
     pub async fn new(schema: &Schema) -> TestDatabase {
         let def = SchemaDef::from(schema);
-        let sql = crate::sql::migration(&def).unwrap_or_else(|errors| {
+        let sql = crate::migration::migration(&def).unwrap_or_else(|errors| {
             let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
             panic!(
                 "the schema has errors, fix them first:\n{}",
