@@ -57,7 +57,12 @@ impl fmt::Display for QueryError {
             QueryError::PolicyViolation(e) => {
                 write!(f, "refused by a row-level security policy: {e}")
             }
-            QueryError::PermissionDenied(e) => write!(f, "permission denied: {e}"),
+            QueryError::PermissionDenied(e) => write!(
+                f,
+                "permission denied: {e} (the session's role holds no privilege for this \
+                 command on the table: no policy gives it one; a row lock, FOR UPDATE or FOR \
+                 SHARE, needs an UPDATE policy)"
+            ),
             QueryError::ReadOnly(e) => write!(
                 f,
                 "a write in a read-only session (open it with as_user or anonymous to write): {e}"

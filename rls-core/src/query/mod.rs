@@ -18,7 +18,7 @@ pub use value::{Bind, SqlValue};
 pub use write::{Delete, Insert, NewRow, RowWriter, Update};
 
 #[cfg(feature = "testing")]
-pub(crate) use read::{arguments, row_list};
+pub(crate) use read::{Statement, arguments, row_list};
 
 use crate::Table;
 use sqlx::FromRow;

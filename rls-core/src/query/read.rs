@@ -9,12 +9,17 @@ use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::{AssertSqlSafe, FromRow};
 use std::borrow::Cow;
 
+/// A statement's text and the values bound to its `$n` placeholders.
+pub(crate) type Statement = (Cow<'static, str>, Vec<Box<dyn Bind>>);
+
 /// A `SELECT` on table `T`, built with `T::select()`.
 pub struct Select<T> {
     filters: Vec<Filter<T>>,
     order: Vec<Order<T>>,
     limit: Option<i64>,
     offset: Option<i64>,
+    lock: Option<&'static str>,
+    wait: Option<&'static str>,
 }
 
 impl<T: Model> Select<T> {
@@ -24,6 +29,8 @@ impl<T: Model> Select<T> {
             order: Vec::new(),
             limit: None,
             offset: None,
+            lock: None,
+            wait: None,
         }
     }
 
@@ -52,6 +59,49 @@ impl<T: Model> Select<T> {
         self
     }
 
+    /// `FOR UPDATE`: locks the rows read until the session ends, against other sessions'
+    /// updates, deletes and locks. PostgreSQL asks for the UPDATE privilege (and applies the
+    /// UPDATE policies' `USING` as well as the SELECT ones): a role that may only read gets
+    /// [`QueryError::PermissionDenied`].
+    pub fn for_update(self) -> Self {
+        self.locked("FOR UPDATE")
+    }
+
+    /// `FOR NO KEY UPDATE`: as [`Select::for_update`], but lets other sessions take
+    /// `FOR KEY SHARE` locks (inserts of rows that reference these).
+    pub fn for_no_key_update(self) -> Self {
+        self.locked("FOR NO KEY UPDATE")
+    }
+
+    /// `FOR SHARE`: other sessions may read and share-lock the rows, not change them.
+    pub fn for_share(self) -> Self {
+        self.locked("FOR SHARE")
+    }
+
+    /// `FOR KEY SHARE`: only blocks deletes and changes of the key.
+    pub fn for_key_share(self) -> Self {
+        self.locked("FOR KEY SHARE")
+    }
+
+    /// `SKIP LOCKED`: rows another session has locked are left out instead of waited for: a
+    /// queue of work taken by several workers at once. Needs one of the `for_*` locks.
+    pub fn skip_locked(mut self) -> Self {
+        self.wait = Some(" SKIP LOCKED");
+        self
+    }
+
+    /// `NOWAIT`: a row another session has locked fails the statement at once (SQLSTATE
+    /// 55P03) instead of waiting. Needs one of the `for_*` locks.
+    pub fn no_wait(mut self) -> Self {
+        self.wait = Some(" NOWAIT");
+        self
+    }
+
+    fn locked(mut self, strength: &'static str) -> Self {
+        self.lock = Some(strength);
+        self
+    }
+
     /// Only these columns: `.columns((Todo::id, Todo::task))` yields `(i64, String)` rows.
     pub fn columns<C: Columns<T>>(self, columns: C) -> Projection<T, C> {
         Projection {
@@ -60,9 +110,17 @@ impl<T: Model> Select<T> {
         }
     }
 
+    /// The SQL `fetch_all` would send, with `$n` for the bound values: for logs and tests.
+    pub fn to_sql(self) -> Result<String, QueryError> {
+        Ok(self
+            .build(Some(row_list(T::TABLE)), "select")?
+            .0
+            .into_owned())
+    }
+
     /// Every row the filters (and the policies) let through.
     pub async fn fetch_all(self, conn: &mut impl Conn) -> Result<Vec<T>, QueryError> {
-        let (sql, args) = self.build(Some(row_list(T::TABLE)), "select");
+        let (sql, args) = self.build(Some(row_list(T::TABLE)), "select")?;
         Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(args)?)
             .persistent(conn.named_statements())
             .fetch_all(conn.connection())
@@ -71,7 +129,7 @@ impl<T: Model> Select<T> {
 
     /// The first row, or `None`.
     pub async fn fetch_optional(self, conn: &mut impl Conn) -> Result<Option<T>, QueryError> {
-        let (sql, args) = self.build(Some(row_list(T::TABLE)), "select");
+        let (sql, args) = self.build(Some(row_list(T::TABLE)), "select")?;
         Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(args)?)
             .persistent(conn.named_statements())
             .fetch_optional(conn.connection())
@@ -85,7 +143,13 @@ impl<T: Model> Select<T> {
 
     /// `count(*)` of the rows the filters (and the policies) let through.
     pub async fn count(self, conn: &mut impl Conn) -> Result<i64, QueryError> {
-        let (sql, args) = self.build(None, "count");
+        if self.lock.is_some() {
+            return Err(QueryError::Usage(
+                "count() with a row lock: PostgreSQL locks rows, not a count (FOR UPDATE is \
+                 not allowed with aggregate functions); lock with fetch_all or columns(..)",
+            ));
+        }
+        let (sql, args) = self.build(None, "count")?;
         Ok(
             sqlx::query_scalar_with(AssertSqlSafe(sql), arguments(args)?)
                 .persistent(conn.named_statements())
@@ -94,13 +158,19 @@ impl<T: Model> Select<T> {
         )
     }
 
-    /// `SELECT <list> FROM table [WHERE ..] [ORDER BY ..] [LIMIT ..] [OFFSET ..]`; `None` for
-    /// `count(*)`. Without clauses the text is static.
+    /// `SELECT <list> FROM table [WHERE ..] [ORDER BY ..] [LIMIT ..] [OFFSET ..] [FOR ..]`;
+    /// `None` for `count(*)`. Without clauses the text is static.
     pub(crate) fn build(
         self,
         list: Option<&str>,
         kind: &'static str,
-    ) -> (Cow<'static, str>, Vec<Box<dyn Bind>>) {
+    ) -> Result<Statement, QueryError> {
+        if self.wait.is_some() && self.lock.is_none() {
+            return Err(QueryError::Usage(
+                "skip_locked() and no_wait() say how to meet a locked row: add the lock, \
+                 for_update() (or for_no_key_update, for_share, for_key_share)",
+            ));
+        }
         let head = || {
             format!(
                 "SELECT {} FROM {}",
@@ -111,12 +181,13 @@ impl<T: Model> Select<T> {
         let plain = self.filters.is_empty()
             && self.order.is_empty()
             && self.limit.is_none()
-            && self.offset.is_none();
+            && self.offset.is_none()
+            && self.lock.is_none();
         if plain && kind != "columns" {
-            return (
+            return Ok((
                 Cow::Borrowed(cache::statement(T::TABLE, kind, head)),
                 Vec::new(),
-            );
+            ));
         }
         let mut sql = head();
         let mut binds = Vec::new();
@@ -140,7 +211,12 @@ impl<T: Model> Select<T> {
                 &mut binds,
             );
         }
-        (Cow::Owned(sql), binds)
+        if let Some(strength) = self.lock {
+            sql.push(' ');
+            sql.push_str(strength);
+            sql.push_str(self.wait.unwrap_or_default());
+        }
+        Ok((Cow::Owned(sql), binds))
     }
 }
 
@@ -151,10 +227,16 @@ pub struct Projection<T, C> {
 }
 
 impl<T: Model, C: Columns<T>> Projection<T, C> {
+    /// The SQL `fetch_all` would send, with `$n` for the bound values: for logs and tests.
+    pub fn to_sql(self) -> Result<String, QueryError> {
+        let list = self.columns.list();
+        Ok(self.select.build(Some(&list), "columns")?.0.into_owned())
+    }
+
     /// Every row the filters (and the policies) let through.
     pub async fn fetch_all(self, conn: &mut impl Conn) -> Result<Vec<C::Row>, QueryError> {
         let list = self.columns.list();
-        let (sql, args) = self.select.build(Some(&list), "columns");
+        let (sql, args) = self.select.build(Some(&list), "columns")?;
         Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(args)?)
             .persistent(conn.named_statements())
             .fetch_all(conn.connection())
@@ -164,7 +246,7 @@ impl<T: Model, C: Columns<T>> Projection<T, C> {
     /// The first row, or [`QueryError::NotFound`].
     pub async fn fetch_one(self, conn: &mut impl Conn) -> Result<C::Row, QueryError> {
         let list = self.columns.list();
-        let (sql, args) = self.select.build(Some(&list), "columns");
+        let (sql, args) = self.select.build(Some(&list), "columns")?;
         sqlx::query_as_with(AssertSqlSafe(sql), arguments(args)?)
             .persistent(conn.named_statements())
             .fetch_optional(conn.connection())

@@ -5,8 +5,8 @@ use std::borrow::Cow;
 use sqlx::{AssertSqlSafe, PgConnection};
 
 use crate::query::{
-    Bind, Columns, Delete, Insert, Model, Projection, QueryError, Select, Update, arguments,
-    row_list,
+    Bind, Columns, Delete, Insert, Model, Projection, QueryError, Select, Statement, Update,
+    arguments, row_list,
 };
 
 /// A statement the assertions can run: `T::select()` (with its filters), `.columns(..)`,
@@ -30,11 +30,18 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    fn read(sql: Cow<'static, str>, binds: Vec<Box<dyn Bind>>) -> Prepared {
-        Prepared {
-            sql,
-            binds: Ok(binds),
-            reads: true,
+    fn read(built: Result<Statement, QueryError>) -> Prepared {
+        match built {
+            Ok((sql, binds)) => Prepared {
+                sql,
+                binds: Ok(binds),
+                reads: true,
+            },
+            Err(e) => Prepared {
+                sql: Cow::Borrowed("(a select that yields no statement)"),
+                binds: Err(e),
+                reads: true,
+            },
         }
     }
 
@@ -66,8 +73,7 @@ impl Prepared {
 impl<T: Model> sealed::Sealed for Select<T> {}
 impl<T: Model> Probe for Select<T> {
     fn prepare(self) -> Prepared {
-        let (sql, binds) = self.build(Some(row_list(T::TABLE)), "select");
-        Prepared::read(sql, binds)
+        Prepared::read(self.build(Some(row_list(T::TABLE)), "select"))
     }
 }
 
@@ -75,8 +81,7 @@ impl<T: Model, C: Columns<T> + Send> sealed::Sealed for Projection<T, C> {}
 impl<T: Model, C: Columns<T> + Send> Probe for Projection<T, C> {
     fn prepare(self) -> Prepared {
         let list = self.columns.list();
-        let (sql, binds) = self.select.build(Some(&list), "columns");
-        Prepared::read(sql, binds)
+        Prepared::read(self.select.build(Some(&list), "columns"))
     }
 }
 
