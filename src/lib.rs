@@ -19,10 +19,12 @@ pub use rls_core::{Conn, Database, Filter, Lsn, Model, Order, QueryError, Sessio
 /// The query builders' types, for naming them in signatures: `Todo::select()` is a
 /// `Select<Todo>`.
 pub mod query {
-    pub use rls_core::query::{Columns, Delete, Insert, Projection, Select, SqlValue, Update};
-    // Named by the derive's expansions.
+    pub use rls_core::query::{
+        Columns, Conflict, Delete, Insert, Key, Projection, Select, SqlValue, Update, Upsert,
+    };
+    // Named by the derive's expansions and by `key!`.
     #[doc(hidden)]
-    pub use rls_core::query::{NewRow, RowWriter};
+    pub use rls_core::query::{NewRow, RowWriter, key_column};
 }
 
 /// The schema model: plain data that `#[derive(Table)]` builds as constants and that
@@ -97,6 +99,42 @@ macro_rules! gen_migrations {
     ($schema:expr) => {
         $crate::migrations::main(&$schema, env!("CARGO_PKG_NAME"), env!("CARGO_MANIFEST_DIR"))
     };
+}
+
+/// The key an upsert's `ON CONFLICT` names: `key!(Table, column, ..)`, the table's primary key
+/// or the columns of one of its unique constraints or unique indexes, in any order. Anything
+/// else is a compile error.
+///
+/// ```
+/// use orgs_example::{Membership, NewMembership, OrgRole};
+/// use pgrls::{Model, QueryError, Session};
+///
+/// /// Adds a member, or changes the role of one (as an admin: the policies decide).
+/// async fn set_role(s: &mut Session, org: &str, user: &str, role: OrgRole) -> Result<u64, QueryError> {
+///     let row = NewMembership { org_id: org.into(), user_id: user.into(), role };
+///     Membership::insert(row)
+///         .on_conflict(pgrls::key!(Membership, org_id, user_id))
+///         .do_update()
+///         .set_excluded(Membership::role)
+///         .execute(s)
+///         .await
+/// }
+/// ```
+///
+/// `role` alone is no key of `memberships`: refused while compiling, with what to name
+/// instead.
+///
+/// ```compile_fail
+/// let key = pgrls::key!(orgs_example::Membership, role);
+/// ```
+#[macro_export]
+macro_rules! key {
+    ($table:ty, $($column:ident),+ $(,)?) => {{
+        const KEY: $crate::query::Key<$table> = $crate::query::Key::new(&[
+            $($crate::query::key_column::<$table, _>(<$table>::$column)),+
+        ]);
+        KEY
+    }};
 }
 
 /// What the derives' expansions use. Not a public API.

@@ -55,7 +55,17 @@ impl fmt::Display for QueryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             QueryError::PolicyViolation(e) => {
-                write!(f, "refused by a row-level security policy: {e}")
+                // PostgreSQL says "(USING expression)" when a row the statement must update
+                // fails the UPDATE policies' USING, which only an upsert turns into an error.
+                let command = if e.to_string().contains("(USING expression)") {
+                    "an UPDATE policy's USING refused the existing row the statement must \
+                     update: in an upsert, the row its key conflicts with"
+                } else {
+                    "a WITH CHECK refused the new row: an INSERT policy's for a row proposed \
+                     for insertion (an upsert's too, before any conflict is looked for), an \
+                     UPDATE policy's for a row updated"
+                };
+                write!(f, "refused by a row-level security policy ({command}): {e}")
             }
             QueryError::PermissionDenied(e) => write!(
                 f,

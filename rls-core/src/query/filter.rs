@@ -160,10 +160,36 @@ impl<T, V> Col<T, Option<V>> {
 /// Writes parts as SQL, numbering parameters from `args`' current length and binding the
 /// values in the same order.
 pub(crate) fn render(parts: Vec<Part>, sql: &mut String, binds: &mut Vec<Box<dyn Bind>>) {
+    render_columns(parts, None, sql, binds);
+}
+
+/// As [`render`], with every column qualified by `table` (already quoted): where another
+/// row is in scope under the same column names (`EXCLUDED` in an upsert).
+pub(crate) fn render_qualified(
+    parts: Vec<Part>,
+    table: &str,
+    sql: &mut String,
+    binds: &mut Vec<Box<dyn Bind>>,
+) {
+    render_columns(parts, Some(table), sql, binds);
+}
+
+fn render_columns(
+    parts: Vec<Part>,
+    table: Option<&str>,
+    sql: &mut String,
+    binds: &mut Vec<Box<dyn Bind>>,
+) {
     for part in parts {
         match part {
             Part::Sql(s) => sql.push_str(s),
-            Part::Column(c) => sql.push_str(&quote::ident(c)),
+            Part::Column(c) => {
+                if let Some(table) = table {
+                    sql.push_str(table);
+                    sql.push('.');
+                }
+                sql.push_str(&quote::ident(c))
+            }
             Part::Value(v) => {
                 binds.push(v);
                 sql.push('$');

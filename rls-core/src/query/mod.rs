@@ -7,6 +7,7 @@ mod conn;
 mod error;
 mod filter;
 mod read;
+mod upsert;
 mod value;
 mod write;
 
@@ -14,6 +15,7 @@ pub use conn::Conn;
 pub use error::QueryError;
 pub use filter::{Filter, Order};
 pub use read::{Columns, Projection, Select};
+pub use upsert::{Conflict, Key, Upsert, key_column};
 pub use value::{Bind, SqlValue};
 pub use write::{Delete, Insert, NewRow, RowWriter, Update};
 

@@ -71,6 +71,14 @@ impl<T: Model> Insert<T> {
             .await?)
     }
 
+    /// `ON CONFLICT (key)`: what to do with a row whose key is taken, `do_nothing()` or
+    /// `do_update()`. The key is made with `pgrls::key!(Table, column, ..)`, which accepts only
+    /// the table's primary key or a unique constraint or index:
+    /// `Membership::insert(row).on_conflict(pgrls::key!(Membership, org_id, user_id))`.
+    pub fn on_conflict(self, key: super::Key<T>) -> super::Conflict<T> {
+        super::Conflict::new(self, key)
+    }
+
     /// Inserts one row and returns it as stored.
     pub async fn returning_one(self, conn: &mut impl Conn) -> Result<T, QueryError> {
         if self.rows.len() != 1 {
