@@ -192,6 +192,9 @@ impl<T: Model> Conflict<T> {
     }
 }
 
+/// A statement's text and the values bound to its `$n` placeholders.
+type Built = (String, Vec<Box<dyn Bind>>);
+
 /// The value a column is set to on conflict.
 enum Set {
     Value(Box<dyn Bind>),
@@ -262,7 +265,7 @@ impl<T: Model> Upsert<T> {
             .await?)
     }
 
-    fn build(self, returning: bool) -> Result<Option<(String, Vec<Box<dyn Bind>>)>, QueryError> {
+    fn build(self, returning: bool) -> Result<Option<Built>, QueryError> {
         if self.sets.as_ref().is_some_and(Vec::is_empty) {
             return Err(QueryError::Usage(
                 "do_update() needs at least one .set(column, value) or .set_excluded(column)",
