@@ -20,7 +20,8 @@ pub use rls_core::{Conn, Database, Filter, Lsn, Model, Order, QueryError, Sessio
 /// `Select<Todo>`.
 pub mod query {
     pub use rls_core::query::{
-        Columns, Conflict, Delete, Insert, Key, Projection, Select, SqlValue, Update, Upsert,
+        Columns, Comparable, Conflict, Delete, FromChild, FromParent, InJoin, Insert, Join,
+        Joinable, Key, Left, Projection, Right, Select, Side, SqlValue, Update, Upsert,
     };
     // Named by the derive's expansions and by `key!`.
     #[doc(hidden)]

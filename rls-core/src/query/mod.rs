@@ -6,6 +6,7 @@ mod cache;
 mod conn;
 mod error;
 mod filter;
+mod join;
 mod read;
 mod upsert;
 mod value;
@@ -14,6 +15,7 @@ mod write;
 pub use conn::Conn;
 pub use error::QueryError;
 pub use filter::{Filter, Order};
+pub use join::{Comparable, FromChild, FromParent, InJoin, Join, Joinable, Left, Right, Side};
 pub use read::{Columns, Projection, Select};
 pub use upsert::{Conflict, Key, Upsert, key_column};
 pub use value::{Bind, SqlValue};
@@ -31,6 +33,10 @@ use sqlx::postgres::PgRow;
 pub trait Model: Table + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static {
     /// The insert struct (`NewTodo` for `Todo`): the values of one row to insert.
     type New: NewRow<Self>;
+
+    /// Decodes the row's columns from position `at` on, in field order: a joined row holds
+    /// one table's columns after the other's.
+    fn decode_at(row: &PgRow, at: usize) -> Result<Self, sqlx::Error>;
 
     /// `SELECT` of whole rows; add `.filter(..)`, `.order_by(..)`, `.limit(..)`.
     fn select() -> Select<Self> {

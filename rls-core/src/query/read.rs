@@ -14,12 +14,12 @@ pub(crate) type Statement = (Cow<'static, str>, Vec<Box<dyn Bind>>);
 
 /// A `SELECT` on table `T`, built with `T::select()`.
 pub struct Select<T> {
-    filters: Vec<Filter<T>>,
-    order: Vec<Order<T>>,
-    limit: Option<i64>,
-    offset: Option<i64>,
-    lock: Option<&'static str>,
-    wait: Option<&'static str>,
+    pub(crate) filters: Vec<Filter<T>>,
+    pub(crate) order: Vec<Order<T>>,
+    pub(crate) limit: Option<i64>,
+    pub(crate) offset: Option<i64>,
+    pub(crate) lock: Option<&'static str>,
+    pub(crate) wait: Option<&'static str>,
 }
 
 impl<T: Model> Select<T> {

@@ -113,9 +113,9 @@ fn model(t: &Table) -> TokenStream {
     let reads = t.fields.iter().enumerate().map(|(i, f)| {
         let (field, ty) = (&f.ident, &f.ty);
         if f.sql_type.is_some() {
-            quote!(#field: ::pgrls::__private::sqlx::Row::try_get(row, #i)?)
+            quote!(#field: ::pgrls::__private::sqlx::Row::try_get(row, at + #i)?)
         } else {
-            quote_spanned!(ty.span()=> #field: (::pgrls::__private::column::<#ty>().decode)(row, #i)?)
+            quote_spanned!(ty.span()=> #field: (::pgrls::__private::column::<#ty>().decode)(row, at + #i)?)
         }
     });
     let insertable: Vec<&Field> = t
@@ -156,12 +156,14 @@ fn model(t: &Table) -> TokenStream {
         "A new row of `{}.{}` for `{ident}::insert`.",
         t.schema, t.name
     );
+    let joins = joinable(t);
     quote! {
         impl<'r> ::pgrls::__private::sqlx::FromRow<'r, ::pgrls::__private::PgRow> for #ident {
             fn from_row(row: &'r ::pgrls::__private::PgRow) -> ::core::result::Result<Self, ::pgrls::__private::sqlx::Error> {
-                ::core::result::Result::Ok(#ident { #(#reads),* })
+                <#ident as ::pgrls::Model>::decode_at(row, 0)
             }
         }
+        #joins
         #[doc = #doc]
         #vis struct #new_ident {
             #(#new_fields),*
@@ -173,8 +175,49 @@ fn model(t: &Table) -> TokenStream {
         }
         impl ::pgrls::Model for #ident {
             type New = #new_ident;
+            fn decode_at(row: &::pgrls::__private::PgRow, at: usize) -> ::core::result::Result<Self, ::pgrls::__private::sqlx::Error> {
+                ::core::result::Result::Ok(#ident { #(#reads),* })
+            }
         }
     }
+}
+
+/// `Joinable` both ways for each table this one references through one foreign key, so that
+/// `inner_join(Other::select())` needs no ON clause. A table referenced by two foreign keys gets
+/// none (the join could not choose: `inner_join_on` says which), nor does this table itself.
+fn joinable(t: &Table) -> TokenStream {
+    let ident = &t.ident;
+    let targets: Vec<(String, syn::Path, &str, &syn::ExprPath)> = t
+        .fields
+        .iter()
+        .filter_map(|f| {
+            let r = f.references.as_ref()?;
+            let mut target = r.path.path.clone();
+            target.segments.pop()?;
+            target.segments.pop_punct();
+            let text = quote::ToTokens::to_token_stream(&target).to_string();
+            let own = text == "Self" || *ident == text;
+            let other = !own && !target.segments.is_empty();
+            other.then_some((text, target, f.sql.as_str(), &r.path))
+        })
+        .collect();
+    let mut out = TokenStream::new();
+    for (text, target, column, path) in &targets {
+        if targets.iter().filter(|(other, ..)| other == text).count() > 1 {
+            continue;
+        }
+        // Each side under its own marker: two tables that reference each other get four
+        // impls, none in conflict (their joins then name the side with `inner_join_on`).
+        out.extend(quote! {
+            impl ::pgrls::query::Joinable<#target, ::pgrls::query::FromChild> for #ident {
+                const ON: (&'static str, &'static str) = (#column, #path.name);
+            }
+            impl ::pgrls::query::Joinable<#ident, ::pgrls::query::FromParent> for #target {
+                const ON: (&'static str, &'static str) = (#path.name, #column);
+            }
+        });
+    }
+    out
 }
 
 /// The name of a variant of one of pgrls-rules' enums, as the generated code spells it.

@@ -1,0 +1,250 @@
+//! Joins of two tables (`inner_join`, `left_join`, and their `_on` forms): their SQL, and their
+//! rows on PostgreSQL under both tables' policies.
+
+use orgs_example::{
+    Membership, NewMembership, NewOrganization, NewProject, NewTask, OrgRole, Organization,
+    Project, Task,
+};
+use pgrls::testing::TestDatabase;
+use pgrls::{Database, Model, SessionClaims, Table};
+
+/// An author is seen by its own user only; everyone signed in reads every post. A post's
+/// author can thus be hidden from who reads the post.
+#[derive(Table, Debug, Clone, PartialEq)]
+#[table(name = "authors")]
+#[crud_policy(role = authenticated, read = auth_uid(user_id), modify = auth_uid(user_id))]
+pub struct Author {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(default = auth_user_id())]
+    pub user_id: String,
+    pub name: String,
+}
+
+#[derive(Table, Debug, Clone, PartialEq)]
+#[table(name = "posts")]
+#[policy(name = "everyone reads posts", for = select, to = authenticated, using = true)]
+pub struct Post {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(references = Author::id)]
+    pub author_id: i64,
+    pub title: String,
+}
+
+const BLOG: pgrls::Schema = pgrls::Schema::new(&[Author::TABLE, Post::TABLE]);
+
+#[test]
+fn the_sql_of_each_join() {
+    let forms = [
+        (
+            "inner_join along the foreign key, parent to children",
+            Project::select()
+                .inner_join(Task::select())
+                .order_by(Task::id.asc())
+                .to_sql(),
+        ),
+        (
+            "child to parent, filters and orders on both tables, limit",
+            Task::select()
+                .filter(Task::done.eq(false))
+                .order_by(Task::title.asc())
+                .inner_join(Project::select().filter(Project::org_id.eq("org_1")))
+                .filter(Project::name.ne("x"))
+                .order_by(Project::id.desc())
+                .limit(10)
+                .offset(5)
+                .to_sql(),
+        ),
+        (
+            "left_join: the joined select's filters go into ON",
+            Project::select()
+                .left_join(Task::select().filter(Task::done.eq(false)))
+                .filter(Project::org_id.eq("org_1"))
+                .to_sql(),
+        ),
+        (
+            "inner_join_on two typed columns",
+            Membership::select()
+                .inner_join_on(Project::select(), Membership::org_id, Project::org_id)
+                .to_sql(),
+        ),
+    ];
+    let text: Vec<String> = forms
+        .into_iter()
+        .map(|(what, sql)| format!("{what}:\n{}", sql.expect("a statement")))
+        .collect();
+    insta::assert_snapshot!(text.join("\n\n"));
+}
+
+fn project(org: &str, name: &str) -> NewProject {
+    NewProject {
+        org_id: org.into(),
+        name: name.into(),
+    }
+}
+
+fn task(project_id: i64, title: &str, done: bool) -> NewTask {
+    NewTask {
+        project_id,
+        title: title.into(),
+        done: Some(done),
+    }
+}
+
+/// org_1 (alice admin): Apollo with tasks a (open) and b (done), Gemini without tasks;
+/// org_2 (carol admin): Hidden with task x.
+async fn orgs() -> (TestDatabase, Database) {
+    let db = TestDatabase::new(&orgs_example::SCHEMA).await;
+    db.seed(Organization::insert_many(["org_1", "org_2"].map(|id| {
+        NewOrganization {
+            id: id.into(),
+            name: id.into(),
+        }
+    })))
+    .await;
+    db.seed(Membership::insert_many([
+        NewMembership {
+            org_id: "org_1".into(),
+            user_id: "user_alice".into(),
+            role: OrgRole::Admin,
+        },
+        NewMembership {
+            org_id: "org_2".into(),
+            user_id: "user_carol".into(),
+            role: OrgRole::Admin,
+        },
+    ]))
+    .await;
+    // Identity columns number the rows in insertion order: projects 1, 2, 3.
+    db.seed(Project::insert_many([
+        project("org_1", "Apollo"),
+        project("org_1", "Gemini"),
+        project("org_2", "Hidden"),
+    ]))
+    .await;
+    db.seed(Task::insert_many([
+        task(1, "a", false),
+        task(1, "b", true),
+        task(3, "x", false),
+    ]))
+    .await;
+    let app = Database::new(db.login_pool(2).await).await.unwrap();
+    (db, app)
+}
+
+#[tokio::test]
+async fn joins_see_what_both_tables_policies_let_through() {
+    let (_db, app) = orgs().await;
+    let mut s = app
+        .as_user_read_only(&SessionClaims::new("user_alice"))
+        .await
+        .unwrap();
+
+    let pairs = Project::select()
+        .inner_join(Task::select())
+        .order_by(Task::id.asc())
+        .fetch_all(&mut s)
+        .await
+        .unwrap();
+    let names: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(p, t)| (p.name.as_str(), t.title.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [("Apollo", "a"), ("Apollo", "b")],
+        "org_2's rows are hidden"
+    );
+
+    // Every project of alice's, with its open tasks or None.
+    let open = Project::select()
+        .left_join(Task::select().filter(Task::done.eq(false)))
+        .order_by(Project::id.asc())
+        .fetch_all(&mut s)
+        .await
+        .unwrap();
+    let names: Vec<(&str, Option<&str>)> = open
+        .iter()
+        .map(|(p, t)| (p.name.as_str(), t.as_ref().map(|t| t.title.as_str())))
+        .collect();
+    assert_eq!(names, [("Apollo", Some("a")), ("Gemini", None)]);
+
+    // From the child, filtered on both sides, with the explicit form.
+    let one = Task::select()
+        .filter(Task::done.eq(true))
+        .inner_join_on(Project::select(), Task::project_id, Project::id)
+        .filter(Project::name.eq("Apollo"))
+        .fetch_one(&mut s)
+        .await
+        .unwrap();
+    assert_eq!((one.0.title.as_str(), one.1.name.as_str()), ("b", "Apollo"));
+    s.finish();
+
+    let mut s = app
+        .as_user_read_only(&SessionClaims::new("user_nobody"))
+        .await
+        .unwrap();
+    let none = Project::select()
+        .left_join(Task::select())
+        .fetch_all(&mut s)
+        .await
+        .unwrap();
+    assert!(none.is_empty(), "a stranger sees no project, joined or not");
+    s.finish();
+}
+
+#[tokio::test]
+async fn a_left_join_through_a_parent_the_policies_hide_gives_none() {
+    let db = TestDatabase::new(&BLOG).await;
+    db.seed(Author::insert_many([
+        NewAuthor {
+            user_id: Some("user_alice".into()),
+            name: "Alice".into(),
+        },
+        NewAuthor {
+            user_id: Some("user_bob".into()),
+            name: "Bob".into(),
+        },
+    ]))
+    .await;
+    db.seed(Post::insert_many([
+        NewPost {
+            author_id: 1,
+            title: "by alice".into(),
+        },
+        NewPost {
+            author_id: 2,
+            title: "by bob".into(),
+        },
+    ]))
+    .await;
+    let app = Database::new(db.login_pool(2).await).await.unwrap();
+    let mut s = app
+        .as_user_read_only(&SessionClaims::new("user_bob"))
+        .await
+        .unwrap();
+    let posts = Post::select()
+        .left_join(Author::select())
+        .order_by(Post::id.asc())
+        .fetch_all(&mut s)
+        .await
+        .unwrap();
+    let seen: Vec<(&str, Option<&str>)> = posts
+        .iter()
+        .map(|(p, a)| (p.title.as_str(), a.as_ref().map(|a| a.name.as_str())))
+        .collect();
+    assert_eq!(
+        seen,
+        [("by alice", None), ("by bob", Some("Bob"))],
+        "the post is there, its author hidden: None, not an error"
+    );
+    // The inner join drops the post whose author is hidden.
+    let inner = Post::select()
+        .inner_join(Author::select())
+        .fetch_all(&mut s)
+        .await
+        .unwrap();
+    assert_eq!(inner.len(), 1);
+    s.finish();
+}
