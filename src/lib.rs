@@ -20,8 +20,10 @@ pub use rls_core::{Conn, Database, Filter, Lsn, Model, Order, QueryError, Sessio
 /// `Select<Todo>`.
 pub mod query {
     pub use rls_core::query::{
-        Columns, Comparable, Conflict, Delete, FromChild, FromParent, InJoin, Insert, Join,
-        Joinable, Key, Left, Projection, Right, Select, Side, SqlValue, Update, Upsert,
+        Aggregate, Averageable, Columns, Comparable, Compared, Conflict, Delete, FromChild,
+        FromParent, InJoin, Insert, Join, Joinable, Key, Left, Ordered, Projection, Right, Select,
+        Selected, Side, SqlValue, Summable, Update, Upsert, avg, count, count_distinct, max, min,
+        sum,
     };
     // Named by the derive's expansions and by `key!`.
     #[doc(hidden)]

@@ -10,6 +10,12 @@ pub(crate) enum Part {
     Sql(&'static str),
     Column(&'static str),
     Value(Box<dyn Bind>),
+    /// `function(column)`, `function(DISTINCT column)` or `function(*)`.
+    Aggregate {
+        function: &'static str,
+        column: Option<&'static str>,
+        distinct: bool,
+    },
 }
 
 /// A condition on rows of table `T`. Conditions on another table's columns do not fit
@@ -20,6 +26,10 @@ pub struct Filter<T> {
 }
 
 impl<T> Filter<T> {
+    pub(crate) fn from_parts(parts: Vec<Part>) -> Self {
+        Filter::new(parts)
+    }
+
     fn new(parts: Vec<Part>) -> Self {
         Filter {
             parts,
@@ -183,12 +193,22 @@ fn render_columns(
     for part in parts {
         match part {
             Part::Sql(s) => sql.push_str(s),
-            Part::Column(c) => {
-                if let Some(table) = table {
-                    sql.push_str(table);
-                    sql.push('.');
+            Part::Column(c) => column(sql, table, c),
+            Part::Aggregate {
+                function,
+                column: c,
+                distinct,
+            } => {
+                sql.push_str(function);
+                sql.push('(');
+                if distinct {
+                    sql.push_str("DISTINCT ");
                 }
-                sql.push_str(&quote::ident(c))
+                match c {
+                    Some(c) => column(sql, table, c),
+                    None => sql.push('*'),
+                }
+                sql.push(')');
             }
             Part::Value(v) => {
                 binds.push(v);
@@ -197,4 +217,12 @@ fn render_columns(
             }
         }
     }
+}
+
+fn column(sql: &mut String, table: Option<&str>, name: &str) {
+    if let Some(table) = table {
+        sql.push_str(table);
+        sql.push('.');
+    }
+    sql.push_str(&quote::ident(name));
 }

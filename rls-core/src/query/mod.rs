@@ -2,6 +2,7 @@
 //! parameter; every identifier comes from the static model and is quoted; the SQL of a query
 //! without clauses is built once and reused as a `&'static str`.
 
+mod aggregate;
 mod cache;
 mod conn;
 mod error;
@@ -12,11 +13,14 @@ mod upsert;
 mod value;
 mod write;
 
+pub use aggregate::{
+    Aggregate, Averageable, Compared, Ordered, Summable, avg, count, count_distinct, max, min, sum,
+};
 pub use conn::Conn;
 pub use error::QueryError;
 pub use filter::{Filter, Order};
 pub use join::{Comparable, FromChild, FromParent, InJoin, Join, Joinable, Left, Right, Side};
-pub use read::{Columns, Projection, Select};
+pub use read::{Columns, Projection, Select, Selected};
 pub use upsert::{Conflict, Key, Upsert, key_column};
 pub use value::{Bind, SqlValue};
 pub use write::{Delete, Insert, NewRow, RowWriter, Update};

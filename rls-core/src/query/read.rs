@@ -20,6 +20,8 @@ pub struct Select<T> {
     pub(crate) offset: Option<i64>,
     pub(crate) lock: Option<&'static str>,
     pub(crate) wait: Option<&'static str>,
+    pub(crate) group_by: Vec<&'static str>,
+    pub(crate) having: Vec<Filter<T>>,
 }
 
 impl<T: Model> Select<T> {
@@ -31,6 +33,8 @@ impl<T: Model> Select<T> {
             offset: None,
             lock: None,
             wait: None,
+            group_by: Vec::new(),
+            having: Vec::new(),
         }
     }
 
@@ -102,6 +106,20 @@ impl<T: Model> Select<T> {
         self
     }
 
+    /// `GROUP BY column`, after those added before: with `.columns((column, count()))`, one
+    /// row per value.
+    pub fn group_by<V>(mut self, column: Col<T, V>) -> Self {
+        self.group_by.push(column.name);
+        self
+    }
+
+    /// `HAVING condition`, on the groups: `.having(count().gt(2))`. Several are joined with
+    /// AND.
+    pub fn having(mut self, condition: Filter<T>) -> Self {
+        self.having.push(condition);
+        self
+    }
+
     /// Only these columns: `.columns((Todo::id, Todo::task))` yields `(i64, String)` rows.
     pub fn columns<C: Columns<T>>(self, columns: C) -> Projection<T, C> {
         Projection {
@@ -143,6 +161,12 @@ impl<T: Model> Select<T> {
 
     /// `count(*)` of the rows the filters (and the policies) let through.
     pub async fn count(self, conn: &mut impl Conn) -> Result<i64, QueryError> {
+        if !self.group_by.is_empty() || !self.having.is_empty() {
+            return Err(QueryError::Usage(
+                "count() of a grouped select: count the groups' rows with \
+                 .columns((column, pgrls::query::count())).group_by(column)",
+            ));
+        }
         if self.lock.is_some() {
             return Err(QueryError::Usage(
                 "count() with a row lock: PostgreSQL locks rows, not a count (FOR UPDATE is \
@@ -182,7 +206,9 @@ impl<T: Model> Select<T> {
             && self.order.is_empty()
             && self.limit.is_none()
             && self.offset.is_none()
-            && self.lock.is_none();
+            && self.lock.is_none()
+            && self.group_by.is_empty()
+            && self.having.is_empty();
         if plain && kind != "columns" {
             return Ok((
                 Cow::Borrowed(cache::statement(T::TABLE, kind, head)),
@@ -192,6 +218,15 @@ impl<T: Model> Select<T> {
         let mut sql = head();
         let mut binds = Vec::new();
         where_clause(self.filters, &mut sql, &mut binds);
+        for (i, column) in self.group_by.iter().enumerate() {
+            sql.push_str(if i == 0 { " GROUP BY " } else { ", " });
+            sql.push_str(&quote::ident(column));
+        }
+        for (i, f) in self.having.into_iter().enumerate() {
+            sql.push_str(if i == 0 { " HAVING (" } else { " AND (" });
+            filter::render(f.parts, &mut sql, &mut binds);
+            sql.push(')');
+        }
         for (i, o) in self.order.iter().enumerate() {
             sql.push_str(if i == 0 { " ORDER BY " } else { ", " });
             sql.push_str(&quote::ident(o.column));
@@ -255,23 +290,58 @@ impl<T: Model, C: Columns<T>> Projection<T, C> {
     }
 }
 
-/// A tuple of columns of table `T`, selected together.
+/// A tuple of items of table `T`, selected together: columns, and aggregates
+/// ([`count`](super::count), [`sum`](super::sum), ..).
 pub trait Columns<T> {
-    /// What a row decodes into: the tuple of the columns' types.
+    /// What a row decodes into: the tuple of the items' types.
     type Row: for<'r> FromRow<'r, PgRow> + Send + Unpin;
-    /// The columns, quoted and comma-separated, for the `SELECT` list.
+    /// The items, comma-separated, for the `SELECT` list.
     fn list(&self) -> String;
+}
+
+/// One item of a select list of table `T`: a column, or an aggregate over `T`'s rows.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a column or an aggregate of `{T}`",
+    label = "not an item of this select",
+    note = "a select lists the columns of its own table, and aggregates of them"
+)]
+pub trait Selected<T> {
+    /// The Rust type the item decodes into.
+    type Value;
+    /// Appends the item's SQL.
+    fn sql(&self, out: &mut String);
+}
+
+impl<T, V> Selected<T> for Col<T, V> {
+    type Value = V;
+    fn sql(&self, out: &mut String) {
+        out.push_str(&quote::ident(self.name));
+    }
+}
+
+impl<T, V> Selected<T> for super::Aggregate<T, V> {
+    type Value = V;
+    fn sql(&self, out: &mut String) {
+        filter::render(vec![self.part()], out, &mut Vec::new());
+    }
 }
 
 macro_rules! tuples {
     ($($v:ident $i:tt),+) => {
-        impl<T, $($v),+> Columns<T> for ($(Col<T, $v>,)+)
+        impl<T, $($v: Selected<T>),+> Columns<T> for ($($v,)+)
         where
-            ($($v,)+): for<'r> FromRow<'r, PgRow> + Send + Unpin,
+            ($($v::Value,)+): for<'r> FromRow<'r, PgRow> + Send + Unpin,
         {
-            type Row = ($($v,)+);
+            type Row = ($($v::Value,)+);
             fn list(&self) -> String {
-                [$(quote::ident(self.$i.name)),+].join(", ")
+                let mut out = String::new();
+                $(
+                    if $i > 0 {
+                        out.push_str(", ");
+                    }
+                    self.$i.sql(&mut out);
+                )+
+                out
             }
         }
     };
@@ -283,6 +353,8 @@ tuples!(A 0, B 1, C 2);
 tuples!(A 0, B 1, C 2, D 3);
 tuples!(A 0, B 1, C 2, D 3, E 4);
 tuples!(A 0, B 1, C 2, D 3, E 4, F 5);
+tuples!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+tuples!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
 
 /// The table's columns, quoted, in field order: what the derived `FromRow` decodes.
 pub(crate) fn row_list(table: &'static crate::TableDef) -> &'static str {
