@@ -21,13 +21,13 @@ pub use rls_core::{Conn, Database, Filter, Lsn, Model, Order, QueryError, Sessio
 pub mod query {
     pub use rls_core::query::{
         Aggregate, Averageable, Columns, Comparable, Compared, Conflict, Delete, FromChild,
-        FromParent, InJoin, Insert, Join, Joinable, Key, Left, Ordered, Projection, Right, Select,
-        Selected, Side, SqlValue, Summable, Update, Upsert, avg, count, count_distinct, max, min,
-        sum,
+        FromParent, InJoin, InValues, Insert, Join, Joinable, Key, Keyset, Left, Ordered,
+        Projection, Right, Select, Selected, Side, SqlValue, SubSelect, Summable, Update, Upsert,
+        avg, count, count_distinct, max, min, sum,
     };
     // Named by the derive's expansions and by `key!`.
     #[doc(hidden)]
-    pub use rls_core::query::{NewRow, RowWriter, key_column};
+    pub use rls_core::query::{InList, NewRow, RowWriter, key_column};
 }
 
 /// The schema model: plain data that `#[derive(Table)]` builds as constants and that

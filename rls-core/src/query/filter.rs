@@ -16,6 +16,12 @@ pub(crate) enum Part {
         column: Option<&'static str>,
         distinct: bool,
     },
+    /// `(SELECT column FROM table WHERE ..)`, its columns qualified by its own table.
+    SubSelect {
+        table: &'static crate::TableDef,
+        column: &'static str,
+        filters: Vec<Vec<Part>>,
+    },
 }
 
 /// A condition on rows of table `T`. Conditions on another table's columns do not fit
@@ -75,6 +81,16 @@ pub struct Order<T> {
     marker: PhantomData<fn() -> T>,
 }
 
+impl<T> Order<T> {
+    pub(crate) fn new(column: &'static str, descending: bool) -> Self {
+        Order {
+            column,
+            descending,
+            marker: PhantomData,
+        }
+    }
+}
+
 impl<T, V> Col<T, V> {
     fn compare(self, op: &'static str, value: impl SqlValue<V>) -> Filter<T> {
         Filter::new(vec![
@@ -114,24 +130,16 @@ impl<T, V> Col<T, V> {
         self.compare(" >= ", value)
     }
 
-    /// `col IN (...)`; an empty list matches no row.
-    pub fn is_in<I>(self, values: I) -> Filter<T>
-    where
-        I: IntoIterator,
-        I::Item: SqlValue<V>,
-    {
-        let mut parts = vec![Part::Column(self.name), Part::Sql(" IN (")];
-        let mut empty = true;
-        for v in values {
-            if !empty {
-                parts.push(Part::Sql(", "));
-            }
-            parts.push(Part::Value(v.into_bind()));
-            empty = false;
-        }
-        if empty {
+    /// `col IN (...)`: a list of values (an empty one matches no row), or the values of a
+    /// column of another table's rows, `Task::project_id.is_in(Project::id.filter(..))`, the
+    /// typed sub-select policies use too (read under that table's policies).
+    pub fn is_in(self, values: impl InValues<V>) -> Filter<T> {
+        let list = values.in_list().0;
+        if list.is_empty() {
             return Filter::new(vec![Part::Sql("false")]);
         }
+        let mut parts = vec![Part::Column(self.name), Part::Sql(" IN (")];
+        parts.extend(list);
         parts.push(Part::Sql(")"));
         Filter::new(parts)
     }
@@ -169,6 +177,85 @@ impl<T, V> Col<T, Option<V>> {
 
 /// Writes parts as SQL, numbering parameters from `args`' current length and binding the
 /// values in the same order.
+/// What `is_in` accepts for a column of type `V`: values, or a sub-select of a column of the
+/// same type.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a list of values or a sub-select for a column of type `{V}`",
+    label = "expected values of type `{V}`, or `Other::column.filter(..)` of that type",
+    note = "is_in takes a list of the column's values (`[1, 2]`, a Vec) or a sub-select of another table's column of the same type"
+)]
+pub trait InValues<V> {
+    /// The parts inside `IN (...)`; none for an empty list.
+    #[doc(hidden)]
+    fn in_list(self) -> InList;
+}
+
+/// The inside of an `IN (...)`, as `InValues` builds it.
+#[doc(hidden)]
+pub struct InList(pub(crate) Vec<Part>);
+
+impl<I, V> InValues<V> for I
+where
+    I: IntoIterator,
+    I::Item: SqlValue<V>,
+{
+    fn in_list(self) -> InList {
+        let mut parts = Vec::new();
+        for v in self {
+            if !parts.is_empty() {
+                parts.push(Part::Sql(", "));
+            }
+            parts.push(Part::Value(v.into_bind()));
+        }
+        InList(parts)
+    }
+}
+
+/// `Other::column.filter(condition)`: the values of `column` in the rows of `U` that the
+/// conditions (and `U`'s policies) select, for [`Col::is_in`].
+pub struct SubSelect<U, V> {
+    table: &'static crate::TableDef,
+    column: &'static str,
+    filters: Vec<Filter<U>>,
+    marker: PhantomData<fn() -> V>,
+}
+
+impl<U, V> SubSelect<U, V> {
+    /// One more condition, joined with AND.
+    pub fn filter(mut self, condition: Filter<U>) -> Self {
+        self.filters.push(condition);
+        self
+    }
+}
+
+impl<U: crate::Table, V> Col<U, V> {
+    /// The values of this column in the rows `condition` selects: a sub-select for
+    /// [`Col::is_in`] on another table.
+    pub fn filter(self, condition: Filter<U>) -> SubSelect<U, V> {
+        self.all().filter(condition)
+    }
+
+    /// The values of this column in every row the policies let the session see.
+    pub fn all(self) -> SubSelect<U, V> {
+        SubSelect {
+            table: U::TABLE,
+            column: self.name,
+            filters: Vec::new(),
+            marker: PhantomData,
+        }
+    }
+}
+
+impl<U, V, W: super::Comparable<V>> InValues<V> for SubSelect<U, W> {
+    fn in_list(self) -> InList {
+        InList(vec![Part::SubSelect {
+            table: self.table,
+            column: self.column,
+            filters: self.filters.into_iter().map(|f| f.parts).collect(),
+        }])
+    }
+}
+
 pub(crate) fn render(parts: Vec<Part>, sql: &mut String, binds: &mut Vec<Box<dyn Bind>>) {
     render_columns(parts, None, sql, binds);
 }
@@ -209,6 +296,22 @@ fn render_columns(
                     None => sql.push('*'),
                 }
                 sql.push(')');
+            }
+            Part::SubSelect {
+                table: inner,
+                column: c,
+                filters,
+            } => {
+                let name = crate::sql::table_name(inner);
+                sql.push_str("SELECT ");
+                column(sql, Some(&name), c);
+                sql.push_str(" FROM ");
+                sql.push_str(&name);
+                for (i, parts) in filters.into_iter().enumerate() {
+                    sql.push_str(if i == 0 { " WHERE (" } else { " AND (" });
+                    render_columns(parts, Some(&name), sql, binds);
+                    sql.push(')');
+                }
             }
             Part::Value(v) => {
                 binds.push(v);

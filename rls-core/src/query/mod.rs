@@ -18,9 +18,9 @@ pub use aggregate::{
 };
 pub use conn::Conn;
 pub use error::QueryError;
-pub use filter::{Filter, Order};
+pub use filter::{Filter, InList, InValues, Order, SubSelect};
 pub use join::{Comparable, FromChild, FromParent, InJoin, Join, Joinable, Left, Right, Side};
-pub use read::{Columns, Projection, Select, Selected};
+pub use read::{Columns, Keyset, Projection, Select, Selected};
 pub use upsert::{Conflict, Key, Upsert, key_column};
 pub use value::{Bind, SqlValue};
 pub use write::{Delete, Insert, NewRow, RowWriter, Update};

@@ -106,6 +106,55 @@ impl<T: Model> Select<T> {
         self
     }
 
+    /// Keyset pagination, forward: orders by `columns` ascending (after any order added
+    /// before) and, given the previous page's last row's values of those columns, keeps the
+    /// rows after it: `WHERE (a, b) > ($1, $2)`, which an index on `(a, b)` answers without
+    /// reading the pages before, as `OFFSET` must. `None` is the first page. The columns should
+    /// identify a row (end them with the key).
+    pub fn after<K: Keyset<T>>(self, columns: K, cursor: Option<K::Values>) -> Self {
+        self.keyset(columns, cursor, " > ", false)
+    }
+
+    /// Keyset pagination, backward: orders by `columns` descending and keeps the rows before
+    /// the cursor: `WHERE (a, b) < ($1, $2)`. `None` is the first page (the last rows).
+    pub fn before<K: Keyset<T>>(self, columns: K, cursor: Option<K::Values>) -> Self {
+        self.keyset(columns, cursor, " < ", true)
+    }
+
+    fn keyset<K: Keyset<T>>(
+        mut self,
+        columns: K,
+        cursor: Option<K::Values>,
+        op: &'static str,
+        descending: bool,
+    ) -> Self {
+        let names = columns.names();
+        for name in &names {
+            self.order.push(Order::new(name, descending));
+        }
+        if let Some(values) = cursor {
+            let mut parts = vec![Part::Sql("(")];
+            for (i, name) in names.iter().enumerate() {
+                if i > 0 {
+                    parts.push(Part::Sql(", "));
+                }
+                parts.push(Part::Column(name));
+            }
+            parts.push(Part::Sql(")"));
+            parts.push(Part::Sql(op));
+            parts.push(Part::Sql("("));
+            for (i, value) in K::binds(values).into_iter().enumerate() {
+                if i > 0 {
+                    parts.push(Part::Sql(", "));
+                }
+                parts.push(Part::Value(value));
+            }
+            parts.push(Part::Sql(")"));
+            self.filters.push(Filter::from_parts(parts));
+        }
+        self
+    }
+
     /// `GROUP BY column`, after those added before: with `.columns((column, count()))`, one
     /// row per value.
     pub fn group_by<V>(mut self, column: Col<T, V>) -> Self {
@@ -355,6 +404,35 @@ tuples!(A 0, B 1, C 2, D 3, E 4);
 tuples!(A 0, B 1, C 2, D 3, E 4, F 5);
 tuples!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
 tuples!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+
+/// The columns a keyset page is ordered and cut by: a tuple of one to three columns of `T`,
+/// and the values of one row (`Values`).
+pub trait Keyset<T> {
+    /// The values of the columns, in a row: the cursor.
+    type Values;
+    /// The columns' SQL names.
+    fn names(&self) -> Vec<&'static str>;
+    /// The cursor's values, for binding.
+    fn binds(values: Self::Values) -> Vec<Box<dyn Bind>>;
+}
+
+macro_rules! keysets {
+    ($($v:ident $i:tt),+) => {
+        impl<T, $($v: Bind),+> Keyset<T> for ($(Col<T, $v>,)+) {
+            type Values = ($($v,)+);
+            fn names(&self) -> Vec<&'static str> {
+                vec![$(self.$i.name),+]
+            }
+            fn binds(values: Self::Values) -> Vec<Box<dyn Bind>> {
+                vec![$(Box::new(values.$i) as Box<dyn Bind>),+]
+            }
+        }
+    };
+}
+
+keysets!(A 0);
+keysets!(A 0, B 1);
+keysets!(A 0, B 1, C 2);
 
 /// The table's columns, quoted, in field order: what the derived `FromRow` decodes.
 pub(crate) fn row_list(table: &'static crate::TableDef) -> &'static str {

@@ -1,0 +1,209 @@
+//! Sub-selects in query filters (`col.is_in(Other::col.filter(..))`, the typed form policies
+//! use) and keyset pagination (`after`, `before`): their SQL, and their rows on PostgreSQL.
+
+use orgs_example::{
+    Membership, NewMembership, NewOrganization, NewProject, NewTask, OrgRole, Organization,
+    Project, Task,
+};
+use pgrls::testing::TestDatabase;
+use pgrls::{Database, Model, SessionClaims};
+
+#[test]
+fn the_sql_of_sub_selects_and_pages() {
+    let forms = [
+        (
+            "is_in a sub-select",
+            Task::select()
+                .filter(Task::project_id.is_in(Project::id.filter(Project::name.eq("Apollo"))))
+                .to_sql(),
+        ),
+        (
+            "nested, and every row",
+            Project::select()
+                .filter(
+                    Project::id.is_in(
+                        Task::project_id
+                            .filter(Task::done.eq(false))
+                            .filter(Task::project_id.is_in(Project::id.all())),
+                    ),
+                )
+                .to_sql(),
+        ),
+        (
+            "after, first page",
+            Task::select().after((Task::id,), None).limit(10).to_sql(),
+        ),
+        (
+            "after a cursor of two columns",
+            Task::select()
+                .filter(Task::project_id.eq(1))
+                .after((Task::done, Task::id), Some((false, 17)))
+                .limit(10)
+                .to_sql(),
+        ),
+        (
+            "before",
+            Task::select()
+                .before((Task::id,), Some((40,)))
+                .limit(10)
+                .to_sql(),
+        ),
+    ];
+    let text: Vec<String> = forms
+        .into_iter()
+        .map(|(what, sql)| format!("{what}:\n{}", sql.expect("a statement")))
+        .collect();
+    insta::assert_snapshot!(text.join("\n\n"));
+}
+
+/// org_1 (alice): Apollo (project 1, 25 tasks: every 5th done) and Gemini (2, none);
+/// org_2 (carol): Hidden (3, one task).
+async fn orgs() -> (TestDatabase, Database) {
+    let db = TestDatabase::new(&orgs_example::SCHEMA).await;
+    db.seed(Organization::insert_many(["org_1", "org_2"].map(|id| {
+        NewOrganization {
+            id: id.into(),
+            name: id.into(),
+        }
+    })))
+    .await;
+    db.seed(Membership::insert_many([
+        NewMembership {
+            org_id: "org_1".into(),
+            user_id: "user_alice".into(),
+            role: OrgRole::Member,
+        },
+        NewMembership {
+            org_id: "org_2".into(),
+            user_id: "user_carol".into(),
+            role: OrgRole::Member,
+        },
+    ]))
+    .await;
+    db.seed(Project::insert_many(
+        [
+            ("org_1", "Apollo"),
+            ("org_1", "Gemini"),
+            ("org_2", "Hidden"),
+        ]
+        .map(|(org, name)| NewProject {
+            org_id: org.into(),
+            name: name.into(),
+        }),
+    ))
+    .await;
+    let mut tasks: Vec<NewTask> = (1..=25)
+        .map(|n| NewTask {
+            project_id: 1,
+            title: format!("t{n}"),
+            done: Some(n % 5 == 0),
+        })
+        .collect();
+    tasks.push(NewTask {
+        project_id: 3,
+        title: "x".into(),
+        done: Some(false),
+    });
+    db.seed(Task::insert_many(tasks)).await;
+    let app = Database::new(db.login_pool(2).await).await.unwrap();
+    (db, app)
+}
+
+#[tokio::test]
+async fn sub_selects_read_under_the_other_tables_policies() {
+    let (_db, app) = orgs().await;
+    let mut s = app
+        .as_user_read_only(&SessionClaims::new("user_alice"))
+        .await
+        .unwrap();
+    let apollo = Task::select()
+        .filter(Task::project_id.is_in(Project::id.filter(Project::name.eq("Apollo"))))
+        .count(&mut s)
+        .await
+        .unwrap();
+    assert_eq!(apollo, 25);
+    // Projects with an open task: Apollo; not Gemini (none), not Hidden (not alice's).
+    let busy: Vec<(String,)> = Project::select()
+        .filter(Project::id.is_in(Task::project_id.filter(Task::done.eq(false))))
+        .columns((Project::name,))
+        .fetch_all(&mut s)
+        .await
+        .unwrap();
+    assert_eq!(busy, [("Apollo".to_string(),)]);
+    // Hidden's id named in a sub-select that reads it as alice: nothing.
+    let hidden = Task::select()
+        .filter(Task::project_id.is_in(Project::id.filter(Project::name.eq("Hidden"))))
+        .count(&mut s)
+        .await
+        .unwrap();
+    assert_eq!(hidden, 0);
+    s.finish();
+}
+
+#[tokio::test]
+async fn keyset_pages_cover_every_row_once() {
+    let (_db, app) = orgs().await;
+    let mut s = app
+        .as_user_read_only(&SessionClaims::new("user_alice"))
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    let mut pages = 0;
+    loop {
+        let page = Task::select()
+            .after((Task::id,), cursor)
+            .limit(10)
+            .fetch_all(&mut s)
+            .await
+            .unwrap();
+        let Some(last) = page.last() else {
+            break;
+        };
+        cursor = Some((last.id,));
+        pages += 1;
+        seen.extend(page.iter().map(|t| t.id));
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, (1..=25).collect::<Vec<i64>>(), "in order, each once");
+
+    // Two columns: open tasks first, then done ones, by id within each.
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = Task::select()
+            .after((Task::done, Task::id), cursor)
+            .limit(7)
+            .fetch_all(&mut s)
+            .await
+            .unwrap();
+        let Some(last) = page.last() else {
+            break;
+        };
+        cursor = Some((last.done, last.id));
+        seen.extend(page.iter().map(|t| (t.done, t.id)));
+    }
+    let mut expected: Vec<(bool, i64)> = (1..=25).map(|n| (n % 5 == 0, n)).collect();
+    expected.sort();
+    assert_eq!(seen, expected);
+
+    // Backward from the end.
+    let last_page = Task::select()
+        .before((Task::id,), None)
+        .limit(10)
+        .fetch_all(&mut s)
+        .await
+        .unwrap();
+    assert_eq!(last_page.first().map(|t| t.id), Some(25));
+    let before = Task::select()
+        .before((Task::id,), Some((16,)))
+        .limit(3)
+        .fetch_all(&mut s)
+        .await
+        .unwrap();
+    assert_eq!(
+        before.iter().map(|t| t.id).collect::<Vec<_>>(),
+        [15, 14, 13]
+    );
+    s.finish();
+}

@@ -1,0 +1,7 @@
+use orgs_example::{Project, Task};
+use pgrls::Model;
+
+fn main() {
+    // A text column compared with the ids of another table.
+    let _ = Task::select().filter(Task::title.is_in(Project::id.all()));
+}
