@@ -20,10 +20,10 @@ pub use rls_core::{Conn, Database, Filter, Lsn, Model, Order, QueryError, Sessio
 /// `Select<Todo>`.
 pub mod query {
     pub use rls_core::query::{
-        Aggregate, Averageable, Columns, Comparable, Compared, Conflict, Delete, FromChild,
-        FromParent, InJoin, InValues, Insert, Join, Joinable, Key, Keyset, Left, Ordered,
-        Projection, Right, Select, Selected, Side, SqlValue, SubSelect, Summable, Update, Upsert,
-        avg, count, count_distinct, max, min, sum,
+        Aggregate, Averageable, Cardinality, Columns, Comparable, Compared, Conflict, Delete,
+        FromChild, FromParent, InJoin, InValues, Insert, Join, Joinable, Key, Keyset, Left, Level,
+        Ordered, Projection, RelationKey, Right, Select, Selected, Side, SqlValue, SubSelect,
+        Summable, Update, Upsert, With, avg, count, count_distinct, max, min, sum,
     };
     // Named by the derive's expansions and by `key!`.
     #[doc(hidden)]

@@ -1,38 +1,15 @@
 //! Joins of two tables (`inner_join`, `left_join`, and their `_on` forms): their SQL, and their
 //! rows on PostgreSQL under both tables' policies.
 
+mod schemas;
+
 use orgs_example::{
     Membership, NewMembership, NewOrganization, NewProject, NewTask, OrgRole, Organization,
     Project, Task,
 };
 use pgrls::testing::TestDatabase;
-use pgrls::{Database, Model, SessionClaims, Table};
-
-/// An author is seen by its own user only; everyone signed in reads every post. A post's
-/// author can thus be hidden from who reads the post.
-#[derive(Table, Debug, Clone, PartialEq)]
-#[table(name = "authors")]
-#[crud_policy(role = authenticated, read = auth_uid(user_id), modify = auth_uid(user_id))]
-pub struct Author {
-    #[column(primary_key, identity)]
-    pub id: i64,
-    #[column(default = auth_user_id())]
-    pub user_id: String,
-    pub name: String,
-}
-
-#[derive(Table, Debug, Clone, PartialEq)]
-#[table(name = "posts")]
-#[policy(name = "everyone reads posts", for = select, to = authenticated, using = true)]
-pub struct Post {
-    #[column(primary_key, identity)]
-    pub id: i64,
-    #[column(references = Author::id)]
-    pub author_id: i64,
-    pub title: String,
-}
-
-const BLOG: pgrls::Schema = pgrls::Schema::new(&[Author::TABLE, Post::TABLE]);
+use pgrls::{Database, Model, SessionClaims};
+use schemas::blog::{Author, BLOG, NewAuthor, NewPost, Post};
 
 #[test]
 fn the_sql_of_each_join() {

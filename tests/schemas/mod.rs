@@ -1,6 +1,7 @@
 //! Schemas shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod blog;
 pub mod changes;
 pub mod lint_fixture;
 pub mod parity;

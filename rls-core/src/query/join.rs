@@ -28,6 +28,9 @@ use std::marker::PhantomData;
     note = "declare one with #[column(references = ...)], or say how to join: `inner_join_on(other, left_column, right_column)` (also when two foreign keys join the tables, or each table references the other)"
 )]
 pub trait Joinable<U, Side> {
+    /// The Rust type of the key the two columns hold (without the `Option` of a nullable
+    /// foreign key).
+    type Key;
     /// `(column of Self, column of U)`, SQL names.
     const ON: (&'static str, &'static str);
 }

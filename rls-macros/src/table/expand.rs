@@ -187,7 +187,7 @@ fn model(t: &Table) -> TokenStream {
 /// none (the join could not choose: `inner_join_on` says which), nor does this table itself.
 fn joinable(t: &Table) -> TokenStream {
     let ident = &t.ident;
-    let targets: Vec<(String, syn::Path, &str, &syn::ExprPath)> = t
+    let targets: Vec<(String, syn::Path, &str, &syn::ExprPath, &syn::Type)> = t
         .fields
         .iter()
         .filter_map(|f| {
@@ -198,11 +198,11 @@ fn joinable(t: &Table) -> TokenStream {
             let text = quote::ToTokens::to_token_stream(&target).to_string();
             let own = text == "Self" || *ident == text;
             let other = !own && !target.segments.is_empty();
-            other.then_some((text, target, f.sql.as_str(), &r.path))
+            other.then_some((text, target, f.sql.as_str(), &r.path, strip_option(&f.ty)))
         })
         .collect();
     let mut out = TokenStream::new();
-    for (text, target, column, path) in &targets {
+    for (text, target, column, path, key) in &targets {
         if targets.iter().filter(|(other, ..)| other == text).count() > 1 {
             continue;
         }
@@ -210,9 +210,11 @@ fn joinable(t: &Table) -> TokenStream {
         // impls, none in conflict (their joins then name the side with `inner_join_on`).
         out.extend(quote! {
             impl ::pgrls::query::Joinable<#target, ::pgrls::query::FromChild> for #ident {
+                type Key = #key;
                 const ON: (&'static str, &'static str) = (#column, #path.name);
             }
             impl ::pgrls::query::Joinable<#ident, ::pgrls::query::FromParent> for #target {
+                type Key = #key;
                 const ON: (&'static str, &'static str) = (#path.name, #column);
             }
         });
