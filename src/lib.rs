@@ -21,9 +21,10 @@ pub use rls_core::{Conn, Database, Filter, Lsn, Model, Order, QueryError, Sessio
 pub mod query {
     pub use rls_core::query::{
         Aggregate, Averageable, Cardinality, Columns, Comparable, Compared, Conflict, Delete,
-        FromChild, FromParent, InJoin, InValues, Insert, Join, Joinable, Key, Keyset, Left, Level,
-        Ordered, Projection, RelationKey, Right, Select, Selected, Side, SqlValue, SubSelect,
-        Summable, Update, Upsert, With, avg, count, count_distinct, max, min, sum,
+        FromChild, FromParent, InJoin, InValues, Insert, Join, JoinColumn, JoinColumns,
+        JoinProjection, Joinable, Key, Keyset, Left, Level, Ordered, Projection, RelationKey,
+        Right, Select, Selected, Side, SqlValue, SubSelect, Summable, Update, Upsert, With, avg,
+        count, count_distinct, max, min, sum,
     };
     // Named by the derive's expansions and by `key!`.
     #[doc(hidden)]

@@ -41,6 +41,13 @@ fn the_sql_of_each_join() {
                 .to_sql(),
         ),
         (
+            "columns of both tables",
+            Project::select()
+                .left_join(Task::select())
+                .columns((Project::name, Task::title, Task::done))
+                .to_sql(),
+        ),
+        (
             "inner_join_on two typed columns",
             Membership::select()
                 .inner_join_on(Project::select(), Membership::org_id, Project::org_id)
@@ -146,6 +153,23 @@ async fn joins_see_what_both_tables_policies_let_through() {
         .map(|(p, t)| (p.name.as_str(), t.as_ref().map(|t| t.title.as_str())))
         .collect();
     assert_eq!(names, [("Apollo", Some("a")), ("Gemini", None)]);
+
+    // Columns of both tables; the right table's are Option in a left join.
+    let names: Vec<(String, Option<String>)> = Project::select()
+        .order_by(Project::id.asc())
+        .left_join(Task::select().filter(Task::done.eq(false)))
+        .order_by(Task::id.asc())
+        .columns((Project::name, Task::title))
+        .fetch_all(&mut s)
+        .await
+        .unwrap();
+    assert_eq!(
+        names,
+        [
+            ("Apollo".to_string(), Some("a".to_string())),
+            ("Gemini".to_string(), None)
+        ]
+    );
 
     // From the child, filtered on both sides, with the explicit form.
     let one = Task::select()

@@ -177,13 +177,27 @@ impl<A: Model, B: Model, R: Side<B>> Join<A, B, R> {
 
     /// The SQL `fetch_all` would send, with `$n` for the bound values: for logs and tests.
     pub fn to_sql(self) -> Result<String, QueryError> {
-        Ok(self.build()?.0)
+        Ok(self.build(None)?.0)
+    }
+
+    /// Only these columns, of either table: `.columns((Project::name, Task::title))` yields
+    /// `(String, String)` rows, or `(String, Option<String>)` for a left join (the right
+    /// table's columns are NULL where nothing joined).
+    pub fn columns<C: JoinColumns<A, B, R, M>, M>(
+        self,
+        columns: C,
+    ) -> JoinProjection<A, B, R, C, M> {
+        JoinProjection {
+            join: self,
+            columns,
+            marker: PhantomData,
+        }
     }
 
     /// Every joined row the filters (and both tables' policies) let through.
     pub async fn fetch_all(self, conn: &mut impl Conn) -> Result<Vec<(A, R)>, QueryError> {
         let on = self.right_on_index();
-        let (sql, binds) = self.build()?;
+        let (sql, binds) = self.build(None)?;
         let rows = sqlx::query_with(AssertSqlSafe(sql), arguments(binds)?)
             .persistent(conn.named_statements())
             .fetch_all(conn.connection())
@@ -194,7 +208,7 @@ impl<A: Model, B: Model, R: Side<B>> Join<A, B, R> {
     /// The first joined row, or `None`.
     pub async fn fetch_optional(self, conn: &mut impl Conn) -> Result<Option<(A, R)>, QueryError> {
         let on = self.right_on_index();
-        let (sql, binds) = self.build()?;
+        let (sql, binds) = self.build(None)?;
         let row = sqlx::query_with(AssertSqlSafe(sql), arguments(binds)?)
             .persistent(conn.named_statements())
             .fetch_optional(conn.connection())
@@ -217,7 +231,8 @@ impl<A: Model, B: Model, R: Side<B>> Join<A, B, R> {
         A::TABLE.columns.len() + position
     }
 
-    fn build(self) -> Result<(String, Vec<Box<dyn Bind>>), QueryError> {
+    /// The statement, its select list `list` (default: both tables' columns).
+    fn build(self, list: Option<String>) -> Result<(String, Vec<Box<dyn Bind>>), QueryError> {
         if self.right.limit.is_some() || self.right.offset.is_some() {
             return Err(QueryError::Usage(
                 "the joined select's limit() and offset() have no place in a join: limit the \
@@ -231,10 +246,11 @@ impl<A: Model, B: Model, R: Side<B>> Join<A, B, R> {
             ));
         }
         let (a, b) = (table_name(A::TABLE), table_name(B::TABLE));
+        let list = list.unwrap_or_else(|| {
+            format!("{}, {}", qualified_list(A::TABLE), qualified_list(B::TABLE))
+        });
         let mut sql = format!(
-            "SELECT {}, {} FROM {a} {} {b} ON {a}.{} = {b}.{}",
-            qualified_list(A::TABLE),
-            qualified_list(B::TABLE),
+            "SELECT {list} FROM {a} {} {b} ON {a}.{} = {b}.{}",
             if self.outer {
                 "LEFT JOIN"
             } else {
@@ -342,4 +358,122 @@ fn decode<A: Model, B: Model, R: Side<B>>(row: &PgRow, on: usize) -> Result<(A, 
     let a = A::decode_at(row, 0)?;
     let r = R::decode(row, A::TABLE.columns.len(), on)?;
     Ok((a, r))
+}
+
+/// One column of a join of `A` and `B` whose rows decode as `(A, R)`, for
+/// [`Join::columns`]: of `A`, or of `B` (`Option` of it in a left join).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a column of this join of `{A}` and `{B}`",
+    label = "a column of another table",
+    note = "a join selects the columns of its two tables"
+)]
+pub trait JoinColumn<A, B, R, Side> {
+    /// What the column decodes into.
+    type Value;
+    /// The table the column is of.
+    fn table(&self) -> &'static TableDef;
+    /// The column's SQL name.
+    fn name(&self) -> &'static str;
+}
+
+impl<A: Model, B, R, V> JoinColumn<A, B, R, Left> for Col<A, V> {
+    type Value = V;
+    fn table(&self) -> &'static TableDef {
+        A::TABLE
+    }
+    fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl<A, B: Model, V> JoinColumn<A, B, B, Right> for Col<B, V> {
+    type Value = V;
+    fn table(&self) -> &'static TableDef {
+        B::TABLE
+    }
+    fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl<A, B: Model, V> JoinColumn<A, B, Option<B>, Right> for Col<B, V> {
+    type Value = Option<V>;
+    fn table(&self) -> &'static TableDef {
+        B::TABLE
+    }
+    fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+/// A tuple of columns of a join, selected together; `M` records which table each is of.
+pub trait JoinColumns<A, B, R, M> {
+    /// What a row decodes into: the tuple of the columns' values.
+    type Row: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin;
+    /// The columns, qualified by their tables, comma-separated.
+    fn list(&self) -> String;
+}
+
+macro_rules! join_tuples {
+    ($($c:ident $s:ident $i:tt),+) => {
+        impl<A, B, R, $($c: JoinColumn<A, B, R, $s>, $s),+> JoinColumns<A, B, R, ($($s,)+)>
+            for ($($c,)+)
+        where
+            ($(<$c as JoinColumn<A, B, R, $s>>::Value,)+):
+                for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
+        {
+            type Row = ($(<$c as JoinColumn<A, B, R, $s>>::Value,)+);
+            fn list(&self) -> String {
+                let items: Vec<String> = vec![$(format!(
+                    "{}.{}",
+                    table_name(self.$i.table()),
+                    quote::ident(self.$i.name())
+                )),+];
+                items.join(", ")
+            }
+        }
+    };
+}
+
+join_tuples!(C0 S0 0);
+join_tuples!(C0 S0 0, C1 S1 1);
+join_tuples!(C0 S0 0, C1 S1 1, C2 S2 2);
+join_tuples!(C0 S0 0, C1 S1 1, C2 S2 2, C3 S3 3);
+join_tuples!(C0 S0 0, C1 S1 1, C2 S2 2, C3 S3 3, C4 S4 4);
+join_tuples!(C0 S0 0, C1 S1 1, C2 S2 2, C3 S3 3, C4 S4 4, C5 S5 5);
+
+/// Some columns of a join; see [`Join::columns`].
+pub struct JoinProjection<A, B, R, C, M> {
+    join: Join<A, B, R>,
+    columns: C,
+    marker: PhantomData<fn() -> M>,
+}
+
+impl<A: Model, B: Model, R: Side<B>, C: JoinColumns<A, B, R, M>, M> JoinProjection<A, B, R, C, M> {
+    /// The SQL `fetch_all` would send, with `$n` for the bound values: for logs and tests.
+    pub fn to_sql(self) -> Result<String, QueryError> {
+        let list = self.columns.list();
+        Ok(self.join.build(Some(list))?.0)
+    }
+
+    /// Every joined row the filters (and both tables' policies) let through.
+    pub async fn fetch_all(self, conn: &mut impl Conn) -> Result<Vec<C::Row>, QueryError> {
+        let list = self.columns.list();
+        let (sql, binds) = self.join.build(Some(list))?;
+        Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(binds)?)
+            .persistent(conn.named_statements())
+            .fetch_all(conn.connection())
+            .await?)
+    }
+
+    /// The first joined row, or [`QueryError::NotFound`].
+    pub async fn fetch_one(self, conn: &mut impl Conn) -> Result<C::Row, QueryError> {
+        let list = self.columns.list();
+        let (sql, binds) = self.join.build(Some(list))?;
+        sqlx::query_as_with(AssertSqlSafe(sql), arguments(binds)?)
+            .persistent(conn.named_statements())
+            .fetch_optional(conn.connection())
+            .await?
+            .ok_or(QueryError::NotFound)
+    }
 }

@@ -20,7 +20,10 @@ pub use aggregate::{
 pub use conn::Conn;
 pub use error::QueryError;
 pub use filter::{Filter, InList, InValues, Order, SubSelect};
-pub use join::{Comparable, FromChild, FromParent, InJoin, Join, Joinable, Left, Right, Side};
+pub use join::{
+    Comparable, FromChild, FromParent, InJoin, Join, JoinColumn, JoinColumns, JoinProjection,
+    Joinable, Left, Right, Side,
+};
 pub use read::{Columns, Keyset, Projection, Select, Selected};
 pub use relation::{Cardinality, Level, Loaded, RelationKey, With};
 pub use upsert::{Conflict, Key, Upsert, key_column};
