@@ -420,10 +420,12 @@ fn column_handles(t: &Table) -> TokenStream {
 /// same type; identity columns are integers; what policies read in other tables exists and
 /// the types they compare agree.
 fn compile_time_checks(t: &Table) -> TokenStream {
-    let mut out = TokenStream::new();
+    let mut out = Checks::default();
     let clauses = t.policies.iter().flat_map(|p| p.clauses());
     for clause in clauses {
-        out.extend(clause.checks.iter().cloned());
+        for check in &clause.checks {
+            out.extend(check.clone());
+        }
     }
     for f in &t.fields {
         if let Some(r) = &f.references {
@@ -450,5 +452,22 @@ fn compile_time_checks(t: &Table) -> TokenStream {
             });
         }
     }
-    out
+    out.tokens
+}
+
+/// Compile-time checks, each written once: a `#[crud_policy]` that compares `user_id` with
+/// the user id in its four policies needs the column's type checked once, not five times
+/// (every constant is one more item for rustc to check after any edit).
+#[derive(Default)]
+struct Checks {
+    tokens: TokenStream,
+    seen: std::collections::HashSet<String>,
+}
+
+impl Checks {
+    fn extend(&mut self, check: TokenStream) {
+        if self.seen.insert(check.to_string()) {
+            self.tokens.extend(check);
+        }
+    }
 }
