@@ -20,11 +20,11 @@ pub use rls_core::{Conn, Database, Filter, Lsn, Model, Order, QueryError, Sessio
 /// `Select<Todo>`.
 pub mod query {
     pub use rls_core::query::{
-        Aggregate, Averageable, Cardinality, Columns, Comparable, Compared, Conflict, Delete,
-        FromChild, FromParent, InJoin, InValues, Insert, Join, JoinColumn, JoinColumns,
-        JoinProjection, Joinable, Key, Keyset, Left, Level, Ordered, Projection, RelationKey,
-        Right, Select, Selected, Side, SqlValue, SubSelect, Summable, Update, Upsert, With, avg,
-        count, count_distinct, max, min, sum,
+        Aggregate, Averageable, Cardinality, Columns, Comparable, Compared, Conflict, Correlated,
+        Delete, FromChild, FromParent, InJoin, InValues, Insert, Join, JoinColumn, JoinColumns,
+        JoinProjection, Joinable, Key, Keyset, Left, Level, Loaded, Ordered, Projection,
+        RelationKey, Right, Select, Selected, Side, SqlValue, SubSelect, Summable, Update, Upsert,
+        With, avg, count, count_distinct, exists, max, min, sum,
     };
     // Named by the derive's expansions and by `key!`.
     #[doc(hidden)]

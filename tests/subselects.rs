@@ -5,6 +5,7 @@ use orgs_example::{
     Membership, NewMembership, NewOrganization, NewProject, NewTask, OrgRole, Organization,
     Project, Task,
 };
+use pgrls::query::exists;
 use pgrls::testing::TestDatabase;
 use pgrls::{Database, Model, SessionClaims};
 
@@ -27,6 +28,21 @@ fn the_sql_of_sub_selects_and_pages() {
                             .filter(Task::project_id.is_in(Project::id.all())),
                     ),
                 )
+                .to_sql(),
+        ),
+        (
+            "exists, and not exists",
+            Project::select()
+                .filter(exists(
+                    Task::project_id
+                        .matches(Project::id)
+                        .filter(Task::done.eq(false)),
+                ))
+                .filter(!exists(
+                    Task::project_id
+                        .matches(Project::id)
+                        .filter(Task::done.eq(true)),
+                ))
                 .to_sql(),
         ),
         (
@@ -130,6 +146,34 @@ async fn sub_selects_read_under_the_other_tables_policies() {
         .await
         .unwrap();
     assert_eq!(busy, [("Apollo".to_string(),)]);
+    // The same with EXISTS, and NOT EXISTS: projects without a done task.
+    let busy: Vec<(String,)> = Project::select()
+        .filter(exists(
+            Task::project_id
+                .matches(Project::id)
+                .filter(Task::done.eq(false)),
+        ))
+        .columns((Project::name,))
+        .fetch_all(&mut s)
+        .await
+        .unwrap();
+    assert_eq!(busy, [("Apollo".to_string(),)]);
+    let none_done: Vec<(String,)> = Project::select()
+        .filter(!exists(
+            Task::project_id
+                .matches(Project::id)
+                .filter(Task::done.eq(true)),
+        ))
+        .order_by(Project::id.asc())
+        .columns((Project::name,))
+        .fetch_all(&mut s)
+        .await
+        .unwrap();
+    assert_eq!(
+        none_done,
+        [("Gemini".to_string(),)],
+        "Hidden is not alice's"
+    );
     // Hidden's id named in a sub-select that reads it as alice: nothing.
     let hidden = Task::select()
         .filter(Task::project_id.is_in(Project::id.filter(Project::name.eq("Hidden"))))

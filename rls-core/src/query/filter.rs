@@ -16,6 +16,14 @@ pub(crate) enum Part {
         column: Option<&'static str>,
         distinct: bool,
     },
+    /// `EXISTS (SELECT FROM table WHERE table.column = outer.column AND ..)`.
+    Exists {
+        table: &'static crate::TableDef,
+        column: &'static str,
+        outer: &'static crate::TableDef,
+        outer_column: &'static str,
+        filters: Vec<Vec<Part>>,
+    },
     /// `(SELECT column FROM table WHERE ..)`, its columns qualified by its own table.
     SubSelect {
         table: &'static crate::TableDef,
@@ -246,6 +254,57 @@ impl<U: crate::Table, V> Col<U, V> {
     }
 }
 
+/// The rows of `U` whose column matches a column of the row of `T` being filtered:
+/// `Task::project_id.matches(Project::id)`, for [`exists`].
+pub struct Correlated<U, T> {
+    table: &'static crate::TableDef,
+    column: &'static str,
+    outer: &'static crate::TableDef,
+    outer_column: &'static str,
+    filters: Vec<Filter<U>>,
+    marker: PhantomData<fn() -> T>,
+}
+
+impl<U: crate::Table, V> Col<U, V> {
+    /// The rows of this column's table whose value here equals `outer`'s in the row being
+    /// filtered: `exists(Task::project_id.matches(Project::id).filter(..))`.
+    pub fn matches<T: crate::Table, W: super::Comparable<V>>(
+        self,
+        outer: Col<T, W>,
+    ) -> Correlated<U, T> {
+        Correlated {
+            table: U::TABLE,
+            column: self.name,
+            outer: T::TABLE,
+            outer_column: outer.name,
+            filters: Vec::new(),
+            marker: PhantomData,
+        }
+    }
+}
+
+impl<U, T> Correlated<U, T> {
+    /// One more condition on the rows of `U`, joined with AND.
+    pub fn filter(mut self, condition: Filter<U>) -> Self {
+        self.filters.push(condition);
+        self
+    }
+}
+
+/// `EXISTS (..)`: the row has at least one related row that the conditions (and that table's
+/// policies) select; `!exists(..)` is `NOT EXISTS`. `Project::select().filter(exists(
+/// Task::project_id.matches(Project::id).filter(Task::done.eq(false))))` keeps the projects
+/// with an open task.
+pub fn exists<U, T>(related: Correlated<U, T>) -> Filter<T> {
+    Filter::new(vec![Part::Exists {
+        table: related.table,
+        column: related.column,
+        outer: related.outer,
+        outer_column: related.outer_column,
+        filters: related.filters.into_iter().map(|f| f.parts).collect(),
+    }])
+}
+
 impl<U, V, W: super::Comparable<V>> InValues<V> for SubSelect<U, W> {
     fn in_list(self) -> InList {
         InList(vec![Part::SubSelect {
@@ -294,6 +353,27 @@ fn render_columns(
                 match c {
                     Some(c) => column(sql, table, c),
                     None => sql.push('*'),
+                }
+                sql.push(')');
+            }
+            Part::Exists {
+                table: inner,
+                column: c,
+                outer,
+                outer_column,
+                filters,
+            } => {
+                let name = crate::sql::table_name(inner);
+                sql.push_str("EXISTS (SELECT FROM ");
+                sql.push_str(&name);
+                sql.push_str(" WHERE ");
+                column(sql, Some(&name), c);
+                sql.push_str(" = ");
+                column(sql, Some(&crate::sql::table_name(outer)), outer_column);
+                for parts in filters {
+                    sql.push_str(" AND (");
+                    render_columns(parts, Some(&name), sql, binds);
+                    sql.push(')');
                 }
                 sql.push(')');
             }

@@ -61,9 +61,9 @@ impl<A, B> InJoin<A, B, Right> for B {}
 /// Two columns an ON clause may compare: the same type, or one of them `Option` of the other
 /// (a nullable foreign key).
 #[diagnostic::on_unimplemented(
-    message = "a join compares columns of one type: `{Self}` is not `{L}`",
-    label = "the right column's type",
-    note = "join on columns that hold the same values, as a foreign key and the key it references do"
+    message = "columns compared with each other hold one type: `{Self}` is not `{L}`",
+    label = "the other column's type",
+    note = "join (or match, in exists) on columns that hold the same values, as a foreign key and the key it references do"
 )]
 pub trait Comparable<L> {}
 

@@ -19,7 +19,7 @@ pub use aggregate::{
 };
 pub use conn::Conn;
 pub use error::QueryError;
-pub use filter::{Filter, InList, InValues, Order, SubSelect};
+pub use filter::{Correlated, Filter, InList, InValues, Order, SubSelect, exists};
 pub use join::{
     Comparable, FromChild, FromParent, InJoin, Join, JoinColumn, JoinColumns, JoinProjection,
     Joinable, Left, Right, Side,
