@@ -1,14 +1,14 @@
 //! Aggregates with `group_by` and `having`: their SQL, their Rust types, and what they count
 //! on PostgreSQL: the rows the policies let through, and no others.
 
-use orgs_example::{
-    Membership, NewMembership, NewOrganization, NewProject, NewTask, OrgRole, Organization,
-    Project, Task,
-};
+mod schemas;
+
+use orgs_example::{Membership, OrgRole, Task};
 use pgrls::query::{avg, count, count_distinct, max, min, sum};
 use pgrls::testing::TestDatabase;
 use pgrls::{Database, Model, SessionClaims};
 use rust_decimal::Decimal;
+use schemas::orgs::{self, member, project, task};
 
 /// project, tasks, distinct titles, sum and avg of ids, first title, last id.
 type PerProject = (
@@ -57,51 +57,31 @@ fn the_sql_of_aggregates() {
 /// org_1: alice admin, bob member; org_2: carol admin, alice viewer, dave member.
 /// Projects 1 and 2 in org_1, 3 in org_2; tasks 1-3 in project 1, 4 in project 2, 5-6 in 3.
 async fn orgs() -> (TestDatabase, Database) {
-    let db = TestDatabase::new(&orgs_example::SCHEMA).await;
-    db.seed(Organization::insert_many(["org_1", "org_2", "org_3"].map(
-        |id| NewOrganization {
-            id: id.into(),
-            name: id.into(),
-        },
-    )))
-    .await;
-    let member = |org: &str, user: &str, role| NewMembership {
-        org_id: org.into(),
-        user_id: user.into(),
-        role,
-    };
-    db.seed(Membership::insert_many([
-        member("org_1", "user_alice", OrgRole::Admin),
-        member("org_1", "user_bob", OrgRole::Member),
-        member("org_2", "user_carol", OrgRole::Admin),
-        member("org_2", "user_alice", OrgRole::Viewer),
-        member("org_2", "user_dave", OrgRole::Member),
-        member("org_3", "user_zoe", OrgRole::Admin),
-    ]))
-    .await;
-    db.seed(Project::insert_many(["org_1", "org_1", "org_3"].map(
-        |org| NewProject {
-            org_id: org.into(),
-            name: "p".into(),
-        },
-    )))
-    .await;
-    let task = |project_id, title: &str, done| NewTask {
-        project_id,
-        title: title.into(),
-        done: Some(done),
-    };
-    db.seed(Task::insert_many([
-        task(1, "a", false),
-        task(1, "a", true),
-        task(1, "c", false),
-        task(2, "d", false),
-        task(3, "e", false),
-        task(3, "f", false),
-    ]))
-    .await;
-    let app = Database::new(db.login_pool(2).await).await.unwrap();
-    (db, app)
+    orgs::database(
+        &["org_1", "org_2", "org_3"],
+        vec![
+            member("org_1", "user_alice", OrgRole::Admin),
+            member("org_1", "user_bob", OrgRole::Member),
+            member("org_2", "user_carol", OrgRole::Admin),
+            member("org_2", "user_alice", OrgRole::Viewer),
+            member("org_2", "user_dave", OrgRole::Member),
+            member("org_3", "user_zoe", OrgRole::Admin),
+        ],
+        vec![
+            project("org_1", "p"),
+            project("org_1", "p"),
+            project("org_3", "p"),
+        ],
+        vec![
+            task(1, "a", false),
+            task(1, "a", true),
+            task(1, "c", false),
+            task(2, "d", false),
+            task(3, "e", false),
+            task(3, "f", false),
+        ],
+    )
+    .await
 }
 
 #[tokio::test]

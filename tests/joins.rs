@@ -3,13 +3,11 @@
 
 mod schemas;
 
-use orgs_example::{
-    Membership, NewMembership, NewOrganization, NewProject, NewTask, OrgRole, Organization,
-    Project, Task,
-};
+use orgs_example::{Membership, OrgRole, Project, Task};
 use pgrls::testing::TestDatabase;
 use pgrls::{Database, Model, SessionClaims};
 use schemas::blog::{Author, BLOG, NewAuthor, NewPost, Post};
+use schemas::orgs::{self, member, project, task};
 
 #[test]
 fn the_sql_of_each_join() {
@@ -61,60 +59,23 @@ fn the_sql_of_each_join() {
     insta::assert_snapshot!(text.join("\n\n"));
 }
 
-fn project(org: &str, name: &str) -> NewProject {
-    NewProject {
-        org_id: org.into(),
-        name: name.into(),
-    }
-}
-
-fn task(project_id: i64, title: &str, done: bool) -> NewTask {
-    NewTask {
-        project_id,
-        title: title.into(),
-        done: Some(done),
-    }
-}
-
 /// org_1 (alice admin): Apollo with tasks a (open) and b (done), Gemini without tasks;
 /// org_2 (carol admin): Hidden with task x.
 async fn orgs() -> (TestDatabase, Database) {
-    let db = TestDatabase::new(&orgs_example::SCHEMA).await;
-    db.seed(Organization::insert_many(["org_1", "org_2"].map(|id| {
-        NewOrganization {
-            id: id.into(),
-            name: id.into(),
-        }
-    })))
-    .await;
-    db.seed(Membership::insert_many([
-        NewMembership {
-            org_id: "org_1".into(),
-            user_id: "user_alice".into(),
-            role: OrgRole::Admin,
-        },
-        NewMembership {
-            org_id: "org_2".into(),
-            user_id: "user_carol".into(),
-            role: OrgRole::Admin,
-        },
-    ]))
-    .await;
-    // Identity columns number the rows in insertion order: projects 1, 2, 3.
-    db.seed(Project::insert_many([
-        project("org_1", "Apollo"),
-        project("org_1", "Gemini"),
-        project("org_2", "Hidden"),
-    ]))
-    .await;
-    db.seed(Task::insert_many([
-        task(1, "a", false),
-        task(1, "b", true),
-        task(3, "x", false),
-    ]))
-    .await;
-    let app = Database::new(db.login_pool(2).await).await.unwrap();
-    (db, app)
+    orgs::database(
+        &["org_1", "org_2"],
+        vec![
+            member("org_1", "user_alice", OrgRole::Admin),
+            member("org_2", "user_carol", OrgRole::Admin),
+        ],
+        vec![
+            project("org_1", "Apollo"),
+            project("org_1", "Gemini"),
+            project("org_2", "Hidden"),
+        ],
+        vec![task(1, "a", false), task(1, "b", true), task(3, "x", false)],
+    )
+    .await
 }
 
 #[tokio::test]

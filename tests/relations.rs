@@ -4,63 +4,33 @@
 
 mod schemas;
 
-use orgs_example::{
-    Membership, NewMembership, NewOrganization, NewProject, NewTask, OrgRole, Organization,
-    Project, Task,
-};
+use orgs_example::{OrgRole, Organization, Project, Task};
 use pgrls::testing::TestDatabase;
 use pgrls::{Database, Model, SessionClaims};
 use schemas::blog::{Author, BLOG, NewAuthor, NewPost, Post};
+use schemas::orgs::{self, member, project, task};
 
 /// org_1 (alice): Apollo (tasks a, b done, c) and Gemini (none); org_2 (carol): Hidden (x).
 async fn orgs() -> (TestDatabase, Database) {
-    let db = TestDatabase::new(&orgs_example::SCHEMA).await;
-    db.seed(Organization::insert_many(["org_1", "org_2"].map(|id| {
-        NewOrganization {
-            id: id.into(),
-            name: id.into(),
-        }
-    })))
-    .await;
-    db.seed(Membership::insert_many([
-        NewMembership {
-            org_id: "org_1".into(),
-            user_id: "user_alice".into(),
-            role: OrgRole::Member,
-        },
-        NewMembership {
-            org_id: "org_2".into(),
-            user_id: "user_carol".into(),
-            role: OrgRole::Member,
-        },
-    ]))
-    .await;
-    db.seed(Project::insert_many(
-        [
-            ("org_1", "Apollo"),
-            ("org_1", "Gemini"),
-            ("org_2", "Hidden"),
-        ]
-        .map(|(org, name)| NewProject {
-            org_id: org.into(),
-            name: name.into(),
-        }),
-    ))
-    .await;
-    let task = |project_id, title: &str, done| NewTask {
-        project_id,
-        title: title.into(),
-        done: Some(done),
-    };
-    db.seed(Task::insert_many([
-        task(1, "a", false),
-        task(1, "b", true),
-        task(1, "c", false),
-        task(3, "x", false),
-    ]))
-    .await;
-    let app = Database::new(db.login_pool(2).await).await.unwrap();
-    (db, app)
+    orgs::database(
+        &["org_1", "org_2"],
+        vec![
+            member("org_1", "user_alice", OrgRole::Member),
+            member("org_2", "user_carol", OrgRole::Member),
+        ],
+        vec![
+            project("org_1", "Apollo"),
+            project("org_1", "Gemini"),
+            project("org_2", "Hidden"),
+        ],
+        vec![
+            task(1, "a", false),
+            task(1, "b", true),
+            task(1, "c", false),
+            task(3, "x", false),
+        ],
+    )
+    .await
 }
 
 #[test]

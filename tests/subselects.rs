@@ -1,13 +1,13 @@
 //! Sub-selects in query filters (`col.is_in(Other::col.filter(..))`, the typed form policies
 //! use) and keyset pagination (`after`, `before`): their SQL, and their rows on PostgreSQL.
 
-use orgs_example::{
-    Membership, NewMembership, NewOrganization, NewProject, NewTask, OrgRole, Organization,
-    Project, Task,
-};
+mod schemas;
+
+use orgs_example::{NewTask, OrgRole, Project, Task};
 use pgrls::query::exists;
 use pgrls::testing::TestDatabase;
 use pgrls::{Database, Model, SessionClaims};
+use schemas::orgs::{self, member, project, task};
 
 #[test]
 fn the_sql_of_sub_selects_and_pages() {
@@ -75,54 +75,24 @@ fn the_sql_of_sub_selects_and_pages() {
 /// org_1 (alice): Apollo (project 1, 25 tasks: every 5th done) and Gemini (2, none);
 /// org_2 (carol): Hidden (3, one task).
 async fn orgs() -> (TestDatabase, Database) {
-    let db = TestDatabase::new(&orgs_example::SCHEMA).await;
-    db.seed(Organization::insert_many(["org_1", "org_2"].map(|id| {
-        NewOrganization {
-            id: id.into(),
-            name: id.into(),
-        }
-    })))
-    .await;
-    db.seed(Membership::insert_many([
-        NewMembership {
-            org_id: "org_1".into(),
-            user_id: "user_alice".into(),
-            role: OrgRole::Member,
-        },
-        NewMembership {
-            org_id: "org_2".into(),
-            user_id: "user_carol".into(),
-            role: OrgRole::Member,
-        },
-    ]))
-    .await;
-    db.seed(Project::insert_many(
-        [
-            ("org_1", "Apollo"),
-            ("org_1", "Gemini"),
-            ("org_2", "Hidden"),
-        ]
-        .map(|(org, name)| NewProject {
-            org_id: org.into(),
-            name: name.into(),
-        }),
-    ))
-    .await;
     let mut tasks: Vec<NewTask> = (1..=25)
-        .map(|n| NewTask {
-            project_id: 1,
-            title: format!("t{n}"),
-            done: Some(n % 5 == 0),
-        })
+        .map(|n| task(1, &format!("t{n}"), n % 5 == 0))
         .collect();
-    tasks.push(NewTask {
-        project_id: 3,
-        title: "x".into(),
-        done: Some(false),
-    });
-    db.seed(Task::insert_many(tasks)).await;
-    let app = Database::new(db.login_pool(2).await).await.unwrap();
-    (db, app)
+    tasks.push(task(3, "x", false));
+    orgs::database(
+        &["org_1", "org_2"],
+        vec![
+            member("org_1", "user_alice", OrgRole::Member),
+            member("org_2", "user_carol", OrgRole::Member),
+        ],
+        vec![
+            project("org_1", "Apollo"),
+            project("org_1", "Gemini"),
+            project("org_2", "Hidden"),
+        ],
+        tasks,
+    )
+    .await
 }
 
 #[tokio::test]

@@ -1,17 +1,12 @@
 //! Upserts (`insert(..).on_conflict(key!(..))`): their SQL, and what PostgreSQL does with
 //! them under the policies of the orgs example, where only admins add and change members.
 
-use orgs_example::{Membership, NewMembership, NewOrganization, OrgRole, Organization};
+mod schemas;
+
+use orgs_example::{Membership, NewOrganization, OrgRole, Organization};
 use pgrls::testing::TestDatabase;
 use pgrls::{Database, Model, QueryError, SessionClaims, key};
-
-fn member(org: &str, user: &str, role: OrgRole) -> NewMembership {
-    NewMembership {
-        org_id: org.into(),
-        user_id: user.into(),
-        role,
-    }
-}
+use schemas::orgs::{self, member};
 
 #[test]
 fn the_sql_of_each_upsert() {
@@ -74,27 +69,18 @@ fn an_upsert_that_says_nothing_to_do_is_refused() {
 
 /// org_1: alice admin, bob member; org_2: carol admin, dave member.
 async fn setup() -> (TestDatabase, Database) {
-    let db = TestDatabase::new(&orgs_example::SCHEMA).await;
-    db.seed(Organization::insert_many([
-        NewOrganization {
-            id: "org_1".into(),
-            name: "One".into(),
-        },
-        NewOrganization {
-            id: "org_2".into(),
-            name: "Two".into(),
-        },
-    ]))
-    .await;
-    db.seed(Membership::insert_many([
-        member("org_1", "user_alice", OrgRole::Admin),
-        member("org_1", "user_bob", OrgRole::Member),
-        member("org_2", "user_carol", OrgRole::Admin),
-        member("org_2", "user_dave", OrgRole::Member),
-    ]))
-    .await;
-    let app = Database::new(db.login_pool(2).await).await.unwrap();
-    (db, app)
+    orgs::database(
+        &["org_1", "org_2"],
+        vec![
+            member("org_1", "user_alice", OrgRole::Admin),
+            member("org_1", "user_bob", OrgRole::Member),
+            member("org_2", "user_carol", OrgRole::Admin),
+            member("org_2", "user_dave", OrgRole::Member),
+        ],
+        Vec::new(),
+        Vec::new(),
+    )
+    .await
 }
 
 async fn role_of(db: &TestDatabase, org: &str, user: &str) -> Option<String> {

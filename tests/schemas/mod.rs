@@ -4,6 +4,7 @@
 pub mod blog;
 pub mod changes;
 pub mod lint_fixture;
+pub mod orgs;
 pub mod parity;
 pub mod projects;
 pub mod supabase;
