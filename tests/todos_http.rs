@@ -5,13 +5,11 @@
 mod support;
 
 use serde_json::{Value, json};
+use service_kit::client::call;
 use std::collections::HashSet;
-use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use support::service::Service;
 use support::tokens::{self, claims, jwks, keys, with, without};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 async fn start() -> Service {
     // A short refetch interval, so that the rotation test need not wait the default 30 s.
@@ -27,42 +25,6 @@ fn now() -> i64 {
 
 fn token_for(user: &str) -> String {
     keys().k1.sign(&with(claims(now()), "sub", json!(user)))
-}
-
-/// One HTTP/1.1 request; returns the status and the JSON body (`null` when empty).
-async fn call(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    authorization: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    if !body.is_empty() {
-        request.push_str("Content-Type: application/json\r\n");
-    }
-    if let Some(a) = authorization {
-        request.push_str(&format!("Authorization: {a}\r\n"));
-    }
-    request.push_str("\r\n");
-    request.push_str(&body);
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.unwrap();
-    let text = String::from_utf8(response).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let status = head[9..12].parse().unwrap();
-    let json = if body.trim().is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(body).unwrap_or(Value::String(body.into()))
-    };
-    (status, json)
 }
 
 async fn as_user(

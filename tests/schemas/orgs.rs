@@ -32,6 +32,7 @@ pub fn task(project_id: i64, title: &str, done: bool) -> NewTask {
         project_id,
         title: title.into(),
         done: Some(done),
+        assignee: None,
     }
 }
 

@@ -26,12 +26,21 @@
 //!   organizations. The claim only narrows: naming an organization the user is not a member
 //!   of gives nothing. Organizations and memberships are not narrowed (the user's
 //!   organization switcher and member lists).
+//!
+//! [`app`] serves them over HTTP (`orgs-server`): every handler runs in a session as the
+//! caller, and these policies decide what it sees and changes.
+
+pub mod app;
 
 use pgrls::{PgEnum, Table};
+use serde::{Deserialize, Serialize};
 
 /// A member's role in an organization.
-#[derive(PgEnum, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    PgEnum, Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash,
+)]
 #[pg_enum(name = "org_role")]
+#[serde(rename_all = "lowercase")]
 pub enum OrgRole {
     /// Manages the members, renames the organization, writes projects and tasks.
     Admin,
@@ -42,7 +51,7 @@ pub enum OrgRole {
 }
 
 /// An organization, keyed by Clerk's organization id (`org_...`).
-#[derive(Table, Debug, Clone, PartialEq)]
+#[derive(Table, Serialize, Debug, Clone, PartialEq)]
 #[table(name = "organizations")]
 #[policy(
     name = "members read their organizations",
@@ -64,7 +73,7 @@ pub struct Organization {
 }
 
 /// Who belongs to which organization, with which role.
-#[derive(Table, Debug, Clone, PartialEq)]
+#[derive(Table, Serialize, Debug, Clone, PartialEq)]
 #[table(name = "memberships")]
 #[primary_key(org_id, user_id)]
 #[lookup(name = "my_org_ids", select = org_id, filter = user_id == auth_user_id())]
@@ -108,7 +117,7 @@ pub struct Membership {
 }
 
 /// A project of an organization.
-#[derive(Table, Debug, Clone, PartialEq)]
+#[derive(Table, Serialize, Debug, Clone, PartialEq)]
 #[table(name = "projects")]
 #[crud_policy(
     role = authenticated,
@@ -134,7 +143,7 @@ pub struct Project {
 }
 
 /// A task of a project: its organization is its project's.
-#[derive(Table, Debug, Clone, PartialEq)]
+#[derive(Table, Serialize, Debug, Clone, PartialEq)]
 #[table(name = "tasks")]
 #[crud_policy(
     role = authenticated,
@@ -155,6 +164,8 @@ pub struct Task {
     pub title: String,
     #[column(default = false)]
     pub done: bool,
+    /// Who took it (`POST /tasks/claim`); nobody yet when `None`.
+    pub assignee: Option<String>,
 }
 
 /// The tables `gen-migrations` writes, in any order (they are emitted in foreign-key order).

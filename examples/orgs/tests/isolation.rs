@@ -4,8 +4,15 @@
 //! memberships, projects, tasks) is compared with a model kept here, and so is the outcome
 //! of the operation itself (rows written, or refused by a policy).
 //!
-//! Knobs: `RLS_ORGS_OPS` (operations, default 5,000), `RLS_SEED` (replays a run; printed at
-//! the start and in the failure message).
+//! A second run drives the orgs service over HTTP (`isolation/http.rs`): membership changes go
+//! through its routes, and every check reads what the service answers.
+//!
+//! Knobs: `RLS_ORGS_OPS` (operations, default 5,000), `RLS_ORGS_HTTP_OPS` (operations of the
+//! HTTP run, default 400), `RLS_SEED` (replays a run; printed at the start and in the failure
+//! message).
+
+#[path = "isolation/http.rs"]
+mod http;
 
 use std::collections::BTreeMap;
 
@@ -561,6 +568,7 @@ async fn run(s: &mut pgrls::Session, op: &Op) -> Result<(Outcome, Option<i64>), 
                 project_id: *project,
                 title: title.clone(),
                 done: None,
+                assignee: None,
             })
             .returning_one(s)
             .await
@@ -769,6 +777,7 @@ async fn fixture(db: &TestDatabase) -> State {
             project_id: project,
             title: format!("seeded in {project}"),
             done: None,
+            assignee: None,
         }))
         .await;
     }
@@ -879,5 +888,129 @@ fn kind_of(op: &Op) -> usize {
         Op::CompleteTask { .. } => 9,
         Op::MoveTask { .. } => 10,
         Op::DeleteTask { .. } => 11,
+    }
+}
+
+/// The HTTP run: membership operations through the service's routes, the rest through the
+/// library, and after each step the actor's and another identity's views read over HTTP (every
+/// user's every 25 steps) compared with the model.
+#[tokio::test]
+async fn random_operations_over_http_match_the_model() {
+    let db = TestDatabase::migrated(&sqlx::migrate!(), &orgs_example::SCHEMA).await;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(8)
+        .test_before_acquire(false)
+        .connect_with(db.login_options().await)
+        .await
+        .unwrap();
+    let app = Database::new(pool).await.unwrap();
+    let service = service_kit::LocalService::start(app.clone(), orgs_example::app::router)
+        .await
+        .unwrap();
+    let mut http = http::Http::new(service);
+    let ops = knob("RLS_ORGS_HTTP_OPS", 400);
+    let seed = knob("RLS_SEED", DEFAULT_SEED);
+    eprintln!("RLS_SEED={seed} RLS_ORGS_HTTP_OPS={ops}");
+    let mut rng = Rng::new(seed);
+    let mut state = fixture(&db).await;
+    let (mut mismatches, mut over_http, mut requests_checked) = (0, 0, 0);
+    let mut outcomes: BTreeMap<&str, [u64; 3]> = BTreeMap::new();
+    for step in 0..ops {
+        let (actor, op) = random_op(&mut rng, &state, step);
+        let (got, want, inserted) = match http.run(actor, &op).await {
+            Some(got) => {
+                over_http += 1;
+                (got, expected_over_http(&state, actor, &op), None)
+            }
+            None => {
+                let mut s = app.as_user(&actor.claims()).await.unwrap();
+                let (got, inserted) = run(&mut s, &op).await.unwrap_or_else(|e| {
+                    panic!("step {step} (RLS_SEED={seed}): {actor:?} {op:?}: {e}")
+                });
+                if got == Outcome::Refused {
+                    s.rollback().await.unwrap();
+                } else {
+                    s.commit().await.unwrap();
+                }
+                (got, expected(&state, actor, &op), inserted)
+            }
+        };
+        let tally = outcomes.entry(KINDS[kind_of(&op)].0).or_default();
+        match got {
+            Outcome::Rows(0) => tally[1] += 1,
+            Outcome::Rows(_) => tally[0] += 1,
+            Outcome::Refused => tally[2] += 1,
+        }
+        if got != want {
+            mismatches += 1;
+            eprintln!("step {step}: {actor:?} {op:?} came to {got:?}, the model says {want:?}");
+            state = truth(&db).await;
+        } else if got != Outcome::Rows(0) && got != Outcome::Refused {
+            apply(&mut state, &op, inserted);
+        }
+        let mut who = vec![
+            Actor {
+                active: None,
+                ..actor
+            },
+            Actor {
+                user: rng.below(USERS.len()),
+                active: Some(rng.below(ORGS.len())),
+                v1: rng.below(2) == 0,
+            },
+        ];
+        if step % 25 == 0 {
+            who.extend((0..USERS.len()).map(|user| Actor {
+                user,
+                active: None,
+                v1: false,
+            }));
+        }
+        for a in who {
+            let differ = http.differences(&state, a).await;
+            requests_checked += 1;
+            if !differ.is_empty() {
+                mismatches += differ.len();
+                for d in differ {
+                    eprintln!("step {step}: {d}");
+                }
+                state = truth(&db).await;
+            }
+        }
+    }
+    eprintln!(
+        "{ops} operations ({over_http} over HTTP), {requests_checked} views read over HTTP: {mismatches} mismatches"
+    );
+    for (name, [wrote, none, refused]) in &outcomes {
+        eprintln!("  {name}: {wrote} wrote, {none} touched nothing, {refused} refused");
+    }
+    assert_eq!(
+        mismatches, 0,
+        "the service and the model differ (replay with RLS_SEED={seed} RLS_ORGS_HTTP_OPS={ops})"
+    );
+    // The membership routes ran every way they can come out.
+    for name in ["add member", "change role", "remove member"] {
+        let [wrote, none, refused] = outcomes.get(name).copied().unwrap_or_default();
+        assert!(
+            wrote > 0 && none + refused > 0,
+            "{name}: {wrote} wrote, {none} touched nothing, {refused} refused (RLS_SEED={seed})"
+        );
+    }
+}
+
+/// What the policies make of `op` when it goes through the service: `PUT` adds or changes a
+/// member in one upsert, which only an admin of the organization may, and not on their own
+/// membership (the UPDATE policy's `USING`, an error on a conflict, not a row skipped).
+fn expected_over_http(state: &State, a: Actor, op: &Op) -> Outcome {
+    match *op {
+        Op::AddMember { org, user, .. } | Op::ChangeRole { org, user, .. } => {
+            let taken = state.role(org, user).is_some();
+            if state.admin(org, a.user) && !(taken && user == a.user) {
+                Outcome::Rows(1)
+            } else {
+                Outcome::Refused
+            }
+        }
+        _ => expected(state, a, op),
     }
 }

@@ -83,6 +83,7 @@ fn task(project_id: i64, title: &str) -> NewTask {
         project_id,
         title: title.into(),
         done: None,
+        assignee: None,
     }
 }
 

@@ -9,16 +9,6 @@ use axum::http::StatusCode;
 use pgrls::Model;
 use serde::Deserialize;
 
-pub async fn health(State(state): State<AppState>) -> Result<&'static str, ApiError> {
-    // A simple query: no prepared statement left on a server connection that a transaction
-    // pooler hands to other clients.
-    sqlx::raw_sql("select 1")
-        .execute(state.db.pool())
-        .await
-        .map_err(pgrls::QueryError::from)?;
-    Ok("ok")
-}
-
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,

@@ -1,57 +1,21 @@
-//! The HTTP service: configuration, the router and its handlers.
+//! The HTTP service: the router and its handlers. The configuration, the caller of a
+//! request, errors and start-up are the examples' shared `service_kit`.
 
-mod auth;
-mod config;
-mod connect;
-mod error;
 mod handlers;
 
-pub use auth::Caller;
-pub use axum::serve;
-pub use config::Config;
-pub use connect::connect;
-pub use error::ApiError;
+pub use service_kit::{ApiError, AppState, Caller, Config, connect, serve};
 
 use axum::Router;
 use axum::routing::{get, patch};
-use pgrls::Database;
-use pgrls::clerk::Verifier;
-use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::trace::TraceLayer;
 
-/// What every handler can reach.
-#[derive(Clone, Debug)]
-pub struct AppState {
-    pub db: Database,
-    pub verifier: Verifier,
-}
-
-/// The routes. Authorization is the policies' business: no handler filters by user.
+/// The routes, with `/health`, CORS and tracing. Authorization is the policies' business: no
+/// handler filters by user.
 pub fn router(state: AppState, allowed_origins: &[String]) -> Router {
-    let origins: Vec<axum::http::HeaderValue> = allowed_origins
-        .iter()
-        .filter_map(|o| o.parse().ok())
-        .collect();
-    let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
-        .allow_methods([
-            axum::http::Method::GET,
-            axum::http::Method::POST,
-            axum::http::Method::PATCH,
-            axum::http::Method::DELETE,
-        ])
-        .allow_headers([
-            axum::http::header::AUTHORIZATION,
-            axum::http::header::CONTENT_TYPE,
-        ]);
-    Router::new()
-        .route("/health", get(handlers::health))
+    let routes = Router::new()
         .route("/todos", get(handlers::list).post(handlers::create))
         .route(
             "/todos/{id}",
             patch(handlers::update).delete(handlers::delete),
-        )
-        .layer(cors)
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        );
+    service_kit::with_common_layers(routes, state, allowed_origins)
 }

@@ -1,3 +1,5 @@
+//! Errors as the client sees them.
+
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -6,12 +8,16 @@ use serde_json::json;
 /// An error as the client sees it: a status and `{"error": kind, "message": ...}`.
 #[derive(Debug)]
 pub struct ApiError {
+    /// The HTTP status.
     pub status: StatusCode,
+    /// A stable, machine-readable kind (`not_found`, `policy_violation`, ...).
     pub kind: &'static str,
+    /// What happened, for a person.
     pub message: String,
 }
 
 impl ApiError {
+    /// An error with this status, kind and message.
     pub fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
@@ -34,18 +40,20 @@ impl IntoResponse for ApiError {
 impl From<pgrls::QueryError> for ApiError {
     fn from(e: pgrls::QueryError) -> ApiError {
         match e {
-            pgrls::QueryError::NotFound => {
-                ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such todo")
-            }
+            pgrls::QueryError::NotFound => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no such row, or not yours to see",
+            ),
             pgrls::QueryError::PolicyViolation(_) => ApiError::new(
                 StatusCode::FORBIDDEN,
                 "policy_violation",
-                "the row would belong to someone else",
+                "the policies do not allow this change",
             ),
             pgrls::QueryError::PermissionDenied(_) => ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "sign_in_required",
-                "sign in to use your todos",
+                "sign in first",
             ),
             other => {
                 tracing::error!(error = %other, "database error");

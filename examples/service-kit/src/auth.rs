@@ -11,11 +11,23 @@ use pgrls::{Session, SessionClaims};
 /// that does not verify is a 401, never an anonymous request.
 #[derive(Debug, Clone)]
 pub enum Caller {
+    /// A signed-in user, with the claims of their verified token.
     User(SessionClaims),
+    /// No `Authorization` header.
     Anonymous,
 }
 
 impl Caller {
+    /// The user's id (the token's `sub`), `None` for an anonymous caller. Handlers need it
+    /// to write the caller's name into a row; which rows they may see or change is the
+    /// policies' business.
+    pub fn user_id(&self) -> Option<&str> {
+        match self {
+            Caller::User(claims) => Some(claims.sub()),
+            Caller::Anonymous => None,
+        }
+    }
+
     /// A unit of work as this caller; `commit` keeps its changes.
     pub async fn session(&self, state: &AppState) -> Result<Session, ApiError> {
         Ok(match self {

@@ -1,3 +1,5 @@
+//! The services' settings, from the environment.
+
 use std::net::SocketAddr;
 
 /// The service's settings, from the environment.
@@ -33,10 +35,12 @@ pub struct Config {
 }
 
 impl Config {
+    /// Reads the settings from the process's environment.
     pub fn from_env() -> Result<Config, String> {
         Config::from_lookup(|key| std::env::var(key).ok())
     }
 
+    /// Reads the settings through `get` (the environment, or a test's map).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
         let required = |key: &str| {
             get(key)

@@ -1,0 +1,86 @@
+//! An organization's members: list, add or change (an upsert), remove.
+
+use super::{ApiError, AppState, Caller};
+use crate::{Membership, NewMembership, OrgRole};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use pgrls::{Model, QueryError};
+use serde::Deserialize;
+
+/// `GET /orgs/{org}/members`: its members by user id; 404 when I am not one of them (the
+/// policies show me no row).
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+) -> Result<Json<Vec<Membership>>, ApiError> {
+    let mut s = caller.read_session(&state).await?;
+    let members = Membership::select()
+        .filter(Membership::org_id.eq(org.as_str()))
+        .order_by(Membership::user_id.asc())
+        .fetch_all(&mut s)
+        .await?;
+    s.finish();
+    if members.is_empty() {
+        return Err(QueryError::NotFound.into());
+    }
+    Ok(Json(members))
+}
+
+/// The body of `PUT /orgs/{org}/members/{user}`.
+#[derive(Deserialize, Debug)]
+pub struct RoleBody {
+    /// `admin`, `member` or `viewer`.
+    pub role: OrgRole,
+}
+
+/// `PUT /orgs/{org}/members/{user}` with `{"role"}`: adds the member, or changes their role,
+/// in one statement (`INSERT .. ON CONFLICT (org_id, user_id) DO UPDATE SET role =
+/// EXCLUDED.role`). Only an organization's admins may, and not on their own membership: the
+/// policies refuse anything else (403).
+pub async fn put(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, user)): Path<(String, String)>,
+    Json(body): Json<RoleBody>,
+) -> Result<Json<Membership>, ApiError> {
+    let mut s = caller.session(&state).await?;
+    let membership = Membership::insert(NewMembership {
+        org_id: org,
+        user_id: user,
+        role: body.role,
+    })
+    .on_conflict(pgrls::key!(Membership, org_id, user_id))
+    .do_update()
+    .set_excluded(Membership::role)
+    .returning(&mut s)
+    .await?
+    .pop()
+    .ok_or(QueryError::NotFound)?;
+    s.commit().await?;
+    Ok(Json(membership))
+}
+
+/// `DELETE /orgs/{org}/members/{user}`: an admin removes another member, or a member or viewer
+/// leaves. 404 when the policies let the caller remove no such row.
+pub async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, user)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let mut s = caller.session(&state).await?;
+    let removed = Membership::delete()
+        .filter(
+            Membership::org_id
+                .eq(org.as_str())
+                .and(Membership::user_id.eq(user.as_str())),
+        )
+        .execute(&mut s)
+        .await?;
+    s.commit().await?;
+    if removed == 0 {
+        return Err(QueryError::NotFound.into());
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,69 @@
+//! A service on 127.0.0.1 with a development issuer of its own: what the examples'
+//! end-to-end tests and benchmarks run against.
+
+use super::AppState;
+use super::dev_issuer::{DEFAULT_AZP, DevIssuer, TokenRequest};
+use axum::Router;
+use pgrls::Database;
+use pgrls::clerk::{HttpFetcher, Verifier, VerifierConfig};
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// A running service and the issuer it trusts.
+pub struct LocalService {
+    /// Where the service listens.
+    pub addr: SocketAddr,
+    /// The only issuer the service trusts.
+    pub issuer: Arc<DevIssuer>,
+}
+
+impl LocalService {
+    /// Starts `router` on a free port of 127.0.0.1 with `db` for its sessions, trusting a new
+    /// [`DevIssuer`] served on another free port (its tokens name [`DEFAULT_AZP`]).
+    pub async fn start(
+        db: Database,
+        router: impl FnOnce(AppState, &[String]) -> Router,
+    ) -> std::io::Result<LocalService> {
+        let jwks = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let issuer = Arc::new(DevIssuer::generate(format!(
+            "http://{}",
+            jwks.local_addr()?
+        )));
+        tokio::spawn(issuer.clone().serve(jwks));
+        let mut config = VerifierConfig::new(issuer.jwks_url(), issuer.issuer());
+        config.authorized_parties = vec![DEFAULT_AZP.into()];
+        let verifier = Verifier::new(config, HttpFetcher::new());
+        let app = router(AppState { db, verifier }, &[DEFAULT_AZP.into()]);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Ok(LocalService { addr, issuer })
+    }
+
+    /// One request as `who` (a token minted for it), or anonymous (`None`): the status and the
+    /// JSON body (see [`crate::client::call`]).
+    pub async fn call(
+        &self,
+        who: Option<&TokenRequest>,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let token = who.map(|w| self.issuer.mint(w));
+        self.call_with(token.as_deref(), method, path, body).await
+    }
+
+    /// One request with `token` (minted before, to sign once for many requests), or
+    /// anonymous (`None`).
+    pub async fn call_with(
+        &self,
+        token: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        crate::client::call(self.addr, method, path, auth.as_deref(), body).await
+    }
+}
