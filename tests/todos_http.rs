@@ -320,3 +320,41 @@ async fn a_key_added_after_start_up_is_used_after_one_refetch() {
         s.jwks.hits() - fetched
     );
 }
+
+/// The development issuer (`cargo run -p service-kit --bin dev-issuer`) that the README's
+/// "Running the service" uses: the todos service trusts its tokens when pointed at it, and
+/// they carry the identity through to the policies.
+#[tokio::test]
+async fn tokens_of_the_development_issuer_work_when_the_service_trusts_it() {
+    use service_kit::LocalService;
+    use service_kit::dev_issuer::TokenRequest;
+    let migrations =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/todos/migrations");
+    let migrator = sqlx::migrate::Migrator::new(migrations).await.unwrap();
+    let db = pgrls::testing::TestDatabase::migrated(&migrator, &todos_example::SCHEMA).await;
+    let database = pgrls::Database::new(db.login_pool(2).await).await.unwrap();
+    let s = LocalService::start(database, todos_example::app::router)
+        .await
+        .unwrap();
+    let alice = TokenRequest::new("user_alice");
+    let (status, todo) = s
+        .call(
+            Some(&alice),
+            "POST",
+            "/todos",
+            Some(json!({ "task": "try it" })),
+        )
+        .await;
+    assert_eq!((status, &todo["user_id"]), (201, &json!("user_alice")));
+    let (_, bobs) = s
+        .call(Some(&TokenRequest::new("user_bob")), "GET", "/todos", None)
+        .await;
+    assert_eq!(bobs, json!([]));
+    let (_, alices) = s.call(Some(&alice), "GET", "/todos", None).await;
+    assert_eq!(alices.as_array().map(Vec::len), Some(1));
+    // Another issuer's token (same claims, another key): refused.
+    let stranger = service_kit::dev_issuer::DevIssuer::generate(s.issuer.issuer());
+    let token = stranger.mint(&alice);
+    let (status, body) = s.call_with(Some(&token), "GET", "/todos", None).await;
+    assert_eq!(status, 401, "{body}");
+}
