@@ -15,20 +15,23 @@ pub use rls_core::session::LoginRoleProblem;
 #[cfg_attr(docsrs, doc(cfg(feature = "pg-session-jwt")))]
 pub use rls_core::session::SessionKey;
 pub use rls_core::{Conn, Database, Filter, Lsn, Model, Order, QueryError, Session, SessionClaims};
+// What a table's policies permit, for bounds in generic code: `T: Model + Updatable`.
+pub use rls_core::query::{Readable, Updatable};
 
 /// The query builders' types, for naming them in signatures: `Todo::select()` is a
 /// `Select<Todo>`.
 pub mod query {
     pub use rls_core::query::{
-        Aggregate, Averageable, Cardinality, Columns, Comparable, Compared, Conflict, Correlated,
-        Delete, FromChild, FromParent, InJoin, InValues, Insert, Join, JoinColumn, JoinColumns,
-        JoinProjection, Joinable, Key, Keyset, Left, Level, Loaded, Ordered, Projection,
-        RelationKey, Right, Select, Selected, Side, SqlValue, SubSelect, Summable, Update, Upsert,
-        With, avg, count, count_distinct, exists, max, min, sum,
+        Access, Aggregate, Averageable, Cardinality, Columns, Comparable, Compared, Conflict,
+        Correlated, Delete, FromChild, FromParent, InJoin, InValues, Insert, Join, JoinColumn,
+        JoinColumns, JoinProjection, Joinable, Key, Keyset, Left, Level, Loaded, NoPolicy, Ordered,
+        Permitted, Projection, RelationKey, Returning, Right, RowLock, Select, Selected, Side,
+        SqlValue, SubSelect, Summable, Update, Upsert, UpsertSelect, UpsertUpdate, With, avg,
+        count, count_distinct, exists, max, min, sum,
     };
     // Named by the derive's expansions and by `key!`.
     #[doc(hidden)]
-    pub use rls_core::query::{InList, NewRow, RowWriter, key_column};
+    pub use rls_core::query::{Decide, Decided, InList, NewRow, Policies, RowWriter, key_column};
 }
 
 /// The schema model: plain data that `#[derive(Table)]` builds as constants and that

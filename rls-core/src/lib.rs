@@ -43,4 +43,12 @@ pub trait Table {
     /// The table's model, built by the derive as a `&'static` constant from the struct and
     /// its attributes; list it in [`Schema::new`].
     const TABLE: &'static TableDef;
+    /// [`query::Permitted`] when [`TableDef::permits`] SELECT, otherwise [`query::NoPolicy`]:
+    /// the derive asks while the crate compiles, so that `RETURNING` on a table no role may
+    /// read is a compile error (see [`query::Readable`]).
+    type SelectPolicy;
+    /// [`query::Permitted`] when [`TableDef::permits`] UPDATE, otherwise [`query::NoPolicy`]:
+    /// a row lock or an upsert's `DO UPDATE` on a table no role may update is a compile error
+    /// (see [`query::Updatable`]).
+    type UpdatePolicy;
 }

@@ -214,4 +214,5 @@ fn squeezed(code: &str) -> String {
     code.replace(",)", ")")
         .replace(",]", "]")
         .replace(",}", "}")
+        .replace(",>", ">")
 }

@@ -1,5 +1,9 @@
-use super::{Expr, FkAction, Grant, Identity, List, Literal, Policy, SqlType, Str};
+use super::{
+    Command, Expr, FkAction, Grant, Identity, List, Literal, Policy, PolicyKind, Privilege, Role,
+    RoleKind, SqlType, Str,
+};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// One table: its columns, constraints, indexes, row-level security and grants.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -99,14 +103,145 @@ impl TableDef {
     }
 
     /// Row-level security is on when asked for or when any policy exists.
-    pub fn rls_enabled(&self) -> bool {
-        !self.disable_rls && (self.enable_rls || self.force_rls || !self.policies.is_empty())
+    pub const fn rls_enabled(&self) -> bool {
+        !self.disable_rls
+            && (self.enable_rls || self.force_rls || !slice(&self.policies).is_empty())
+    }
+
+    /// Whether the model lets any role ever run `command` on the table: `false` when no
+    /// statement of that command can pass, whoever runs it, so the query builders refuse it
+    /// (at compile time through the types the derive picks with this function, and at run
+    /// time for a model implemented by hand: [`QueryError::NoPolicy`]).
+    ///
+    /// - an `existing` table: `true`, the model does not know what the table holds;
+    /// - with row-level security on ([`TableDef::rls_enabled`]): a *permissive* policy for
+    ///   `command` or for ALL (`#[crud_policy]`'s `read` is SELECT, its `modify` INSERT, UPDATE
+    ///   and DELETE); a restrictive policy only narrows what permissive ones give, so it
+    ///   permits nothing;
+    /// - with row-level security off: some role holds the privilege by the table's grants
+    ///   (what `model::grants::table_grants` gives, the owner aside).
+    ///
+    /// `Command::All` asks for all four commands. A `const fn`, so that the derive can ask it
+    /// while the crate compiles.
+    ///
+    /// [`QueryError::NoPolicy`]: crate::QueryError::NoPolicy
+    pub const fn permits(&self, command: Command) -> bool {
+        if let Command::All = command {
+            return self.permits(Command::Select)
+                && self.permits(Command::Insert)
+                && self.permits(Command::Update)
+                && self.permits(Command::Delete);
+        }
+        if self.existing {
+            return true;
+        }
+        let policies = slice(&self.policies);
+        if self.rls_enabled() {
+            let mut i = 0;
+            while i < policies.len() {
+                let p = &policies[i];
+                if matches!(p.kind, PolicyKind::Permissive)
+                    && (matches!(p.command, Command::All) || p.command as u8 == command as u8)
+                {
+                    return true;
+                }
+                i += 1;
+            }
+            return false;
+        }
+        // Row-level security off: as `table_grants`, an explicit grant replaces for its role
+        // what the policies would give (a model with policies and RLS off is refused by
+        // `check`, but is answered the same way).
+        let privilege = command.privileges()[0];
+        let grants = slice(&self.grants);
+        let mut i = 0;
+        while i < grants.len() {
+            if !is_owner(&grants[i].role) && holds(slice(&grants[i].privileges), privilege) {
+                return true;
+            }
+            i += 1;
+        }
+        let mut i = 0;
+        while i < policies.len() {
+            let p = &policies[i];
+            if matches!(p.kind, PolicyKind::Permissive) && holds(p.command.privileges(), privilege)
+            {
+                let roles = slice(&p.roles);
+                let mut j = 0;
+                while j < roles.len() {
+                    if !is_owner(&roles[j]) && !granted(grants, &roles[j]) {
+                        return true;
+                    }
+                    j += 1;
+                }
+            }
+            i += 1;
+        }
+        false
     }
 
     /// Whether `#[allow_lint]` silences `lint` on this table.
     pub fn allows(&self, lint: rls_rules::lint::Lint) -> bool {
         self.allowed_lints.iter().any(|a| a.lint == lint)
     }
+}
+
+/// A list's items, in a `const fn`: the derive builds lists borrowed, snapshots owned.
+const fn slice<T: Clone>(list: &List<T>) -> &[T] {
+    match list {
+        Cow::Borrowed(items) => items,
+        Cow::Owned(items) => items.as_slice(),
+    }
+}
+
+const fn text(s: &Str) -> &str {
+    match s {
+        Cow::Borrowed(s) => s,
+        Cow::Owned(s) => s.as_str(),
+    }
+}
+
+const fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// `CURRENT_USER`, the owner: it needs no grant, and `table_grants` gives it none.
+const fn is_owner(role: &Role) -> bool {
+    matches!(role.kind, RoleKind::Keyword) && same_text(text(&role.name), "current_user")
+}
+
+const fn holds(privileges: &[Privilege], privilege: Privilege) -> bool {
+    let mut i = 0;
+    while i < privileges.len() {
+        if privileges[i] as u8 == privilege as u8 {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Whether an explicit `#[grant]` names the role (and so replaces its derived grants).
+const fn granted(grants: &[Grant], role: &Role) -> bool {
+    let mut i = 0;
+    while i < grants.len() {
+        if same_text(text(&grants[i].role.name), text(&role.name)) {
+            return true;
+        }
+        i += 1;
+    }
+    false
 }
 
 /// `#[lookup(name = "my_org_ids", select = org_id, filter = user_id == auth_user_id())]`:
@@ -213,4 +348,172 @@ pub struct Index {
     pub columns: List<Str>,
     /// `CREATE UNIQUE INDEX` (`unique`).
     pub unique: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{PolicyName, table_grants};
+    use std::borrow::Cow::{Borrowed as B, Owned};
+
+    fn table(policies: Vec<Policy>, grants: Vec<Grant>) -> TableDef {
+        TableDef {
+            schema: B("public"),
+            name: B("t"),
+            columns: B(&[]),
+            primary_key: B(&[B("id")]),
+            uniques: B(&[]),
+            foreign_keys: B(&[]),
+            checks: B(&[]),
+            indexes: B(&[]),
+            policies: Owned(policies),
+            grants: Owned(grants),
+            enable_rls: false,
+            force_rls: false,
+            policy_indexes: true,
+            disable_rls: false,
+            existing: false,
+            lookups: B(&[]),
+            renamed_from: None,
+            allowed_lints: B(&[]),
+        }
+    }
+
+    fn policy(kind: PolicyKind, command: Command, role: Role) -> Policy {
+        Policy {
+            name: PolicyName::Named(B("p")),
+            kind,
+            command,
+            roles: Owned(vec![role]),
+            using: Some(Expr::new(&[super::super::ExprOp::Literal(Literal::Bool(
+                true,
+            ))])),
+            with_check: None,
+        }
+    }
+
+    fn grant(role: Role, privileges: &[Privilege]) -> Grant {
+        Grant {
+            role,
+            privileges: Owned(privileges.to_vec()),
+        }
+    }
+
+    const COMMANDS: [Command; 4] = [
+        Command::Select,
+        Command::Insert,
+        Command::Update,
+        Command::Delete,
+    ];
+
+    fn permitted(t: &TableDef) -> Vec<Command> {
+        COMMANDS.into_iter().filter(|c| t.permits(*c)).collect()
+    }
+
+    /// With row-level security off, `permits` is "some role holds the privilege by
+    /// `table_grants`".
+    fn by_grants(t: &TableDef) -> Vec<Command> {
+        let grants = table_grants(t);
+        COMMANDS
+            .into_iter()
+            .filter(|c| {
+                grants
+                    .iter()
+                    .any(|(_, privileges)| privileges.contains(&c.privileges()[0]))
+            })
+            .collect()
+    }
+
+    use Command::{All, Delete, Insert, Select, Update};
+    use PolicyKind::{Permissive, Restrictive};
+
+    #[test]
+    fn policies_with_rls_on() {
+        let auth = Role::AUTHENTICATED;
+        // crud_policy(read = ..): SELECT only.
+        let t = table(vec![policy(Permissive, Select, auth.clone())], vec![]);
+        assert_eq!(permitted(&t), [Select]);
+        // crud_policy(modify = ..): INSERT, UPDATE, DELETE.
+        let modify = [Insert, Update, Delete].map(|c| policy(Permissive, c, auth.clone()));
+        let t = table(modify.to_vec(), vec![]);
+        assert_eq!(permitted(&t), [Insert, Update, Delete]);
+        // FOR ALL: everything.
+        let t = table(vec![policy(Permissive, All, auth.clone())], vec![]);
+        assert_eq!(permitted(&t), COMMANDS);
+        assert!(t.permits(All));
+        // Restrictive policies earn nothing, even FOR ALL.
+        let t = table(vec![policy(Restrictive, All, auth.clone())], vec![]);
+        assert_eq!(permitted(&t), []);
+        assert!(!t.permits(All));
+        // enable_rls without a policy: deny all, whatever the grants.
+        let mut t = table(vec![], vec![grant(auth.clone(), Select.privileges())]);
+        t.enable_rls = true;
+        assert_eq!(permitted(&t), []);
+    }
+
+    #[test]
+    fn grants_with_rls_off() {
+        let auth = Role::AUTHENTICATED;
+        let mut t = table(vec![], vec![grant(auth.clone(), &[Privilege::Select])]);
+        t.disable_rls = true;
+        assert_eq!(permitted(&t), [Select]);
+        assert_eq!(permitted(&t), by_grants(&t));
+        // Nothing granted (the owner needs no grant, and sessions are not the owner).
+        let mut t = table(vec![], vec![grant(Role::CURRENT_USER, All.privileges())]);
+        t.disable_rls = true;
+        assert_eq!(permitted(&t), []);
+        assert_eq!(permitted(&t), by_grants(&t));
+        // RLS off with policies (refused by `check`): an explicit grant replaces the role's
+        // derived privileges, as in `table_grants`.
+        let mut t = table(
+            vec![
+                policy(Permissive, Update, auth.clone()),
+                policy(Permissive, Delete, Role::ANON),
+            ],
+            vec![grant(auth.clone(), &[Privilege::Insert])],
+        );
+        t.disable_rls = true;
+        assert_eq!(permitted(&t), [Insert, Delete]);
+        assert_eq!(permitted(&t), by_grants(&t));
+    }
+
+    #[test]
+    fn existing_tables_permit_everything() {
+        let mut t = table(
+            vec![policy(Restrictive, Select, Role::AUTHENTICATED)],
+            vec![],
+        );
+        t.existing = true;
+        assert_eq!(permitted(&t), COMMANDS);
+    }
+
+    #[test]
+    fn a_constant_is_answered_while_compiling() {
+        const T: &TableDef = &TableDef {
+            schema: B("public"),
+            name: B("t"),
+            columns: B(&[]),
+            primary_key: B(&[]),
+            uniques: B(&[]),
+            foreign_keys: B(&[]),
+            checks: B(&[]),
+            indexes: B(&[]),
+            policies: B(&[]),
+            grants: B(&[Grant {
+                role: Role::AUTHENTICATED,
+                privileges: B(&[Privilege::Update]),
+            }]),
+            enable_rls: false,
+            force_rls: false,
+            policy_indexes: true,
+            disable_rls: true,
+            existing: false,
+            lookups: B(&[]),
+            renamed_from: None,
+            allowed_lints: B(&[]),
+        };
+        // Evaluated by the compiler: a wrong answer fails the build.
+        const _: () = assert!(T.permits(Command::Update) && !T.permits(Command::Select));
+        assert_eq!(permitted(T), [Update]);
+    }
 }

@@ -27,6 +27,21 @@ pub enum QueryError {
     /// its role or claims: found when the session ended, which then kept nothing more and
     /// closed its connection. The message says what changed.
     SessionChanged(&'static str),
+    /// A statement that no policy of the table can ever let pass, whatever the role: a row
+    /// lock or an upsert's `DO UPDATE` without a permissive UPDATE policy, `RETURNING` (or
+    /// `DO UPDATE`) without a permissive SELECT one ([`TableDef::permits`]). Tables of
+    /// `#[derive(Table)]` refuse these statements at compile time; this is the check for a
+    /// `Model` implemented by hand, made before anything is sent.
+    ///
+    /// [`TableDef::permits`]: crate::TableDef::permits
+    NoPolicy {
+        /// The table's name.
+        table: &'static str,
+        /// The command whose policy is missing: `Select` or `Update`.
+        command: crate::model::Command,
+        /// The statement that needs it: "RETURNING", "a row lock", "an upsert's DO UPDATE".
+        why: &'static str,
+    },
     /// Any other error from sqlx: the database's, the connection's, or a value that failed
     /// to encode.
     Database(sqlx::Error),
@@ -79,6 +94,23 @@ impl fmt::Display for QueryError {
             ),
             QueryError::NotFound => f.write_str("no row found"),
             QueryError::Usage(m) => f.write_str(m),
+            QueryError::NoPolicy {
+                table,
+                command,
+                why,
+            } => {
+                let crud = match command {
+                    crate::model::Command::Select => "read",
+                    _ => "modify",
+                };
+                write!(
+                    f,
+                    "`{table}` has no {} policy: {why} can never pass row-level security \
+                     (add #[policy(for = {}, ...)] or #[crud_policy({crud} = ...)] to its model)",
+                    command.keyword(),
+                    command.word(),
+                )
+            }
             QueryError::Claims(m) => write!(f, "unusable claims: {m}"),
             QueryError::Setup(m) => f.write_str(m),
             QueryError::SessionChanged(m) => f.write_str(m),

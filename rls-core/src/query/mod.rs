@@ -2,6 +2,7 @@
 //! parameter; every identifier comes from the static model and is quoted; the SQL of a query
 //! without clauses is built once and reused as a `&'static str`.
 
+mod access;
 mod aggregate;
 mod cache;
 mod conn;
@@ -14,6 +15,10 @@ mod upsert;
 mod value;
 mod write;
 
+pub use access::{
+    Access, Decide, Decided, NoPolicy, Permitted, Policies, Readable, Returning, RowLock,
+    Updatable, UpsertSelect, UpsertUpdate,
+};
 pub use aggregate::{
     Aggregate, Averageable, Compared, Ordered, Summable, avg, count, count_distinct, max, min, sum,
 };

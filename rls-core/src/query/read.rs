@@ -1,9 +1,11 @@
 //! `SELECT`: whole rows, projections and counts.
 
+use super::access::{RowLock, require};
 use super::cache;
 use super::filter::{self, Filter, Order, Part};
 use super::{Conn, Model, QueryError, value::Bind};
 use crate::Col;
+use crate::model::Command;
 use crate::sql::{quote, table_name};
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::{AssertSqlSafe, FromRow};
@@ -66,24 +68,37 @@ impl<T: Model> Select<T> {
     /// `FOR UPDATE`: locks the rows read until the session ends, against other sessions'
     /// updates, deletes and locks. PostgreSQL asks for the UPDATE privilege (and applies the
     /// UPDATE policies' `USING` as well as the SELECT ones): a role that may only read gets
-    /// [`QueryError::PermissionDenied`].
-    pub fn for_update(self) -> Self {
+    /// [`QueryError::PermissionDenied`], and on a table without a permissive UPDATE policy
+    /// every lock is refused while compiling.
+    pub fn for_update(self) -> Self
+    where
+        T::UpdatePolicy: RowLock<T>,
+    {
         self.locked("FOR UPDATE")
     }
 
     /// `FOR NO KEY UPDATE`: as [`Select::for_update`], but lets other sessions take
     /// `FOR KEY SHARE` locks (inserts of rows that reference these).
-    pub fn for_no_key_update(self) -> Self {
+    pub fn for_no_key_update(self) -> Self
+    where
+        T::UpdatePolicy: RowLock<T>,
+    {
         self.locked("FOR NO KEY UPDATE")
     }
 
     /// `FOR SHARE`: other sessions may read and share-lock the rows, not change them.
-    pub fn for_share(self) -> Self {
+    pub fn for_share(self) -> Self
+    where
+        T::UpdatePolicy: RowLock<T>,
+    {
         self.locked("FOR SHARE")
     }
 
     /// `FOR KEY SHARE`: only blocks deletes and changes of the key.
-    pub fn for_key_share(self) -> Self {
+    pub fn for_key_share(self) -> Self
+    where
+        T::UpdatePolicy: RowLock<T>,
+    {
         self.locked("FOR KEY SHARE")
     }
 
@@ -243,6 +258,10 @@ impl<T: Model> Select<T> {
                 "skip_locked() and no_wait() say how to meet a locked row: add the lock, \
                  for_update() (or for_no_key_update, for_share, for_key_share)",
             ));
+        }
+        if self.lock.is_some() {
+            // Every lock strength: PostgreSQL asks for UPDATE and its policies' USING.
+            require(T::TABLE, Command::Update, "a row lock")?;
         }
         let head = || {
             format!(

@@ -7,11 +7,12 @@
 //! existing row the UPDATE policies do not let the session update is an error, not a row
 //! skipped (a plain UPDATE skips it). `DO NOTHING` checks only the INSERT path.
 
+use super::access::{Returning, UpsertSelect, UpsertUpdate, require};
 use super::read::{arguments, row_list};
 use super::value::{Bind, SqlValue};
 use super::write::Insert;
 use super::{Conn, Filter, Model, QueryError, filter};
-use crate::model::{List, Str, TableDef};
+use crate::model::{Command, List, Str, TableDef};
 use crate::sql::quote;
 use crate::{Col, Table};
 use sqlx::AssertSqlSafe;
@@ -177,8 +178,14 @@ impl<T: Model> Conflict<T> {
     /// `DO UPDATE SET ..`: the row whose key is taken is updated instead; say how with
     /// [`Upsert::set`] and [`Upsert::set_excluded`]. Needs an UPDATE policy that lets the
     /// session update that row: an existing row it may not update is an error
-    /// ([`QueryError::PolicyViolation`]), not a row skipped.
-    pub fn do_update(self) -> Upsert<T> {
+    /// ([`QueryError::PolicyViolation`]), not a row skipped. PostgreSQL reads that row under
+    /// the SELECT policies too: a table without a permissive UPDATE policy or without a
+    /// permissive SELECT one refuses `do_update()` while compiling.
+    pub fn do_update(self) -> Upsert<T>
+    where
+        T::UpdatePolicy: UpsertUpdate<T>,
+        T::SelectPolicy: UpsertSelect<T>,
+    {
         self.upsert(Some(Vec::new()))
     }
 
@@ -191,6 +198,9 @@ impl<T: Model> Conflict<T> {
         }
     }
 }
+
+/// What needs the UPDATE and SELECT policies, for [`QueryError::NoPolicy`].
+const DO_UPDATE: &str = "an upsert's DO UPDATE";
 
 /// A statement's text and the values bound to its `$n` placeholders.
 type Built = (String, Vec<Box<dyn Bind>>);
@@ -254,8 +264,11 @@ impl<T: Model> Upsert<T> {
 
     /// Runs it and returns the rows inserted or updated (not those `DO NOTHING` left, nor
     /// those the `WHERE` of `DO UPDATE` kept as they were). Needs a SELECT policy that lets
-    /// the session read them.
-    pub async fn returning(self, conn: &mut impl Conn) -> Result<Vec<T>, QueryError> {
+    /// the session read them: a table without one refuses it while compiling.
+    pub async fn returning(self, conn: &mut impl Conn) -> Result<Vec<T>, QueryError>
+    where
+        T::SelectPolicy: Returning<T>,
+    {
         let Some((sql, binds)) = self.build(true)? else {
             return Ok(Vec::new());
         };
@@ -265,7 +278,7 @@ impl<T: Model> Upsert<T> {
             .await?)
     }
 
-    fn build(self, returning: bool) -> Result<Option<Built>, QueryError> {
+    pub(crate) fn build(self, returning: bool) -> Result<Option<Built>, QueryError> {
         if self.sets.as_ref().is_some_and(Vec::is_empty) {
             return Err(QueryError::Usage(
                 "do_update() needs at least one .set(column, value) or .set_excluded(column)",
@@ -276,7 +289,14 @@ impl<T: Model> Upsert<T> {
                 "filter() on an upsert is the WHERE of DO UPDATE: do_nothing() has none",
             ));
         }
-        let Some((mut sql, mut binds)) = self.insert.build(false) else {
+        if self.sets.is_some() {
+            require(T::TABLE, Command::Update, DO_UPDATE)?;
+            require(T::TABLE, Command::Select, DO_UPDATE)?;
+        }
+        if returning {
+            require(T::TABLE, Command::Select, super::write::RETURNING)?;
+        }
+        let Some((mut sql, mut binds)) = self.insert.build(false)? else {
             return Ok(None);
         };
         sql.push_str(" ON CONFLICT (");

@@ -1,11 +1,19 @@
 //! `INSERT`, `UPDATE`, `DELETE`.
 
+use super::access::{Returning, require};
 use super::read::{arguments, row_list, where_clause};
 use super::value::{Bind, SqlValue};
 use super::{Conn, Filter, Model, QueryError};
 use crate::Col;
+use crate::model::Command;
 use crate::sql::{quote, table_name};
 use sqlx::AssertSqlSafe;
+
+/// A statement's text and the values bound to its `$n` placeholders.
+pub(crate) type Built = (String, Vec<Box<dyn Bind>>);
+
+/// What needs the SELECT policies, for [`QueryError::NoPolicy`].
+pub(crate) const RETURNING: &str = "RETURNING";
 
 /// The values of one row to insert; implemented by the insert struct the derive generates
 /// (`NewTodo` for `Todo`).
@@ -50,7 +58,7 @@ impl<T: Model> Insert<T> {
 
     /// Inserts and returns the number of rows.
     pub async fn execute(self, conn: &mut impl Conn) -> Result<u64, QueryError> {
-        let Some((sql, binds)) = self.build(false) else {
+        let Some((sql, binds)) = self.build(false)? else {
             return Ok(0);
         };
         let done = sqlx::query_with(AssertSqlSafe(sql), arguments(binds)?)
@@ -60,9 +68,13 @@ impl<T: Model> Insert<T> {
         Ok(done.rows_affected())
     }
 
-    /// Inserts and returns the rows as stored (ids and defaults filled in).
-    pub async fn returning(self, conn: &mut impl Conn) -> Result<Vec<T>, QueryError> {
-        let Some((sql, binds)) = self.build(true) else {
+    /// Inserts and returns the rows as stored (ids and defaults filled in). `RETURNING` reads
+    /// them under the SELECT policies: a table without one refuses it while compiling.
+    pub async fn returning(self, conn: &mut impl Conn) -> Result<Vec<T>, QueryError>
+    where
+        T::SelectPolicy: Returning<T>,
+    {
+        let Some((sql, binds)) = self.build(true)? else {
             return Ok(Vec::new());
         };
         Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(binds)?)
@@ -79,8 +91,12 @@ impl<T: Model> Insert<T> {
         super::Conflict::new(self, key)
     }
 
-    /// Inserts one row and returns it as stored.
-    pub async fn returning_one(self, conn: &mut impl Conn) -> Result<T, QueryError> {
+    /// Inserts one row and returns it as stored (a SELECT policy needed, as for
+    /// [`Insert::returning`]).
+    pub async fn returning_one(self, conn: &mut impl Conn) -> Result<T, QueryError>
+    where
+        T::SelectPolicy: Returning<T>,
+    {
         if self.rows.len() != 1 {
             return Err(QueryError::Usage(
                 "returning_one() needs exactly one row to insert",
@@ -92,13 +108,18 @@ impl<T: Model> Insert<T> {
             .ok_or(QueryError::NotFound)
     }
 
-    pub(crate) fn build(self, returning: bool) -> Option<(String, Vec<Box<dyn Bind>>)> {
+    pub(crate) fn build(self, returning: bool) -> Result<Option<Built>, QueryError> {
+        if returning {
+            require(T::TABLE, Command::Select, RETURNING)?;
+        }
         let mut rows = self.rows.into_iter().map(|r| {
             let mut w = RowWriter::default();
             r.write(&mut w);
             w.slots
         });
-        let first = rows.next()?;
+        let Some(first) = rows.next() else {
+            return Ok(None);
+        };
         let columns: Vec<String> = first.iter().map(|(c, _)| quote::ident(c)).collect();
         let mut sql = format!(
             "INSERT INTO {} ({}) VALUES ",
@@ -127,7 +148,7 @@ impl<T: Model> Insert<T> {
             sql.push_str(" RETURNING ");
             sql.push_str(row_list(T::TABLE));
         }
-        Some((sql, binds))
+        Ok(Some((sql, binds)))
     }
 }
 
@@ -168,8 +189,12 @@ impl<T: Model> Update<T> {
         Ok(done.rows_affected())
     }
 
-    /// Updates and returns the changed rows.
-    pub async fn returning(self, conn: &mut impl Conn) -> Result<Vec<T>, QueryError> {
+    /// Updates and returns the changed rows (a SELECT policy needed, as for
+    /// [`Insert::returning`]).
+    pub async fn returning(self, conn: &mut impl Conn) -> Result<Vec<T>, QueryError>
+    where
+        T::SelectPolicy: Returning<T>,
+    {
         let (sql, binds) = self.build(true)?;
         Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(binds)?)
             .persistent(conn.named_statements())
@@ -177,11 +202,14 @@ impl<T: Model> Update<T> {
             .await?)
     }
 
-    pub(crate) fn build(self, returning: bool) -> Result<(String, Vec<Box<dyn Bind>>), QueryError> {
+    pub(crate) fn build(self, returning: bool) -> Result<Built, QueryError> {
         if self.sets.is_empty() {
             return Err(QueryError::Usage(
                 "update() needs at least one .set(column, value)",
             ));
+        }
+        if returning {
+            require(T::TABLE, Command::Select, RETURNING)?;
         }
         let mut sql = format!("UPDATE {} SET ", table_name(T::TABLE));
         let mut binds = Vec::new();
@@ -222,7 +250,7 @@ impl<T: Model> Delete<T> {
 
     /// Deletes and returns the number of rows deleted.
     pub async fn execute(self, conn: &mut impl Conn) -> Result<u64, QueryError> {
-        let (sql, binds) = self.build(false);
+        let (sql, binds) = self.build(false)?;
         let done = sqlx::query_with(AssertSqlSafe(sql), arguments(binds)?)
             .persistent(conn.named_statements())
             .execute(conn.connection())
@@ -230,16 +258,23 @@ impl<T: Model> Delete<T> {
         Ok(done.rows_affected())
     }
 
-    /// Deletes and returns the deleted rows.
-    pub async fn returning(self, conn: &mut impl Conn) -> Result<Vec<T>, QueryError> {
-        let (sql, binds) = self.build(true);
+    /// Deletes and returns the deleted rows (a SELECT policy needed, as for
+    /// [`Insert::returning`]).
+    pub async fn returning(self, conn: &mut impl Conn) -> Result<Vec<T>, QueryError>
+    where
+        T::SelectPolicy: Returning<T>,
+    {
+        let (sql, binds) = self.build(true)?;
         Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(binds)?)
             .persistent(conn.named_statements())
             .fetch_all(conn.connection())
             .await?)
     }
 
-    pub(crate) fn build(self, returning: bool) -> (String, Vec<Box<dyn Bind>>) {
+    pub(crate) fn build(self, returning: bool) -> Result<Built, QueryError> {
+        if returning {
+            require(T::TABLE, Command::Select, RETURNING)?;
+        }
         let mut sql = format!("DELETE FROM {}", table_name(T::TABLE));
         let mut binds = Vec::new();
         where_clause(self.filters, &mut sql, &mut binds);
@@ -247,6 +282,6 @@ impl<T: Model> Delete<T> {
             sql.push_str(" RETURNING ");
             sql.push_str(row_list(T::TABLE));
         }
-        (sql, binds)
+        Ok((sql, binds))
     }
 }

@@ -89,10 +89,15 @@ impl<T: Model> sealed::Sealed for Insert<T> {}
 impl<T: Model> Probe for Insert<T> {
     fn prepare(self) -> Prepared {
         match self.build(false) {
-            Some((sql, binds)) => Prepared::write(sql, binds),
-            None => Prepared {
+            Ok(Some((sql, binds))) => Prepared::write(sql, binds),
+            Ok(None) => Prepared {
                 sql: Cow::Borrowed("(an insert of no rows)"),
                 binds: Err(QueryError::Usage("an insert of no rows runs no statement")),
+                reads: false,
+            },
+            Err(e) => Prepared {
+                sql: Cow::Borrowed("(an insert refused)"),
+                binds: Err(e),
                 reads: false,
             },
         }
@@ -116,8 +121,14 @@ impl<T: Model> Probe for Update<T> {
 impl<T: Model> sealed::Sealed for Delete<T> {}
 impl<T: Model> Probe for Delete<T> {
     fn prepare(self) -> Prepared {
-        let (sql, binds) = self.build(false);
-        Prepared::write(sql, binds)
+        match self.build(false) {
+            Ok((sql, binds)) => Prepared::write(sql, binds),
+            Err(e) => Prepared {
+                sql: Cow::Borrowed("(a delete refused)"),
+                binds: Err(e),
+                reads: false,
+            },
+        }
     }
 }
 

@@ -1,5 +1,7 @@
 //! Code generation for `#[derive(Table)]`: one `&'static TableDef` constant and one typed
-//! column handle per field. Static data only, so a crate with many tables compiles fast.
+//! column handle per field. Static data only, so a crate with many tables compiles fast. What
+//! the policies permit (`SelectPolicy`, `UpdatePolicy`) is asked of that constant while the
+//! crate compiles (`TableDef::permits`), never worked out here: the rule lives in rls-core.
 
 use super::ast::{Clause, Field, Policy, Table};
 use crate::errors::Errors;
@@ -23,6 +25,9 @@ pub fn table(t: &Table, errors: Errors) -> TokenStream {
             #errors
             impl ::pgrls::Table for #ident {
                 const TABLE: &'static ::pgrls::TableDef = &::pgrls::__private::PLACEHOLDER;
+                // Permitted: the builders add no error of their own to the attributes'.
+                type SelectPolicy = ::pgrls::query::Permitted;
+                type UpdatePolicy = ::pgrls::query::Permitted;
             }
             #handles
         };
@@ -96,6 +101,8 @@ pub fn table(t: &Table, errors: Errors) -> TokenStream {
                 }
                 }
             };
+            type SelectPolicy = ::pgrls::query::Access<{ <::pgrls::query::Policies<#ident>>::SELECT }>;
+            type UpdatePolicy = ::pgrls::query::Access<{ <::pgrls::query::Policies<#ident>>::UPDATE }>;
         }
         #handles
         #checks_at_compile_time
