@@ -8,20 +8,7 @@
 set -euo pipefail
 PEER=$(cd "${PEER:?set PEER to the folder of the Node + Drizzle todos peer (server.mjs, schema.sql, gen-tokens-clerk.mjs, pick-token.lua, package.json)}" && pwd)
 
-# A throwaway cluster on 127.0.0.1:PORT, run as postgres (initdb and pg_ctl refuse root).
-pg_dir() { echo "${TMPDIR:-/tmp}/pgrls-bench-pg-$1"; }
-pg_start() {
-  local port=$1 dir; dir=$(pg_dir "$1")
-  pg_stop "$port" >/dev/null 2>&1
-  mkdir -p "$dir" && chown postgres "$dir"
-  su postgres -c "initdb -D $dir/data -A trust -U postgres >$dir/initdb.log 2>&1 && pg_ctl -D $dir/data -o '-p $port -k $dir -c listen_addresses=127.0.0.1' -l $dir/log -w start >/dev/null"
-}
-pg_stop() {
-  local dir; dir=$(pg_dir "$1")
-  if [ -d "$dir/data" ]; then su postgres -c "pg_ctl -D $dir/data -m immediate stop" >/dev/null 2>&1 || true; fi
-  rm -rf "$dir"
-}
-psqlp() { local port=$1; shift; psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres "$@"; }
+source "$(dirname "$0")/pg.sh"
 PORT=${PORT:-55490}; DUR=${DUR:-10s}; CONNS=${CONNS:-16}
 ISS=https://clerk.p3.invalid; AZP=https://app.p3.invalid
 W=$(mktemp -d)

@@ -31,20 +31,7 @@ cd "$(dirname "$0")/../.."
 HERE=$PWD/benches/side-by-side
 if [ -n "${PEER:-}" ]; then PEER=$(cd "$PEER" && pwd); fi
 
-# A throwaway cluster on 127.0.0.1:PORT, run as postgres (initdb and pg_ctl refuse root).
-pg_dir() { echo "${TMPDIR:-/tmp}/pgrls-bench-pg-$1"; }
-pg_start() {
-  local port=$1 dir; dir=$(pg_dir "$1")
-  pg_stop "$port" >/dev/null 2>&1
-  mkdir -p "$dir" && chown postgres "$dir"
-  su postgres -c "initdb -D $dir/data -A trust -U postgres >$dir/initdb.log 2>&1 && pg_ctl -D $dir/data -o '-p $port -k $dir -c listen_addresses=127.0.0.1' -l $dir/log -w start >/dev/null"
-}
-pg_stop() {
-  local dir; dir=$(pg_dir "$1")
-  if [ -d "$dir/data" ]; then su postgres -c "pg_ctl -D $dir/data -m immediate stop" >/dev/null 2>&1 || true; fi
-  rm -rf "$dir"
-}
-psqlp() { local port=$1; shift; psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres "$@"; }
+source "$HERE/pg.sh"
 
 PORT=${PORT:-55480}; ROUNDS=${ROUNDS:-3}; DUR=${DUR:-15s}; CONNS=${CONNS:-"16 64"}
 NTOKENS=${TOKENS:-1000}; NODE_POOL=${NODE_POOL:-16}
