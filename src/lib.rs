@@ -14,7 +14,9 @@ pub use rls_core::session::LoginRoleProblem;
 #[cfg(feature = "pg-session-jwt")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pg-session-jwt")))]
 pub use rls_core::session::SessionKey;
-pub use rls_core::{Conn, Database, Filter, Lsn, Model, Order, QueryError, Session, SessionClaims};
+pub use rls_core::{
+    Conn, Database, Filter, Lsn, Model, Order, PoolStats, QueryError, Session, SessionClaims,
+};
 // What a table's policies permit, for bounds in generic code: `T: Model + Updatable`.
 pub use rls_core::query::{Readable, Updatable};
 

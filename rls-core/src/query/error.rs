@@ -1,4 +1,5 @@
 use std::fmt;
+use std::time::Duration;
 
 /// Why a query or a session failed.
 #[derive(Debug)]
@@ -45,6 +46,101 @@ pub enum QueryError {
     /// Any other error from sqlx: the database's, the connection's, or a value that failed
     /// to encode.
     Database(sqlx::Error),
+}
+
+/// What a transient error says about the database: see [`QueryError::is_transient`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Transience {
+    /// The connection broke or its backend is gone (a restart, `pg_terminate_backend`, a
+    /// network failure, a server shutting down): the database is unreachable for a moment.
+    ConnectionLost,
+    /// The server or the pool refuses more work for now: no connection within the pool's
+    /// `acquire_timeout`, too many connections, a server starting up or shutting down.
+    Unavailable,
+    /// The server rolled the transaction back to resolve a conflict with another one
+    /// (serialization failure, deadlock): running the unit of work again can succeed.
+    RolledBack,
+}
+
+/// How long a caller should wait before trying again after a transient error of each kind.
+const RETRY_UNAVAILABLE: Duration = Duration::from_secs(1);
+
+impl QueryError {
+    /// Whether the error says "unavailable, retry in a moment" rather than "this request is
+    /// wrong" or "this is a bug": a service answers it with 503 Service Unavailable (and
+    /// [`QueryError::retry_after`] as `Retry-After`), every other error with what it means.
+    ///
+    /// Transient:
+    /// - the connection is unusable: sqlx's `Io`, `Tls`, `Protocol` (an answer that could not
+    ///   be read, as a broken connection gives), `WorkerCrashed`, and SQLSTATE class 08
+    ///   (connection exception), 57P01 `admin_shutdown` (the backend was terminated, by
+    ///   `pg_terminate_backend` or a fast shutdown), 57P02 `crash_shutdown`;
+    /// - the database takes no more work for now: sqlx's `PoolTimedOut` (no connection within
+    ///   the pool's `acquire_timeout`), `PoolClosed` (the application is shutting down: another
+    ///   instance may answer), 57P03 `cannot_connect_now` (starting up, shutting down, in
+    ///   recovery), 53300 `too_many_connections`;
+    /// - the transaction was rolled back by the server to resolve a conflict: 40001
+    ///   `serialization_failure`, 40P01 `deadlock_detected`. Nothing of the unit of work was
+    ///   kept, so running the whole of it again (a new session, every statement) is safe and
+    ///   usually succeeds; retrying only the failed statement is not possible, the
+    ///   transaction is over.
+    ///
+    /// Everything else is not: what the policies refuse, a read-only session's write
+    /// ([`QueryError::ReadOnly`]), usage errors, unusable claims, set-up problems, and any
+    /// other database error (a constraint, a timeout the statement ran into: 57014
+    /// `query_canceled`, a NOWAIT lock: 55P03) would fail the same way again.
+    ///
+    /// A connection lost during [`Session::commit`](crate::Session::commit) is transient
+    /// too, but whether the COMMIT reached the server is unknown: a non-idempotent unit of
+    /// work retried then may run twice. The library itself never retries a statement; it
+    /// retries only a session's opening, which changes nothing (see
+    /// [`Database`](crate::Database)).
+    pub fn is_transient(&self) -> bool {
+        self.transience().is_some()
+    }
+
+    /// For a transient error ([`QueryError::is_transient`]), how long to wait before trying
+    /// again: nothing after a serialization failure or a deadlock (the conflicting
+    /// transaction has moved on), 1 second when the database is unreachable or refuses more
+    /// work (time for a restart, a failover or the load to pass). `None` for every other
+    /// error.
+    pub fn retry_after(&self) -> Option<Duration> {
+        Some(match self.transience()? {
+            Transience::RolledBack => Duration::ZERO,
+            Transience::ConnectionLost | Transience::Unavailable => RETRY_UNAVAILABLE,
+        })
+    }
+
+    fn transience(&self) -> Option<Transience> {
+        match self {
+            QueryError::Database(e) => transience(e),
+            _ => None,
+        }
+    }
+}
+
+/// Whether `error` means the connection it happened on is unusable: its socket broke or its
+/// backend is gone. An opening that fails so reached nothing of the database.
+pub(crate) fn connection_lost(error: &sqlx::Error) -> bool {
+    transience(error) == Some(Transience::ConnectionLost)
+}
+
+fn transience(error: &sqlx::Error) -> Option<Transience> {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => Some(Transience::ConnectionLost),
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => Some(Transience::Unavailable),
+        sqlx::Error::Database(db) => match db.code().as_deref()? {
+            code if code.starts_with("08") => Some(Transience::ConnectionLost),
+            "57P01" | "57P02" => Some(Transience::ConnectionLost),
+            "57P03" | "53300" => Some(Transience::Unavailable),
+            "40001" | "40P01" => Some(Transience::RolledBack),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 impl From<sqlx::Error> for QueryError {
@@ -134,6 +230,135 @@ impl std::error::Error for QueryError {
             | QueryError::ReadOnly(e)
             | QueryError::Database(e) => Some(e),
             _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+
+    /// A database error with a SQLSTATE, as the server would send it.
+    #[derive(Debug)]
+    struct Sqlstate(&'static str);
+
+    impl fmt::Display for Sqlstate {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "error {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Sqlstate {}
+
+    impl sqlx::error::DatabaseError for Sqlstate {
+        fn message(&self) -> &str {
+            "an error"
+        }
+        fn code(&self) -> Option<Cow<'_, str>> {
+            Some(self.0.into())
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> sqlx::error::ErrorKind {
+            sqlx::error::ErrorKind::Other
+        }
+    }
+
+    fn code(sqlstate: &'static str) -> QueryError {
+        QueryError::from(sqlx::Error::Database(Box::new(Sqlstate(sqlstate))))
+    }
+
+    #[test]
+    fn connection_errors_are_transient() {
+        let broken = || std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        for e in [
+            sqlx::Error::Io(broken()),
+            sqlx::Error::Tls("handshake".into()),
+            sqlx::Error::Protocol("unexpected end of message".into()),
+            sqlx::Error::WorkerCrashed,
+        ] {
+            assert!(connection_lost(&e), "{e:?}");
+            let e = QueryError::from(e);
+            assert!(e.is_transient(), "{e:?}");
+            assert_eq!(e.retry_after(), Some(RETRY_UNAVAILABLE));
+        }
+        for sqlstate in [
+            "08000", "08003", "08006", "08001", "08004", "57P01", "57P02",
+        ] {
+            let e = code(sqlstate);
+            assert!(e.is_transient(), "{sqlstate}");
+            let QueryError::Database(inner) = &e else {
+                panic!("{e:?}")
+            };
+            assert!(connection_lost(inner), "{sqlstate}");
+        }
+    }
+
+    #[test]
+    fn an_unavailable_database_is_transient_but_no_lost_connection() {
+        for e in [sqlx::Error::PoolTimedOut, sqlx::Error::PoolClosed] {
+            assert!(!connection_lost(&e), "{e:?}");
+            let e = QueryError::from(e);
+            assert!(e.is_transient(), "{e:?}");
+            assert_eq!(e.retry_after(), Some(RETRY_UNAVAILABLE));
+        }
+        for sqlstate in ["57P03", "53300"] {
+            let e = code(sqlstate);
+            assert!(e.is_transient(), "{sqlstate}");
+            let QueryError::Database(inner) = &e else {
+                panic!("{e:?}")
+            };
+            assert!(!connection_lost(inner), "{sqlstate}");
+        }
+    }
+
+    #[test]
+    fn a_transaction_the_server_rolled_back_is_transient_retry_at_once() {
+        for sqlstate in ["40001", "40P01"] {
+            let e = code(sqlstate);
+            assert!(e.is_transient(), "{sqlstate}");
+            assert_eq!(e.retry_after(), Some(Duration::ZERO));
+        }
+    }
+
+    #[test]
+    fn everything_else_is_not_transient() {
+        let permanent = [
+            // Policies and privileges, a read-only session's write.
+            code("42501"),
+            code("25006"),
+            // Constraints, a cancelled statement, a NOWAIT lock, an aborted transaction,
+            // a syntax error, out of memory, disk full, a missing role.
+            code("23505"),
+            code("57014"),
+            code("55P03"),
+            code("25P02"),
+            code("42601"),
+            code("53200"),
+            code("53100"),
+            code("22023"),
+            QueryError::from(sqlx::Error::RowNotFound),
+            QueryError::from(sqlx::Error::ColumnNotFound("x".into())),
+            QueryError::from(sqlx::Error::Encode("bad".into())),
+            QueryError::from(sqlx::Error::Decode("bad".into())),
+            QueryError::from(sqlx::Error::Configuration("bad".into())),
+            QueryError::Usage("misuse"),
+            QueryError::Claims("no sub".into()),
+            QueryError::Setup("no extension".into()),
+            QueryError::LoginRole(Vec::new()),
+            QueryError::SessionChanged("ended"),
+        ];
+        for e in permanent {
+            assert!(!e.is_transient(), "{e:?}");
+            assert_eq!(e.retry_after(), None, "{e:?}");
         }
     }
 }

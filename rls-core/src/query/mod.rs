@@ -24,6 +24,7 @@ pub use aggregate::{
 };
 pub use conn::Conn;
 pub use error::QueryError;
+pub(crate) use error::connection_lost;
 pub use filter::{Correlated, Filter, InList, InValues, Order, SubSelect, exists};
 pub use join::{
     Comparable, FromChild, FromParent, InJoin, Join, JoinColumn, JoinColumns, JoinProjection,

@@ -14,7 +14,7 @@ use sqlx::{PgPool, Postgres};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
 
@@ -34,6 +34,25 @@ pub(crate) struct Handoff {
     waiters: Mutex<VecDeque<Arc<Slot>>>,
     /// Sessions that received a passed connection.
     received: AtomicU64,
+    /// Sessions that found no idle connection and wait for one, now.
+    waiting: AtomicUsize,
+}
+
+/// Counts a session among those waiting for as long as it lives (also when its future is
+/// dropped while it waits).
+struct Counted<'a>(&'a AtomicUsize);
+
+impl<'a> Counted<'a> {
+    fn new(count: &'a AtomicUsize) -> Counted<'a> {
+        count.fetch_add(1, Ordering::Relaxed);
+        Counted(count)
+    }
+}
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 #[derive(Debug)]
@@ -54,6 +73,7 @@ impl Handoff {
         if let Some(conn) = pool.try_acquire() {
             return Ok(Taken { conn, passes: 0 });
         }
+        let _waiting = Counted::new(&self.waiting);
         // A pool that can still grow opens a new connection for this session. Raced with a
         // hand-off, that connection would be abandoned half-opened whenever the hand-off
         // came first, the pool would stay short, and the next session would start another:
@@ -88,6 +108,12 @@ impl Handoff {
     /// How many sessions received a passed connection so far.
     pub(crate) fn received(&self) -> u64 {
         self.received.load(Ordering::Relaxed)
+    }
+
+    /// How many sessions wait for a connection now: they found none idle, and wait for
+    /// the pool to open one or for one to come back or be passed.
+    pub(crate) fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
     }
 
     /// Gives `taken` to the session that has waited longest, or back when none waits (or

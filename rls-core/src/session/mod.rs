@@ -18,7 +18,7 @@ pub use jwt::{SessionKey, next_jti};
 pub use login_role::LoginRoleProblem;
 pub use replica::Lsn;
 
-use crate::query::{Conn, QueryError};
+use crate::query::{Conn, QueryError, connection_lost};
 use handoff::{Handoff, Taken};
 use opening::{Identity, RoleLiteral, opening};
 use replica::Replica;
@@ -28,7 +28,28 @@ use sqlx::postgres::PgTransactionManager;
 use sqlx::{AssertSqlSafe, PgConnection, PgPool, Postgres, SqlSafeStr};
 use sqlx_core::transaction::TransactionManager;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// The target of the events sessions emit ([`tracing`]): one when a session ends (debug),
+/// one when an opening is retried on another connection (warn).
+pub(crate) const TRACING_TARGET: &str = "pgrls::session";
+
+/// The figures of a [`Database`]'s pool of primary connections, now
+/// ([`Database::pool_stats`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PoolStats {
+    /// Connections open, in use or idle (sqlx's `Pool::size`).
+    pub size: u32,
+    /// Connections idle in the pool (sqlx's `Pool::num_idle`).
+    pub idle: usize,
+    /// Sessions that found no idle connection and wait for one: for the pool to open one,
+    /// or for one to come back to it or be passed by an ending session.
+    pub waiting: usize,
+    /// Sessions so far that received a connection passed by an ending session
+    /// ([`Database::handoffs`]).
+    pub passed: u64,
+}
 
 /// The application's pool, wrapped so that its work runs inside a [`Session`]: the pool itself
 /// is not a [`Conn`], so a builder given the pool does not compile. (A connection taken out of
@@ -226,6 +247,18 @@ impl Database {
         self.handoff.received()
     }
 
+    /// The primary pool's figures now: its connections, idle ones, the sessions waiting for
+    /// one and the connections passed so far. For a health check or metrics; each figure is
+    /// read on its own, so they need not add up exactly while sessions come and go.
+    pub fn pool_stats(&self) -> PoolStats {
+        PoolStats {
+            size: self.pool.size(),
+            idle: self.pool.num_idle(),
+            waiting: self.handoff.waiting(),
+            passed: self.handoff.received(),
+        }
+    }
+
     /// The pool, for what runs as the login role itself (migrations, health checks).
     pub fn pool(&self) -> &PgPool {
         &self.pool
@@ -310,30 +343,53 @@ impl Database {
     }
 
     /// Opens a session on a connection of the primary, passed by an ending session or from
-    /// the pool. A passed connection whose opening fails is closed, and the session opens on
-    /// one from the pool: the pool's ping would have found what the opening found (a backend
-    /// gone, the error of a statement whose future was dropped before its answer); an error
-    /// that is the opening's own (a role that does not exist) comes again from there.
+    /// the pool.
+    ///
+    /// An opening that fails on a connection whose backend is gone (a connection error, or
+    /// 57P01/57P02: the server restarted, the backend was terminated) reached nothing of the
+    /// database, and the opening itself changes nothing: the connection is closed and the
+    /// session opens on another, from the pool, which pings its idle connections before it
+    /// gives one out and opens a new one when they are all dead. Up to the pool's
+    /// `max_connections` + 1 tries, each failing fast on a dead socket. A passed connection
+    /// whose opening fails for any other reason is replaced once too: the pool's ping would
+    /// have found what the opening found (the error of a statement whose future was dropped
+    /// before its answer); an error that is the opening's own (a role that does not exist)
+    /// comes again from there. Nothing is retried once the opening has succeeded.
     async fn open_on_primary(
         &self,
         claims: Option<&SessionClaims>,
         read_only: bool,
     ) -> Result<Session, QueryError> {
-        let taken = self.handoff.acquire(&self.pool).await?;
-        let passed = taken.passes > 0;
-        match self
-            .open(taken, claims, read_only, Some(&self.handoff))
-            .await
-        {
-            Err(_) if passed => {
-                let taken = Taken {
-                    conn: self.pool.acquire().await?,
-                    passes: 0,
-                };
-                self.open(taken, claims, read_only, Some(&self.handoff))
-                    .await
+        let started = Instant::now();
+        let tries = self.pool.options().get_max_connections().saturating_add(1);
+        let mut taken = self.handoff.acquire(&self.pool).await?;
+        let mut tried = 1;
+        loop {
+            let passed = taken.passes > 0;
+            let error = match self
+                .open(taken, claims, read_only, Some(&self.handoff))
+                .await
+            {
+                Ok(session) => return Ok(session),
+                Err(e) => e,
+            };
+            let lost = matches!(&error, QueryError::Database(e) if connection_lost(e));
+            if !(lost && tried < tries || passed && tried == 1) {
+                return Err(error);
             }
-            opened => opened,
+            tracing::warn!(
+                target: TRACING_TARGET,
+                error = %error,
+                passed,
+                tried,
+                elapsed_secs = started.elapsed().as_secs_f64(),
+                "a session's opening failed on its connection, opening on another"
+            );
+            taken = Taken {
+                conn: self.pool.acquire().await?,
+                passes: 0,
+            };
+            tried += 1;
         }
     }
 
@@ -369,6 +425,7 @@ impl Database {
             (Mode::SessionKey(_), None) => opening(Identity::Token(None), role, read_only)?,
         };
         let passes = taken.passes;
+        let opened = Instant::now();
         let conn = begin_with(taken.conn, sql, passes > 0)
             .await
             .map_err(|e| role.explain(e))?;
@@ -390,6 +447,9 @@ impl Database {
             expected,
             raw: false,
             closing: false,
+            opened,
+            passed: passes > 0,
+            ended: None,
         })
     }
 }
@@ -406,7 +466,7 @@ impl Database {
 /// more than the rare reconnection.)
 ///
 /// `passed`: the connection comes from an ending session, not through the pool's check; it
-/// is closed if the opening fails.
+/// is closed if the opening fails. So is one whose opening found it broken.
 async fn begin_with(
     conn: PoolConnection<Postgres>,
     sql: String,
@@ -426,7 +486,9 @@ async fn begin_with(
     // Answered, with success or an error: either way the connection is idle or in the
     // transaction sqlx counted, fit for the pool, unless it did not come through it.
     let mut conn = guard.0.take().expect("taken only here");
-    if opened.is_err() && passed {
+    if let Err(e) = &opened
+        && (passed || connection_lost(e))
+    {
         conn.close_on_drop();
     }
     opened.map(|()| conn)
@@ -455,6 +517,13 @@ pub struct Session {
     raw: bool,
     /// The connection is closed when the session drops (see `raw.rs`).
     closing: bool,
+    /// When the opening was sent, for the duration the session's end reports.
+    opened: Instant,
+    /// The connection was passed by an ending session.
+    passed: bool,
+    /// How the session ended, once `commit`, `rollback` or `finish` said; else it was
+    /// dropped.
+    ended: Option<&'static str>,
 }
 
 impl Session {
@@ -483,16 +552,21 @@ impl Session {
 
     /// Keeps the changes: COMMIT, and waits for it.
     pub async fn commit(mut self) -> Result<(), QueryError> {
+        self.ended = Some("failed");
         self.check_raw(true).await?;
-        Ok(PgTransactionManager::commit(self.conn()).await?)
+        PgTransactionManager::commit(self.conn()).await?;
+        self.ended = Some("commit");
+        Ok(())
     }
 
     /// [`Session::commit`], then the primary's WAL position, which is past this commit: a
     /// read-only session opened with [`Database::as_user_read_only_after`] with it sees the
     /// changes, on the replica once it has replayed them. One more round trip.
     pub async fn commit_lsn(mut self) -> Result<Lsn, QueryError> {
+        self.ended = Some("failed");
         self.check_raw(true).await?;
         PgTransactionManager::commit(self.conn()).await?;
+        self.ended = Some("commit");
         let primary = self.primary.clone();
         // The connection goes first: with a pool of one, the position's query needs it.
         drop(self);
@@ -501,14 +575,19 @@ impl Session {
 
     /// Ends the unit of work without keeping anything, and waits for the ROLLBACK.
     pub async fn rollback(mut self) -> Result<(), QueryError> {
+        self.ended = Some("failed");
         self.check_raw(false).await?;
-        Ok(PgTransactionManager::rollback(self.conn()).await?)
+        PgTransactionManager::rollback(self.conn()).await?;
+        self.ended = Some("rollback");
+        Ok(())
     }
 
     /// Ends a unit of work that only read: nothing to keep, so no round trip is awaited (the
     /// ROLLBACK is queued and sent before the connection's next use). The same as dropping
     /// the session, said in so many words.
-    pub fn finish(self) {}
+    pub fn finish(mut self) {
+        self.ended = Some("finish");
+    }
 }
 
 /// Ends a transaction that was neither committed nor rolled back (a session finished or
@@ -518,6 +597,17 @@ impl Session {
 /// way, sqlx's count says what is left to end.
 impl Drop for Session {
     fn drop(&mut self) {
+        // Never the claims, the user id or a token: what the session was, not who.
+        tracing::debug!(
+            target: TRACING_TARGET,
+            role = self.expected.role.name(),
+            read_only = self.read_only,
+            on = if self.on_replica() { "replica" } else { "primary" },
+            passed = self.passed,
+            ended = self.ended.unwrap_or("dropped"),
+            elapsed_secs = self.opened.elapsed().as_secs_f64(),
+            "session ended"
+        );
         if self.raw {
             return self.end_raw();
         }

@@ -67,6 +67,11 @@ impl RoleLiteral {
         })
     }
 
+    /// The role's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
     /// The role as a SQL string literal.
     pub(crate) fn literal(&self) -> &str {
         &self.literal
