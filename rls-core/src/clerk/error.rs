@@ -56,7 +56,7 @@ pub enum VerifyError {
     /// session tokens have `typ: "JWT"` or none, and Clerk's backend SDK accepts only those.
     WrongType(String),
     /// No key with this `kid` in the JWKS, even after a refetch (or the refetch was
-    /// rate-limited).
+    /// rate-limited, and the last fetch succeeded without it).
     UnknownKey(String),
     /// The signature does not verify with the key the `kid` names.
     BadSignature,
@@ -81,7 +81,11 @@ pub enum VerifyError {
     /// `sts` is `"pending"` (a session with tasks left, such as choosing an organization) and
     /// the configuration rejects those.
     PendingSession,
-    /// The JWKS could not be fetched or parsed, and no cached key could be used.
+    /// No cached key has the token's `kid`, and the JWKS could not be fetched or parsed
+    /// (connection refused, no answer within the timeout, an HTTP error status, a body that
+    /// is not a JWKS), or the last fetch failed and the next is not due yet (the back-off,
+    /// [`VerifierConfig::retry_backoff`](super::VerifierConfig::retry_backoff)): the token may
+    /// be valid, so 503, not 401. Tokens of cached keys keep verifying meanwhile.
     JwksUnavailable(String),
 }
 

@@ -130,6 +130,11 @@ where
             .await
             .map_err(|e| format!("HTTP: {e}"))?;
         let status = response.status();
+        tracing::debug!(
+            target: super::TARGET,
+            status = status.as_u16(),
+            "JWKS response"
+        );
         if !status.is_success() {
             return Err(format!("HTTP status {status}"));
         }

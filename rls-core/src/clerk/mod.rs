@@ -29,6 +29,32 @@
 //!
 //! Every rejection is its own [`VerifyError`] variant; nothing here panics on any input.
 //!
+//! **When the JWKS cannot be had** (connection refused, no answer within
+//! [`VerifierConfig::fetch_timeout`], an HTTP status other than 2xx, a body that is not a JWKS
+//! with a usable key):
+//! - tokens signed by a cached key keep verifying, also past [`VerifierConfig::max_key_age`]:
+//!   a failed fetch never replaces or drops the cached keys;
+//! - a token whose `kid` is not cached is refused with [`VerifyError::JwksUnavailable`]
+//!   (`jwks_unavailable`, HTTP 503): whether it is valid cannot be known yet. Once the JWKS
+//!   answers and lacks that `kid`, it is [`VerifyError::UnknownKey`] (401) again;
+//! - the next fetch waits a back-off instead of the refetch interval:
+//!   [`VerifierConfig::retry_backoff`] (100 ms) after the first failure, doubling after each
+//!   failure in a row up to [`VerifierConfig::max_retry_backoff`] (1 s), counted from the end
+//!   of the failed fetch; still one fetch at a time, shared by the requests that need it. So
+//!   verification recovers within about a second of the JWKS coming back, a key rotated
+//!   during the outage included, while a JWKS that is down sees at most one request per
+//!   back-off from each verifier. Stale keys are refetched in the background meanwhile, so
+//!   that requests with cached keys do not wait for a JWKS that does not answer;
+//! - [`Verifier::health`] says whether keys are cached and how the last fetch went, for a
+//!   `/ready` endpoint.
+//!
+//! Events are emitted with [`tracing`](https://docs.rs/tracing) under the target
+//! `pgrls::clerk`: each fetch (info when it succeeds: URL, number of keys, duration; warn
+//! when it fails: URL, why, failures in a row, the back-off, duration), the HTTP status of
+//! each response of [`HttpFetcher`] (debug), fetches skipped for the back-off or the rate
+//! limit (debug), and each refused token (debug: its [`VerifyError::kind`] and HTTP status,
+//! never the token or its claims).
+//!
 //! Verification runs on Tokio: [`HttpFetcher`] uses its TCP, and every fetch is bounded by a
 //! Tokio timer, so the runtime needs its IO and time drivers (`#[tokio::main]` has both).
 
@@ -47,8 +73,12 @@ pub use tokio_rustls::rustls;
 
 use jwks::{KeySet, RsaKey};
 use std::fmt;
-use std::sync::{Arc, PoisonError, RwLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// The `tracing` target of the verifier's events.
+pub(crate) const TARGET: &str = "pgrls::clerk";
 
 /// The time source of a [`Verifier`]: for `exp`, `nbf`, `iat` and for the refetch rate
 /// limit. [`Clock::system`] unless a test injects another.
@@ -93,12 +123,23 @@ pub struct VerifierConfig {
     pub allow_missing_azp: bool,
     /// Clock skew allowed for `exp`, `nbf` and `iat` (default 5 s, as Clerk's SDK).
     pub leeway: Duration,
-    /// An unknown `kid` refetches the JWKS at most once per this interval, counted from the
-    /// last fetch (default 30 s). A failed fetch is retried no sooner either.
+    /// While the JWKS answers, an unknown `kid` refetches it at most once per this interval,
+    /// counted from the start of the last fetch (default 30 s), so that made-up key ids
+    /// cannot hammer it. After a failed fetch the back-off applies instead
+    /// ([`VerifierConfig::retry_backoff`]), capped by this interval too.
     pub refetch_interval: Duration,
+    /// After a failed fetch, the next waits this long (default 100 ms), counted from the end
+    /// of the failed one; the wait doubles after each failure in a row, up to
+    /// [`VerifierConfig::max_retry_backoff`]. Meanwhile cached keys keep verifying and an
+    /// unknown `kid` is refused with [`VerifyError::JwksUnavailable`] (503).
+    pub retry_backoff: Duration,
+    /// The longest wait between failed fetches (default 1 s): how long at most verification
+    /// takes to recover after the JWKS comes back, plus a fetch.
+    pub max_retry_backoff: Duration,
     /// Keys older than this are fetched again on the next verification (so that keys removed
-    /// from the JWKS stop being trusted); if that fetch fails, the cached keys are kept
-    /// (default 1 h; `None`: never).
+    /// from the JWKS stop being trusted); if that fetch fails, the cached keys are kept and
+    /// keep verifying, and are refetched in the background with the back-off until a fetch
+    /// succeeds (default 1 h; `None`: never).
     pub max_key_age: Option<Duration>,
     /// A fetch that takes longer fails (default 10 s).
     pub fetch_timeout: Duration,
@@ -125,6 +166,8 @@ impl VerifierConfig {
             allow_missing_azp: false,
             leeway: Duration::from_secs(5),
             refetch_interval: Duration::from_secs(30),
+            retry_backoff: Duration::from_millis(100),
+            max_retry_backoff: Duration::from_secs(1),
             max_key_age: Some(Duration::from_secs(3600)),
             fetch_timeout: Duration::from_secs(10),
             reject_pending: true,
@@ -161,7 +204,11 @@ struct Inner {
     /// The keys in use; read without waiting, replaced whole after a fetch.
     keys: RwLock<Arc<Keys>>,
     /// Held while deciding on, and doing, a fetch: one at a time.
-    gate: tokio::sync::Mutex<FetchState>,
+    gate: tokio::sync::Mutex<()>,
+    /// How the fetches went; locked briefly, never across an `.await`.
+    state: Mutex<FetchState>,
+    /// A background refetch of stale keys is under way.
+    background: AtomicBool,
     verified: cache::VerifiedTokens,
 }
 
@@ -174,9 +221,56 @@ struct Keys {
 
 #[derive(Default)]
 struct FetchState {
+    /// When the last attempt began (the rate limit counts from it).
     last_attempt: Option<SystemTime>,
     /// Why the last attempt failed; `None` when it succeeded.
     last_error: Option<String>,
+    /// Attempts failed in a row.
+    failures: u32,
+    /// When the last failed attempt ended (the back-off counts from it).
+    failed_at: Option<SystemTime>,
+}
+
+/// The state of a [`Verifier`]'s keys, for a `/ready` endpoint and metrics
+/// ([`Verifier::health`]).
+///
+/// A verifier with keys cached verifies tokens signed by them also while the JWKS is down;
+/// only tokens with another `kid` get 503 then. So [`Health::is_ready`] asks only for keys;
+/// [`Health::jwks_reachable`] and [`Health::failures`] tell an outage, for alerting.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Health {
+    /// Usable keys cached; 0 before the first successful fetch.
+    pub keys: usize,
+    /// When the cached keys were fetched (the last successful fetch), by the verifier's clock.
+    pub fetched_at: Option<SystemTime>,
+    /// When the last fetch began, successful or not, by the verifier's clock.
+    pub last_attempt: Option<SystemTime>,
+    /// Why the last fetch failed; `None` when it succeeded or none was made yet.
+    pub last_error: Option<String>,
+    /// Fetches failed in a row since the last success.
+    pub failures: u32,
+}
+
+impl Health {
+    /// Keys are cached: tokens they signed verify.
+    pub fn is_ready(&self) -> bool {
+        self.keys > 0
+    }
+
+    /// The last fetch succeeded (`false` before the first).
+    pub fn jwks_reachable(&self) -> bool {
+        self.last_attempt.is_some() && self.last_error.is_none()
+    }
+}
+
+/// Resets the background flag when the background refetch ends, also if it is dropped.
+struct Background(Arc<Inner>);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        self.0.background.store(false, Ordering::SeqCst);
+    }
 }
 
 impl fmt::Debug for Verifier {
@@ -197,7 +291,9 @@ impl Verifier {
                 config,
                 fetcher: Box::new(fetcher),
                 keys: RwLock::new(Arc::new(Keys::default())),
-                gate: tokio::sync::Mutex::new(FetchState::default()),
+                gate: tokio::sync::Mutex::new(()),
+                state: Mutex::new(FetchState::default()),
+                background: AtomicBool::new(false),
             }),
         }
     }
@@ -218,17 +314,64 @@ impl Verifier {
         &self.inner.config
     }
 
-    /// Fetches the JWKS now, whatever the rate limit (at start-up, to fail early), and
-    /// returns the number of usable keys. A failure keeps the keys cached before.
+    /// Fetches the JWKS now, whatever the rate limit and the back-off (at start-up, to fail
+    /// early), and returns the number of usable keys. A failure keeps the keys cached before
+    /// (and counts as a failure for the back-off).
     pub async fn refresh(&self) -> Result<usize, VerifyError> {
-        let mut state = self.inner.gate.lock().await;
-        self.fetch(&mut state).await?;
+        let _gate = self.inner.gate.lock().await;
+        self.fetch().await?;
         Ok(self.keys().set.keys.len())
+    }
+
+    /// The keys and the last fetch, now; no fetch. See [`Health`].
+    pub fn health(&self) -> Health {
+        let keys = self.keys();
+        let state = self.state();
+        Health {
+            keys: keys.set.keys.len(),
+            fetched_at: keys.fetched_at,
+            last_attempt: state.last_attempt,
+            last_error: state.last_error.clone(),
+            failures: state.failures,
+        }
+    }
+
+    /// Keys are cached ([`Health::is_ready`]).
+    pub fn is_ready(&self) -> bool {
+        !self.keys().set.keys.is_empty()
+    }
+
+    /// For a `/ready` endpoint: fetches the JWKS if no key is cached and a fetch is due (the
+    /// back-off after a failure, the rate limit: the rules of verification, so probes cannot
+    /// hammer the JWKS either; a fetch under way is waited for), then the [`Health`]. A
+    /// service that answers "not ready" until keys are cached, and so gets no token to
+    /// verify, still fetches them this way.
+    pub async fn ensure_keys(&self) -> Health {
+        if !self.is_ready() {
+            let _gate = self.inner.gate.lock().await;
+            if !self.is_ready() && self.may_fetch("no key cached") {
+                let _ = self.fetch().await;
+            }
+        }
+        self.health()
     }
 
     /// Verifies a compact JWS (the bare token: see [`bearer_token`] for an `Authorization`
     /// header).
     pub async fn verify(&self, token: &str) -> Result<Verified, VerifyError> {
+        let verified = self.verify_token(token).await;
+        if let Err(error) = &verified {
+            tracing::debug!(
+                target: TARGET,
+                kind = error.kind(),
+                status = error.http_status(),
+                "token refused"
+            );
+        }
+        verified
+    }
+
+    async fn verify_token(&self, token: &str) -> Result<Verified, VerifyError> {
         let config = &self.inner.config;
         let now = millis_since_epoch(config.clock.now());
         if token.len() <= config.max_token_bytes
@@ -306,6 +449,13 @@ impl Verifier {
             .clone()
     }
 
+    fn state(&self) -> std::sync::MutexGuard<'_, FetchState> {
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// The key for `kid`: from the cache, else after a (rate-limited, shared) refetch.
     async fn key(&self, kid: &str) -> Result<Arc<RsaKey>, VerifyError> {
         let keys = self.keys();
@@ -313,12 +463,19 @@ impl Verifier {
             if !self.too_old(&keys) {
                 return Ok(cached.clone());
             }
+            // During an outage the stale keys are what there is: they keep verifying, and
+            // are refetched in the background when the back-off allows, so that no request
+            // waits for a JWKS that does not answer.
+            if self.state().failures > 0 {
+                self.refetch_in_background();
+                return Ok(cached.clone());
+            }
             // Old keys: one request fetches them again, the others go on with the cached
             // key; so does this one if the fetch fails.
-            let Ok(mut state) = self.inner.gate.try_lock() else {
+            let Ok(_gate) = self.inner.gate.try_lock() else {
                 return Ok(cached.clone());
             };
-            if !self.may_fetch(&mut state) || self.fetch(&mut state).await.is_err() {
+            if !self.may_fetch("keys past their maximum age") || self.fetch().await.is_err() {
                 return Ok(cached.clone());
             }
             // The new set is authoritative: a key removed from the JWKS is no longer trusted.
@@ -333,12 +490,12 @@ impl Verifier {
         drop(keys);
 
         // Unknown kid: wait for any fetch under way, then fetch unless rate-limited.
-        let mut state = self.inner.gate.lock().await;
+        let _gate = self.inner.gate.lock().await;
         if let Some(key) = self.keys().set.keys.get(kid) {
             return Ok(key.clone());
         }
-        let fetched = if self.may_fetch(&mut state) {
-            Some(self.fetch(&mut state).await)
+        let fetched = if self.may_fetch("unknown kid") {
+            Some(self.fetch().await)
         } else {
             None
         };
@@ -349,8 +506,9 @@ impl Verifier {
         match fetched {
             Some(Err(error)) => Err(error),
             Some(Ok(())) => Err(VerifyError::UnknownKey(error::clip(kid))),
-            // Rate-limited: report what the last attempt found.
-            None => match (&state.last_error, keys.fetched_at) {
+            // Not due: report what the last attempt found. After a failure the key may well
+            // exist (503); after a success it did not (401).
+            None => match (&self.state().last_error, keys.fetched_at) {
                 (Some(error), _) => Err(VerifyError::JwksUnavailable(error.clone())),
                 (None, None) => Err(VerifyError::JwksUnavailable(
                     "the JWKS has not been fetched yet".into(),
@@ -358,6 +516,29 @@ impl Verifier {
                 (None, Some(_)) => Err(VerifyError::UnknownKey(error::clip(kid))),
             },
         }
+    }
+
+    /// One refetch of stale keys in a task of its own, if none is under way, a fetch is due
+    /// and there is a Tokio runtime.
+    fn refetch_in_background(&self) {
+        if !self.is_due(&mut self.state()).0 {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if self.inner.background.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let flag = Background(self.inner.clone());
+        let verifier = self.clone();
+        runtime.spawn(async move {
+            let _flag = flag;
+            let _gate = verifier.inner.gate.lock().await;
+            if verifier.may_fetch("stale keys, in the background") {
+                let _ = verifier.fetch().await;
+            }
+        });
     }
 
     fn too_old(&self, keys: &Keys) -> bool {
@@ -374,25 +555,69 @@ impl Verifier {
             .is_ok_and(|age| age >= max_age)
     }
 
-    /// The rate limit: no fetch sooner than `refetch_interval` after the last attempt.
-    fn may_fetch(&self, state: &mut FetchState) -> bool {
+    /// The wait after `failures` failed fetches in a row (at least one).
+    fn backoff(&self, failures: u32) -> Duration {
+        let config = &self.inner.config;
+        let doublings = failures.saturating_sub(1).min(20);
+        config
+            .retry_backoff
+            .saturating_mul(1 << doublings)
+            .min(config.max_retry_backoff)
+            .min(config.refetch_interval)
+    }
+
+    /// Whether a fetch may begin now, and else how long is left to wait: after a success,
+    /// `refetch_interval` from its start (the rate limit); after a failure, the back-off from
+    /// its end.
+    fn is_due(&self, state: &mut FetchState) -> (bool, Duration) {
         let now = self.inner.config.clock.now();
-        match state.last_attempt.map(|last| now.duration_since(last)) {
-            None => true,
-            Some(Ok(elapsed)) => elapsed >= self.inner.config.refetch_interval,
-            // The clock went back past the last attempt: the interval starts again from now
+        let (since, wait) = if state.failures > 0 {
+            (state.failed_at, self.backoff(state.failures))
+        } else {
+            (state.last_attempt, self.inner.config.refetch_interval)
+        };
+        match since.map(|since| now.duration_since(since)) {
+            None => (true, Duration::ZERO),
+            Some(Ok(elapsed)) => (elapsed >= wait, wait.saturating_sub(elapsed)),
+            // The clock went back past the last attempt: the wait starts again from now
             // (neither a fetch on every request nor a lock-out for as long as the jump).
             Some(Err(_)) => {
                 state.last_attempt = Some(now);
-                false
+                if state.failures > 0 {
+                    state.failed_at = Some(now);
+                }
+                (false, wait)
             }
         }
     }
 
+    /// [`Verifier::is_due`], with a debug event when the fetch is not due.
+    fn may_fetch(&self, why: &'static str) -> bool {
+        let mut state = self.state();
+        let (due, left) = self.is_due(&mut state);
+        if !due {
+            let limit = if state.failures > 0 {
+                "back-off"
+            } else {
+                "refetch interval"
+            };
+            tracing::debug!(
+                target: TARGET,
+                reason = why,
+                limit,
+                failures = state.failures,
+                wait_ms = u64::try_from(left.as_millis()).unwrap_or(u64::MAX),
+                "JWKS fetch not due"
+            );
+        }
+        due
+    }
+
     /// One fetch; the caller holds the gate.
-    async fn fetch(&self, state: &mut FetchState) -> Result<(), VerifyError> {
+    async fn fetch(&self) -> Result<(), VerifyError> {
         let config = &self.inner.config;
-        state.last_attempt = Some(config.clock.now());
+        self.state().last_attempt = Some(config.clock.now());
+        let started = Instant::now();
         let fetched = tokio::time::timeout(
             config.fetch_timeout,
             self.inner.fetcher.fetch(&config.jwks_url),
@@ -400,8 +625,10 @@ impl Verifier {
         .await
         .unwrap_or_else(|_| Err(format!("no answer within {:?}", config.fetch_timeout)))
         .and_then(|document| jwks::parse(&document));
+        let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match fetched {
             Ok(set) => {
+                let count = set.keys.len();
                 let keys = Arc::new(Keys {
                     set,
                     fetched_at: Some(config.clock.now()),
@@ -411,12 +638,38 @@ impl Verifier {
                     .keys
                     .write()
                     .unwrap_or_else(PoisonError::into_inner) = keys;
+                let mut state = self.state();
+                tracing::info!(
+                    target: TARGET,
+                    url = %config.jwks_url,
+                    outcome = "ok",
+                    keys = count,
+                    duration_ms,
+                    after_failures = state.failures,
+                    "JWKS fetched"
+                );
                 state.last_error = None;
+                state.failures = 0;
+                state.failed_at = None;
                 Ok(())
             }
             Err(error) => {
                 let error = format!("{}: {error}", config.jwks_url);
+                let mut state = self.state();
                 state.last_error = Some(error.clone());
+                state.failures = state.failures.saturating_add(1);
+                state.failed_at = Some(config.clock.now());
+                let backoff = self.backoff(state.failures);
+                tracing::warn!(
+                    target: TARGET,
+                    url = %config.jwks_url,
+                    outcome = "failed",
+                    error = %error,
+                    failures = state.failures,
+                    retry_in_ms = u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX),
+                    duration_ms,
+                    "JWKS fetch failed; cached keys kept"
+                );
                 Err(VerifyError::JwksUnavailable(error))
             }
         }
