@@ -328,3 +328,41 @@ async fn pool_stats_count_waiting_sessions_and_passed_connections() {
     eprintln!("{stats:?}");
     assert_eq!((stats.waiting, stats.passed), (0, 1));
 }
+
+/// A write in a session opened read-write that the server refuses as in a read-only
+/// transaction (25006) is the server's doing, as on a standby after a failover:
+/// `ServerReadOnly`, transient. Here the database is made read-only by default
+/// (`default_transaction_read_only`, which a standby's transactions also have); the same
+/// write in a session opened read-only stays the caller's `ReadOnly`, not transient.
+#[tokio::test]
+async fn a_write_refused_by_a_read_only_server_is_transient() {
+    let db = TestDatabase::new(&todos_example::SCHEMA).await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "alter database {} set default_transaction_read_only = on",
+        db.name()
+    )))
+    .execute(db.owner())
+    .await
+    .unwrap();
+    let app = Database::new_unchecked(db.login_pool(1).await);
+    let mut s = app.as_user(&SessionClaims::new("user_a")).await.unwrap();
+    Todo::select().count(&mut s).await.unwrap();
+    let error = Todo::insert(new_todo("refused"))
+        .execute(&mut s)
+        .await
+        .expect_err("the server is read-only");
+    eprintln!("{error}");
+    assert!(matches!(error, QueryError::ServerReadOnly(_)), "{error:?}");
+    assert!(error.is_transient());
+    drop(s);
+    let mut s = app
+        .as_user_read_only(&SessionClaims::new("user_a"))
+        .await
+        .unwrap();
+    let error = Todo::insert(new_todo("refused"))
+        .execute(&mut s)
+        .await
+        .expect_err("the session is read-only");
+    assert!(matches!(error, QueryError::ReadOnly(_)), "{error:?}");
+    assert!(!error.is_transient());
+}

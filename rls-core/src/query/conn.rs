@@ -23,6 +23,17 @@ pub trait Conn: Send {
     fn named_statements(&self) -> bool {
         true
     }
+
+    /// Whether the statements run in a unit of work opened read-write: a write refused there
+    /// as in a read-only transaction (SQLSTATE 25006) is the server's doing
+    /// ([`QueryError::ServerReadOnly`]), not the caller's ([`QueryError::ReadOnly`]). A
+    /// [`Session`](crate::Session) knows; a connection the caller manages does not say.
+    ///
+    /// [`QueryError::ServerReadOnly`]: crate::QueryError::ServerReadOnly
+    /// [`QueryError::ReadOnly`]: crate::QueryError::ReadOnly
+    fn read_write_session(&self) -> bool {
+        false
+    }
 }
 
 impl Conn for PgConnection {

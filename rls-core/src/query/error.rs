@@ -12,8 +12,16 @@ pub enum QueryError {
     /// gives it that command on the table.
     PermissionDenied(sqlx::Error),
     /// A write in a session opened read-only (SQLSTATE 25006): open it with
-    /// `Database::as_user` (or `anonymous`) to write.
+    /// `Database::as_user` (or `anonymous`) to write. Also a 25006 from SQL of the
+    /// application's own (`&mut *session`) or on a connection the caller manages, where the
+    /// library cannot tell whose it is.
     ReadOnly(sqlx::Error),
+    /// A write refused as in a read-only transaction (SQLSTATE 25006) by a builder in a
+    /// session opened read-write: the server is a standby (after a failover, the old primary
+    /// back as one, or a pool pointed at a replica) or was made read-only
+    /// (`default_transaction_read_only`). Transient ([`QueryError::is_transient`]): writes
+    /// succeed again once the pool's connections reach a primary.
+    ServerReadOnly(sqlx::Error),
     /// `fetch_one` found no row the session may see.
     NotFound,
     /// The builder was used in a way that yields no valid statement.
@@ -79,6 +87,8 @@ impl QueryError {
     ///   the pool's `acquire_timeout`), `PoolClosed` (the application is shutting down: another
     ///   instance may answer), 57P03 `cannot_connect_now` (starting up, shutting down, in
     ///   recovery), 53300 `too_many_connections`;
+    /// - [`QueryError::ServerReadOnly`]: a write in a read-write session on a standby, as
+    ///   after a failover;
     /// - the transaction was rolled back by the server to resolve a conflict: 40001
     ///   `serialization_failure`, 40P01 `deadlock_detected`. Nothing of the unit of work was
     ///   kept, so running the whole of it again (a new session, every statement) is safe and
@@ -114,7 +124,17 @@ impl QueryError {
     fn transience(&self) -> Option<Transience> {
         match self {
             QueryError::Database(e) => transience(e),
+            QueryError::ServerReadOnly(_) => Some(Transience::Unavailable),
             _ => None,
+        }
+    }
+
+    /// The error of a builder's statement run on `conn`: a 25006 in a session opened
+    /// read-write is the server's ([`QueryError::ServerReadOnly`]).
+    pub(crate) fn statement(error: sqlx::Error, read_write_session: bool) -> QueryError {
+        match QueryError::from(error) {
+            QueryError::ReadOnly(e) if read_write_session => QueryError::ServerReadOnly(e),
+            other => other,
         }
     }
 }
@@ -188,6 +208,11 @@ impl fmt::Display for QueryError {
                 f,
                 "a write in a read-only session (open it with as_user or anonymous to write): {e}"
             ),
+            QueryError::ServerReadOnly(e) => write!(
+                f,
+                "a write in a read-write session refused by a server that is a standby or \
+                 read-only (after a failover?): {e}"
+            ),
             QueryError::NotFound => f.write_str("no row found"),
             QueryError::Usage(m) => f.write_str(m),
             QueryError::NoPolicy {
@@ -228,6 +253,7 @@ impl std::error::Error for QueryError {
             QueryError::PolicyViolation(e)
             | QueryError::PermissionDenied(e)
             | QueryError::ReadOnly(e)
+            | QueryError::ServerReadOnly(e)
             | QueryError::Database(e) => Some(e),
             _ => None,
         }
@@ -327,6 +353,21 @@ mod tests {
             assert!(e.is_transient(), "{sqlstate}");
             assert_eq!(e.retry_after(), Some(Duration::ZERO));
         }
+    }
+
+    #[test]
+    fn a_read_write_sessions_write_refused_as_read_only_is_the_servers() {
+        let read_only = || sqlx::Error::Database(Box::new(Sqlstate("25006")));
+        let e = QueryError::statement(read_only(), true);
+        assert!(matches!(e, QueryError::ServerReadOnly(_)), "{e:?}");
+        assert!(e.is_transient());
+        assert_eq!(e.retry_after(), Some(RETRY_UNAVAILABLE));
+        let e = QueryError::statement(read_only(), false);
+        assert!(matches!(e, QueryError::ReadOnly(_)), "{e:?}");
+        assert!(!e.is_transient());
+        // Nothing else changes with the session's mode.
+        let e = QueryError::statement(sqlx::Error::Database(Box::new(Sqlstate("42501"))), true);
+        assert!(matches!(e, QueryError::PermissionDenied(_)), "{e:?}");
     }
 
     #[test]

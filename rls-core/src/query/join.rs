@@ -201,7 +201,8 @@ impl<A: Model, B: Model, R: Side<B>> Join<A, B, R> {
         let rows = sqlx::query_with(AssertSqlSafe(sql), arguments(binds)?)
             .persistent(conn.named_statements())
             .fetch_all(conn.connection())
-            .await?;
+            .await
+            .map_err(|e| QueryError::statement(e, conn.read_write_session()))?;
         rows.iter().map(|row| decode::<A, B, R>(row, on)).collect()
     }
 
@@ -212,7 +213,8 @@ impl<A: Model, B: Model, R: Side<B>> Join<A, B, R> {
         let row = sqlx::query_with(AssertSqlSafe(sql), arguments(binds)?)
             .persistent(conn.named_statements())
             .fetch_optional(conn.connection())
-            .await?;
+            .await
+            .map_err(|e| QueryError::statement(e, conn.read_write_session()))?;
         row.map(|row| decode::<A, B, R>(&row, on)).transpose()
     }
 
@@ -460,10 +462,11 @@ impl<A: Model, B: Model, R: Side<B>, C: JoinColumns<A, B, R, M>, M> JoinProjecti
     pub async fn fetch_all(self, conn: &mut impl Conn) -> Result<Vec<C::Row>, QueryError> {
         let list = self.columns.list();
         let (sql, binds) = self.join.build(Some(list))?;
-        Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(binds)?)
+        sqlx::query_as_with(AssertSqlSafe(sql), arguments(binds)?)
             .persistent(conn.named_statements())
             .fetch_all(conn.connection())
-            .await?)
+            .await
+            .map_err(|e| QueryError::statement(e, conn.read_write_session()))
     }
 
     /// The first joined row, or [`QueryError::NotFound`].
@@ -473,7 +476,8 @@ impl<A: Model, B: Model, R: Side<B>, C: JoinColumns<A, B, R, M>, M> JoinProjecti
         sqlx::query_as_with(AssertSqlSafe(sql), arguments(binds)?)
             .persistent(conn.named_statements())
             .fetch_optional(conn.connection())
-            .await?
+            .await
+            .map_err(|e| QueryError::statement(e, conn.read_write_session()))?
             .ok_or(QueryError::NotFound)
     }
 }

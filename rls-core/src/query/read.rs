@@ -203,19 +203,21 @@ impl<T: Model> Select<T> {
     /// Every row the filters (and the policies) let through.
     pub async fn fetch_all(self, conn: &mut impl Conn) -> Result<Vec<T>, QueryError> {
         let (sql, args) = self.build(Some(row_list(T::TABLE)), "select")?;
-        Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(args)?)
+        sqlx::query_as_with(AssertSqlSafe(sql), arguments(args)?)
             .persistent(conn.named_statements())
             .fetch_all(conn.connection())
-            .await?)
+            .await
+            .map_err(|e| QueryError::statement(e, conn.read_write_session()))
     }
 
     /// The first row, or `None`.
     pub async fn fetch_optional(self, conn: &mut impl Conn) -> Result<Option<T>, QueryError> {
         let (sql, args) = self.build(Some(row_list(T::TABLE)), "select")?;
-        Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(args)?)
+        sqlx::query_as_with(AssertSqlSafe(sql), arguments(args)?)
             .persistent(conn.named_statements())
             .fetch_optional(conn.connection())
-            .await?)
+            .await
+            .map_err(|e| QueryError::statement(e, conn.read_write_session()))
     }
 
     /// The first row, or [`QueryError::NotFound`].
@@ -238,12 +240,11 @@ impl<T: Model> Select<T> {
             ));
         }
         let (sql, args) = self.build(None, "count")?;
-        Ok(
-            sqlx::query_scalar_with(AssertSqlSafe(sql), arguments(args)?)
-                .persistent(conn.named_statements())
-                .fetch_one(conn.connection())
-                .await?,
-        )
+        sqlx::query_scalar_with(AssertSqlSafe(sql), arguments(args)?)
+            .persistent(conn.named_statements())
+            .fetch_one(conn.connection())
+            .await
+            .map_err(|e| QueryError::statement(e, conn.read_write_session()))
     }
 
     /// `SELECT <list> FROM table [WHERE ..] [ORDER BY ..] [LIMIT ..] [OFFSET ..] [FOR ..]`;
@@ -340,10 +341,11 @@ impl<T: Model, C: Columns<T>> Projection<T, C> {
     pub async fn fetch_all(self, conn: &mut impl Conn) -> Result<Vec<C::Row>, QueryError> {
         let list = self.columns.list();
         let (sql, args) = self.select.build(Some(&list), "columns")?;
-        Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(args)?)
+        sqlx::query_as_with(AssertSqlSafe(sql), arguments(args)?)
             .persistent(conn.named_statements())
             .fetch_all(conn.connection())
-            .await?)
+            .await
+            .map_err(|e| QueryError::statement(e, conn.read_write_session()))
     }
 
     /// The first row, or [`QueryError::NotFound`].
@@ -353,7 +355,8 @@ impl<T: Model, C: Columns<T>> Projection<T, C> {
         sqlx::query_as_with(AssertSqlSafe(sql), arguments(args)?)
             .persistent(conn.named_statements())
             .fetch_optional(conn.connection())
-            .await?
+            .await
+            .map_err(|e| QueryError::statement(e, conn.read_write_session()))?
             .ok_or(QueryError::NotFound)
     }
 }

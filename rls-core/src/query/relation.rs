@@ -176,7 +176,8 @@ where
         let rows = sqlx::query_with(AssertSqlSafe(sql), arguments(binds)?)
             .persistent(conn.named_statements())
             .fetch_all(conn.connection())
-            .await?;
+            .await
+            .map_err(|e| QueryError::statement(e, conn.read_write_session()))?;
         let (own, theirs) = <T as Joinable<U, S>>::ON;
         link::<T, U, R, S, _>(rows, own, theirs, self.related, conn).await
     }
@@ -270,10 +271,11 @@ async fn fetch_related<U: Model, K: RelationKey>(
     keys: Vec<K>,
 ) -> Result<Vec<PgRow>, QueryError> {
     let (sql, binds) = related_sql(select, column, Box::new(keys))?;
-    Ok(sqlx::query_with(AssertSqlSafe(sql), arguments(binds)?)
+    sqlx::query_with(AssertSqlSafe(sql), arguments(binds)?)
         .persistent(conn.named_statements())
         .fetch_all(conn.connection())
-        .await?)
+        .await
+        .map_err(|e| QueryError::statement(e, conn.read_write_session()))
 }
 
 /// The statement of one level, its keys bound first.

@@ -258,7 +258,8 @@ impl<T: Model> Upsert<T> {
         let done = sqlx::query_with(AssertSqlSafe(sql), arguments(binds)?)
             .persistent(conn.named_statements())
             .execute(conn.connection())
-            .await?;
+            .await
+            .map_err(|e| QueryError::statement(e, conn.read_write_session()))?;
         Ok(done.rows_affected())
     }
 
@@ -272,10 +273,11 @@ impl<T: Model> Upsert<T> {
         let Some((sql, binds)) = self.build(true)? else {
             return Ok(Vec::new());
         };
-        Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(binds)?)
+        sqlx::query_as_with(AssertSqlSafe(sql), arguments(binds)?)
             .persistent(conn.named_statements())
             .fetch_all(conn.connection())
-            .await?)
+            .await
+            .map_err(|e| QueryError::statement(e, conn.read_write_session()))
     }
 
     pub(crate) fn build(self, returning: bool) -> Result<Option<Built>, QueryError> {

@@ -64,7 +64,8 @@ impl<T: Model> Insert<T> {
         let done = sqlx::query_with(AssertSqlSafe(sql), arguments(binds)?)
             .persistent(conn.named_statements())
             .execute(conn.connection())
-            .await?;
+            .await
+            .map_err(|e| QueryError::statement(e, conn.read_write_session()))?;
         Ok(done.rows_affected())
     }
 
@@ -77,10 +78,11 @@ impl<T: Model> Insert<T> {
         let Some((sql, binds)) = self.build(true)? else {
             return Ok(Vec::new());
         };
-        Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(binds)?)
+        sqlx::query_as_with(AssertSqlSafe(sql), arguments(binds)?)
             .persistent(conn.named_statements())
             .fetch_all(conn.connection())
-            .await?)
+            .await
+            .map_err(|e| QueryError::statement(e, conn.read_write_session()))
     }
 
     /// `ON CONFLICT (key)`: what to do with a row whose key is taken, `do_nothing()` or
@@ -185,7 +187,8 @@ impl<T: Model> Update<T> {
         let done = sqlx::query_with(AssertSqlSafe(sql), arguments(binds)?)
             .persistent(conn.named_statements())
             .execute(conn.connection())
-            .await?;
+            .await
+            .map_err(|e| QueryError::statement(e, conn.read_write_session()))?;
         Ok(done.rows_affected())
     }
 
@@ -196,10 +199,11 @@ impl<T: Model> Update<T> {
         T::SelectPolicy: Returning<T>,
     {
         let (sql, binds) = self.build(true)?;
-        Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(binds)?)
+        sqlx::query_as_with(AssertSqlSafe(sql), arguments(binds)?)
             .persistent(conn.named_statements())
             .fetch_all(conn.connection())
-            .await?)
+            .await
+            .map_err(|e| QueryError::statement(e, conn.read_write_session()))
     }
 
     pub(crate) fn build(self, returning: bool) -> Result<Built, QueryError> {
@@ -254,7 +258,8 @@ impl<T: Model> Delete<T> {
         let done = sqlx::query_with(AssertSqlSafe(sql), arguments(binds)?)
             .persistent(conn.named_statements())
             .execute(conn.connection())
-            .await?;
+            .await
+            .map_err(|e| QueryError::statement(e, conn.read_write_session()))?;
         Ok(done.rows_affected())
     }
 
@@ -265,10 +270,11 @@ impl<T: Model> Delete<T> {
         T::SelectPolicy: Returning<T>,
     {
         let (sql, binds) = self.build(true)?;
-        Ok(sqlx::query_as_with(AssertSqlSafe(sql), arguments(binds)?)
+        sqlx::query_as_with(AssertSqlSafe(sql), arguments(binds)?)
             .persistent(conn.named_statements())
             .fetch_all(conn.connection())
-            .await?)
+            .await
+            .map_err(|e| QueryError::statement(e, conn.read_write_session()))
     }
 
     pub(crate) fn build(self, returning: bool) -> Result<Built, QueryError> {

@@ -634,4 +634,8 @@ impl Conn for Session {
     fn named_statements(&self) -> bool {
         self.named_statements
     }
+
+    fn read_write_session(&self) -> bool {
+        !self.read_only
+    }
 }
