@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio_rustls::TlsAcceptor;
 
 const T0: i64 = 1_750_000_000;
@@ -769,12 +769,13 @@ async fn jwks_server_down() {
         "{error:?}"
     );
     assert_eq!(error.http_status(), 503);
-    // Within the interval the failure is not retried, and is reported again.
+    // Within the back-off (the test's clock stands still) the failure is not retried, and is
+    // reported again.
     assert_eq!(s.error(&token).await, error);
 }
 
 #[tokio::test]
-async fn jwks_server_errors_are_not_retried_within_the_interval() {
+async fn jwks_server_errors_are_retried_after_the_back_off_not_the_interval() {
     let s = setup().await;
     s.server.status.store(503, Ordering::SeqCst);
     let token = s.token(&claims(s.clock.now()));
@@ -787,7 +788,7 @@ async fn jwks_server_errors_are_not_retried_within_the_interval() {
     assert_eq!(s.server.hits(), 1);
 
     s.server.status.store(200, Ordering::SeqCst);
-    s.clock.advance(30);
+    s.clock.advance(1);
     s.check(&s.token(&claims(s.clock.now()))).await.unwrap();
     assert_eq!(s.server.hits(), 2);
 }
@@ -885,6 +886,322 @@ async fn slow_jwks_times_out() {
         matches!(error, VerifyError::JwksUnavailable(_)),
         "{error:?}"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// The issuer away: cached keys keep verifying, unknown kids get 503, recovery after the
+// back-off (not the refetch interval)
+
+#[tokio::test]
+async fn back_off_doubles_to_its_cap_then_the_refetch_interval_rules_again() {
+    let s = setup_with(|c| {
+        c.retry_backoff = Duration::from_secs(1);
+        c.max_retry_backoff = Duration::from_secs(4);
+    })
+    .await;
+    let k = keys();
+    s.verifier.refresh().await.unwrap();
+    s.server.status.store(500, Ordering::SeqCst);
+    s.clock.advance(30);
+    let rotated = k.k2.sign(&claims(s.clock.now()));
+    let error = s.error(&rotated).await;
+    assert_eq!(
+        (error.kind(), error.http_status()),
+        ("jwks_unavailable", 503)
+    );
+    assert_eq!(s.server.hits(), 2);
+
+    // (seconds advanced, whether a fetch is due): waits of 1, 2, 4, 4 s after failures 1-4.
+    let steps = [
+        (0, false),
+        (1, true),
+        (1, false),
+        (1, true),
+        (3, false),
+        (1, true),
+        (3, false),
+        (1, true),
+    ];
+    for (i, (advance, due)) in steps.into_iter().enumerate() {
+        s.clock.advance(advance);
+        let hits = s.server.hits();
+        let error = s.error(&rotated).await;
+        assert_eq!(
+            (error.kind(), error.http_status()),
+            ("jwks_unavailable", 503),
+            "step {i}"
+        );
+        assert_eq!(s.server.hits() - hits, usize::from(due), "step {i}");
+    }
+    let health = s.verifier.health();
+    assert_eq!(health.failures, 5, "{health:?}");
+    assert!(health.is_ready() && !health.jwks_reachable(), "{health:?}");
+
+    // Back, with the rotated key: accepted after one back-off (4 s), not the interval.
+    s.server.status.store(200, Ordering::SeqCst);
+    s.server.publish(jwks(&[&k.k1, &k.k2]));
+    s.clock.advance(3);
+    assert_eq!(s.error(&rotated).await.kind(), "jwks_unavailable");
+    s.clock.advance(1);
+    s.check(&rotated).await.unwrap();
+    assert_eq!(s.server.hits(), 7);
+    let health = s.verifier.health();
+    assert!(health.jwks_reachable() && health.failures == 0 && health.keys == 2);
+
+    // Answering again: an unknown kid is a 401, and refetches once per interval only.
+    let made_up = made_up_kid_token(s.clock.now(), "made-up");
+    let error = s.error(&made_up).await;
+    assert_eq!((error.kind(), error.http_status()), ("unknown_key", 401));
+    s.clock.advance(29);
+    assert_eq!(s.error(&made_up).await.kind(), "unknown_key");
+    assert_eq!(s.server.hits(), 7, "within the refetch interval");
+    s.clock.advance(1);
+    assert_eq!(s.error(&made_up).await.kind(), "unknown_key");
+    assert_eq!(s.server.hits(), 8, "one refetch after the interval");
+}
+
+fn made_up_kid_token(now: i64, kid: &str) -> String {
+    let header = b64(json!({"alg": "RS256", "kid": kid}).to_string().as_bytes());
+    format!("{header}.{}.AAAA", b64(claims(now).to_string().as_bytes()))
+}
+
+#[tokio::test]
+async fn ensure_keys_fetches_only_while_none_are_cached_and_within_the_back_off() {
+    let s = setup().await;
+    s.server.status.store(500, Ordering::SeqCst);
+    let health = s.verifier.ensure_keys().await;
+    assert!(!health.is_ready() && !s.verifier.is_ready(), "{health:?}");
+    assert_eq!(health.failures, 1);
+    assert!(
+        health
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("500")),
+        "{health:?}"
+    );
+    assert_eq!(s.verifier.ensure_keys().await.failures, 1, "back-off");
+    assert_eq!(s.server.hits(), 1);
+
+    s.server.status.store(200, Ordering::SeqCst);
+    s.clock.advance(1);
+    let health = s.verifier.ensure_keys().await;
+    assert!(health.is_ready() && health.jwks_reachable(), "{health:?}");
+    assert_eq!(health.keys, 1);
+    assert_eq!(health.failures, 0);
+    assert_eq!(
+        health.fetched_at,
+        Some(UNIX_EPOCH + Duration::from_secs(T0 as u64 + 1))
+    );
+    s.clock.advance(60);
+    s.verifier.ensure_keys().await;
+    assert_eq!(s.server.hits(), 2, "keys cached: no fetch");
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Outage {
+    /// Connection refused.
+    Stopped,
+    /// An answer only after the fetch timeout.
+    Slow,
+    /// 200 with a body that is not JSON.
+    NotJson,
+    /// 200 with JSON that is not a JWKS.
+    NotJwks,
+    /// 500.
+    ServerError,
+}
+
+impl Outage {
+    async fn begin(self, server: &mut JwksServer) {
+        match self {
+            Outage::Stopped => server.stop().await,
+            Outage::Slow => server.delay_ms.store(3_000, Ordering::SeqCst),
+            Outage::NotJson => server.publish("<html>502 Bad Gateway</html>".into()),
+            Outage::NotJwks => server.publish(r#"{"keys":"k1,k2","error":null}"#.into()),
+            Outage::ServerError => server.status.store(500, Ordering::SeqCst),
+        }
+    }
+
+    /// The JWKS back, with k2 added: a key rotated during the outage.
+    async fn end(self, server: &mut JwksServer) {
+        server.publish(jwks(&[&keys().k1, &keys().k2]));
+        match self {
+            Outage::Stopped => server.restart().await,
+            Outage::Slow => server.delay_ms.store(0, Ordering::SeqCst),
+            Outage::ServerError => server.status.store(200, Ordering::SeqCst),
+            Outage::NotJson | Outage::NotJwks => {}
+        }
+    }
+}
+
+fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// On the system clock (the back-off runs in real time), the default back-off, a short
+/// fetch timeout and refetch interval.
+async fn live_setup(max_key_age: Duration) -> Setup {
+    setup_with(|c| {
+        c.clock = Clock::system();
+        c.fetch_timeout = Duration::from_millis(300);
+        c.refetch_interval = Duration::from_secs(1);
+        c.max_key_age = Some(max_key_age);
+    })
+    .await
+}
+
+/// Polls `token` until it verifies; every refusal before must be a 503. How long it took.
+async fn time_to_accept(s: &Setup, token: &str, what: &str) -> Duration {
+    let started = Instant::now();
+    let mut refusals = 0;
+    loop {
+        match s.check(token).await {
+            Ok(_) => break,
+            Err(error) => {
+                assert_eq!(
+                    (error.kind(), error.http_status()),
+                    ("jwks_unavailable", 503),
+                    "{what}: {error}"
+                );
+                refusals += 1;
+                assert!(
+                    started.elapsed() < Duration::from_secs(20),
+                    "{what}: still refused after 20 s"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+    let took = started.elapsed();
+    println!("{what}: accepted {took:?} after the JWKS came back ({refusals} refusals before)");
+    // Generous for a loaded machine: the back-off is at most 1 s, plus a fetch.
+    assert!(took < Duration::from_secs(5), "{what}: {took:?}");
+    took
+}
+
+async fn outage(outage: Outage) {
+    let what = format!("{outage:?}");
+    let mut s = live_setup(Duration::from_secs(2)).await;
+    let k = keys();
+    assert_eq!(s.verifier.refresh().await, Ok(1));
+    let cached = k.k1.sign(&claims(now_secs()));
+    let rotated = k.k2.sign(&claims(now_secs()));
+    // Within the refetch interval of a fetch that did not have k2, k2 is a 401 (the JWKS
+    // answered without it); the outage begins once a refetch is due.
+    assert_eq!(s.error(&rotated).await.kind(), "unknown_key");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    outage.begin(&mut s.server).await;
+    let hits = s.server.hits();
+
+    // 2 s of requests: past the keys' maximum age (2 s after the fetch), through several
+    // back-offs.
+    let started = Instant::now();
+    let (mut rounds, mut slowest) = (0, Duration::ZERO);
+    while started.elapsed() < Duration::from_secs(2) {
+        let verifying = Instant::now();
+        if let Err(error) = s.check(&cached).await {
+            panic!("{what}: a token of a cached key refused: {error}");
+        }
+        slowest = slowest.max(verifying.elapsed());
+        let error = s.error(&rotated).await;
+        assert_eq!(
+            (error.kind(), error.http_status()),
+            ("jwks_unavailable", 503),
+            "{what}: {error}"
+        );
+        rounds += 1;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let fetches = s.server.hits() - hits;
+    let health = s.verifier.health();
+    println!(
+        "{what}: {rounds} rounds in {:?}, {fetches} fetches reached the server, slowest \
+         cached-key verification {slowest:?}, {health:?}",
+        started.elapsed()
+    );
+    assert!(
+        health.is_ready() && !health.jwks_reachable() && health.failures >= 2,
+        "{what}: {health:?}"
+    );
+    // 100, 200, 400, 800, 1000 ms back-offs (from each failure's end) in 2 s: about 5
+    // fetches.
+    assert!(fetches <= 10, "{what}: {fetches} fetches in 2 s");
+    if !matches!(outage, Outage::Stopped) {
+        assert!(fetches >= 2, "{what}: {fetches} fetches in 2 s");
+    }
+
+    outage.end(&mut s.server).await;
+    time_to_accept(&s, &rotated, &what).await;
+    s.check(&cached).await.unwrap();
+    let health = s.verifier.health();
+    assert!(
+        health.jwks_reachable() && health.failures == 0 && health.keys == 2,
+        "{what}: {health:?}"
+    );
+
+    // The JWKS answers again: made-up kids are 401s, and the refetch interval (1 s here)
+    // holds their refetches.
+    let (hits, started) = (s.server.hits(), Instant::now());
+    for i in 0..100 {
+        let error = s
+            .error(&made_up_kid_token(now_secs(), &format!("x{i}")))
+            .await;
+        assert_eq!((error.kind(), error.http_status()), ("unknown_key", 401));
+    }
+    let (refetches, took) = (s.server.hits() - hits, started.elapsed());
+    println!("{what}: 100 made-up kids in {took:?}: {refetches} refetches");
+    assert!(
+        refetches as u128 <= 1 + took.as_millis() / 1000,
+        "{what}: {refetches} refetches in {took:?}"
+    );
+}
+
+#[tokio::test]
+async fn jwks_stopped_cached_keys_verify_unknown_kids_503_then_recovery() {
+    outage(Outage::Stopped).await;
+}
+
+#[tokio::test]
+async fn jwks_slow_cached_keys_verify_unknown_kids_503_then_recovery() {
+    outage(Outage::Slow).await;
+}
+
+#[tokio::test]
+async fn jwks_not_json_cached_keys_verify_unknown_kids_503_then_recovery() {
+    outage(Outage::NotJson).await;
+}
+
+#[tokio::test]
+async fn jwks_not_a_jwks_cached_keys_verify_unknown_kids_503_then_recovery() {
+    outage(Outage::NotJwks).await;
+}
+
+#[tokio::test]
+async fn jwks_500_cached_keys_verify_unknown_kids_503_then_recovery() {
+    outage(Outage::ServerError).await;
+}
+
+#[tokio::test]
+async fn jwks_down_at_start_up_recovers_within_the_back_off() {
+    let mut s = live_setup(Duration::from_secs(3600)).await;
+    s.server.stop().await;
+    let token = s.token(&claims(now_secs()));
+    let health = s.verifier.ensure_keys().await;
+    assert!(!health.is_ready() && health.failures == 1, "{health:?}");
+    for _ in 0..10 {
+        let error = s.error(&token).await;
+        assert_eq!(
+            (error.kind(), error.http_status()),
+            ("jwks_unavailable", 503)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    s.server.restart().await;
+    time_to_accept(&s, &token, "down at start-up").await;
+    assert!(s.verifier.is_ready());
 }
 
 #[tokio::test]

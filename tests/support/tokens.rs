@@ -7,6 +7,7 @@ use rsa::sha2::{Digest, Sha256};
 use rsa::traits::PublicKeyParts;
 use rsa::{Pkcs1v15Sign, PrivateKey as RsaPrivateKey};
 use serde_json::{Value, json};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -161,6 +162,10 @@ pub struct JwksServer {
     pub status: Arc<AtomicU16>,
     pub delay_ms: Arc<AtomicU64>,
     pub task: JoinHandle<()>,
+    /// What [`JwksServer::restart`] needs: the address, TLS, the shared state.
+    addr: SocketAddr,
+    tls: Option<TlsAcceptor>,
+    shared: Shared,
 }
 
 /// What the server's connections share with the test.
@@ -230,32 +235,18 @@ impl JwksServer {
             status: Arc::new(AtomicU16::new(200)),
             delay_ms: Arc::new(AtomicU64::new(0)),
         };
-        let server = shared.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((socket, _)) = listener.accept().await else {
-                    return;
-                };
-                let (server, tls) = (server.clone(), tls.clone());
-                tokio::spawn(async move {
-                    match tls {
-                        Some(tls) => {
-                            if let Ok(socket) = tls.accept(socket).await {
-                                server.respond(socket).await;
-                            }
-                        }
-                        None => server.respond(socket).await,
-                    }
-                });
-            }
-        });
+        let addr = listener.local_addr().unwrap();
+        let task = serve(listener, shared.clone(), tls.clone());
         JwksServer {
             url,
-            hits: shared.hits,
-            body: shared.body,
-            status: shared.status,
-            delay_ms: shared.delay_ms,
+            hits: shared.hits.clone(),
+            body: shared.body.clone(),
+            status: shared.status.clone(),
+            delay_ms: shared.delay_ms.clone(),
             task,
+            addr,
+            tls,
+            shared,
         }
     }
 
@@ -272,4 +263,42 @@ impl JwksServer {
         self.task.abort();
         let _ = (&mut self.task).await;
     }
+
+    /// Listens again on the same address after [`JwksServer::stop`], with the same state.
+    pub async fn restart(&mut self) {
+        let mut tries = 0;
+        let listener = loop {
+            match TcpListener::bind(self.addr).await {
+                Ok(listener) => break listener,
+                Err(error) if tries < 50 => {
+                    tries += 1;
+                    eprintln!("rebinding {}: {error}; again in 100 ms", self.addr);
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(error) => panic!("rebinding {}: {error}", self.addr),
+            }
+        };
+        self.task = serve(listener, self.shared.clone(), self.tls.clone());
+    }
+}
+
+fn serve(listener: TcpListener, server: Shared, tls: Option<TlsAcceptor>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let Ok((socket, _)) = listener.accept().await else {
+                return;
+            };
+            let (server, tls) = (server.clone(), tls.clone());
+            tokio::spawn(async move {
+                match tls {
+                    Some(tls) => {
+                        if let Ok(socket) = tls.accept(socket).await {
+                            server.respond(socket).await;
+                        }
+                    }
+                    None => server.respond(socket).await,
+                }
+            });
+        }
+    })
 }
