@@ -46,7 +46,12 @@ pub async fn serve(db: TestDatabase, database: Database, refetch_interval: Durat
     let router = app::router(state, &[APP.into()]);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { app::serve(listener, router).await.unwrap() });
+    tokio::spawn(async move {
+        let limits = service_kit::Limits::default();
+        app::serve(listener, router, limits, std::future::pending())
+            .await
+            .unwrap()
+    });
     Service {
         addr,
         jwks: jwks_server,

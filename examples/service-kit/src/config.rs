@@ -1,5 +1,6 @@
 //! The services' settings, from the environment.
 
+use super::Limits;
 use std::net::SocketAddr;
 
 /// The service's settings, from the environment.
@@ -32,6 +33,11 @@ pub struct Config {
     /// `REPLICA_DATABASE_URL`: a streaming replica (a Neon read replica), as the same login
     /// role, for the requests that only read. Unset: everything goes to `DATABASE_URL`.
     pub replica_database_url: Option<String>,
+    /// `HEADER_READ_TIMEOUT` (seconds, default 5), `BODY_READ_TIMEOUT` (seconds, default 10)
+    /// and `MAX_IN_FLIGHT` (default 512): how long a client may take to send a request's
+    /// header and its body, and how many requests are handled at once before more are
+    /// refused with 503; see [`Limits`].
+    pub limits: Limits,
 }
 
 impl Config {
@@ -94,6 +100,7 @@ impl Config {
             allowed_origins,
             bind: bind.parse().map_err(|e| format!("BIND={bind}: {e}"))?,
             pool_size,
+            limits: Limits::from_lookup(&get)?,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! What every service's router has besides its own routes: `/health`, CORS for the front
-//! ends, and a trace of each request.
+//! ends, a trace of each request, and JSON refusals for unknown routes and methods.
 
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, method_not_allowed, route_not_found};
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, Method, header};
@@ -10,8 +10,9 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 /// `routes` with `GET /health`, CORS for `allowed_origins` (the front ends of Clerk's `azp`:
-/// `Authorization` and `Content-Type` headers, GET, POST, PUT, PATCH and DELETE) and a trace
-/// of each request, given the state.
+/// `Authorization` and `Content-Type` headers, GET, POST, PUT, PATCH and DELETE), a trace
+/// of each request, and 404 `route_not_found` / 405 `method_not_allowed` in the JSON shape
+/// of [`ApiError`], given the state.
 pub fn with_common_layers(
     routes: Router<AppState>,
     state: AppState,
@@ -33,6 +34,9 @@ pub fn with_common_layers(
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]);
     routes
         .route("/health", get(health))
+        .fallback(route_not_found)
+        // After every route: it applies to the routes the router has.
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(cors)
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -5,7 +5,10 @@
 //! - [`connect`]: the sessions' [`pgrls::Database`], with its pools, pooler and replica;
 //! - [`Caller`]: who a request comes from (a verified Clerk session token, or nobody), and
 //!   the session it runs in;
-//! - [`ApiError`]: an error as the client sees it, `{"error": kind, "message": ...}`;
+//! - [`ApiError`]: an error as the client sees it, `{"error": kind, "message": ...}`; the
+//!   extractors [`Json`], [`Path`] and [`Query`], which refuse in that shape too, and
+//!   [`text::checked`] for text PostgreSQL cannot store or that is too long;
+//! - [`serve`]: HTTP/1.1 with [`Limits`] (header and body timeouts, requests in flight);
 //! - [`run`]: a service's `main`: migrations, the pools, the verifier, serving until a signal;
 //! - [`dev_issuer`]: Clerk-shaped tokens signed with a local key, and its JWKS, to try a
 //!   service without a Clerk account (never trusted unless a service is pointed at it);
@@ -18,17 +21,22 @@ mod config;
 mod connect;
 pub mod dev_issuer;
 mod error;
+mod extract;
 mod layers;
 mod local;
 mod run;
+mod server;
+pub mod text;
 
 pub use auth::Caller;
 pub use config::Config;
 pub use connect::connect;
 pub use error::ApiError;
+pub use extract::{Json, Path, Query, method_not_allowed, route_not_found};
 pub use layers::with_common_layers;
 pub use local::LocalService;
-pub use run::{run, serve, shutdown_signal};
+pub use run::{run, shutdown_signal};
+pub use server::{Limits, serve};
 
 use pgrls::Database;
 use pgrls::clerk::Verifier;

@@ -1,8 +1,8 @@
 //! A service on 127.0.0.1 with a development issuer of its own: what the examples'
 //! end-to-end tests and benchmarks run against.
 
-use super::AppState;
 use super::dev_issuer::{DEFAULT_AZP, DevIssuer, TokenRequest};
+use super::{AppState, Limits, serve};
 use axum::Router;
 use pgrls::Database;
 use pgrls::clerk::{HttpFetcher, Verifier, VerifierConfig};
@@ -20,9 +20,20 @@ pub struct LocalService {
 
 impl LocalService {
     /// Starts `router` on a free port of 127.0.0.1 with `db` for its sessions, trusting a new
-    /// [`DevIssuer`] served on another free port (its tokens name [`DEFAULT_AZP`]).
+    /// [`DevIssuer`] served on another free port (its tokens name [`DEFAULT_AZP`]), with the
+    /// default [`Limits`].
     pub async fn start(
         db: Database,
+        router: impl FnOnce(AppState, &[String]) -> Router,
+    ) -> std::io::Result<LocalService> {
+        LocalService::start_with(db, Limits::default(), router).await
+    }
+
+    /// [`LocalService::start`] with these `limits`, served by the binaries' own
+    /// [`serve`].
+    pub async fn start_with(
+        db: Database,
+        limits: Limits,
         router: impl FnOnce(AppState, &[String]) -> Router,
     ) -> std::io::Result<LocalService> {
         let jwks = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -37,7 +48,7 @@ impl LocalService {
         let app = router(AppState { db, verifier }, &[DEFAULT_AZP.into()]);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        tokio::spawn(serve(listener, app, limits, std::future::pending()));
         Ok(LocalService { addr, issuer })
     }
 

@@ -1,18 +1,17 @@
 //! A service's `main`: the settings, the migrations, the pools, the verifier, and serving
 //! until Ctrl-C or SIGTERM.
 
-use super::{AppState, Config, connect};
+use super::{AppState, Config, connect, serve};
 use axum::Router;
 use pgrls::clerk::{HttpFetcher, Verifier, VerifierConfig};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 
-pub use axum::serve;
-
 /// Runs a service: reads [`Config`] from the environment, applies `migrations` as
 /// `MIGRATION_DATABASE_URL` when it is set, connects the sessions' pools (refusing a login
 /// role that could bypass the policies), fetches the JWKS, and serves `router(state,
-/// allowed_origins)` on `BIND` until Ctrl-C or SIGTERM, letting requests in flight finish.
+/// allowed_origins)` on `BIND` with the configuration's [`crate::Limits`] until Ctrl-C or
+/// SIGTERM, letting requests in flight finish.
 pub async fn run(
     migrations: Migrator,
     router: impl FnOnce(AppState, &[String]) -> Router,
@@ -43,9 +42,7 @@ pub async fn run(
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     tracing::info!(address = %listener.local_addr()?, "listening");
     let app = router(AppState { db, verifier }, &config.allowed_origins);
-    serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    serve(listener, app, config.limits, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -2,11 +2,20 @@
 
 use super::{ApiError, AppState, Caller};
 use crate::{Membership, NewMembership, OrgRole};
-use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use pgrls::{Model, QueryError};
 use serde::Deserialize;
+use service_kit::{Json, Path};
+
+/// The longest organization or user id, in characters (Clerk's are about 30): a longer one,
+/// or one with a NUL, is refused (422 `too_long`, `invalid_text`) before it reaches the
+/// database.
+pub const MAX_ID_CHARS: usize = 128;
+
+fn id<'a>(field: &str, given: &'a str) -> Result<&'a str, ApiError> {
+    service_kit::text::checked(field, given, MAX_ID_CHARS)
+}
 
 /// `GET /orgs/{org}/members`: its members by user id; 404 when I am not one of them (the
 /// policies show me no row).
@@ -15,6 +24,7 @@ pub async fn list(
     caller: Caller,
     Path(org): Path<String>,
 ) -> Result<Json<Vec<Membership>>, ApiError> {
+    id("org", &org)?;
     let mut s = caller.read_session(&state).await?;
     let members = Membership::select()
         .filter(Membership::org_id.eq(org.as_str()))
@@ -45,6 +55,8 @@ pub async fn put(
     Path((org, user)): Path<(String, String)>,
     Json(body): Json<RoleBody>,
 ) -> Result<Json<Membership>, ApiError> {
+    id("org", &org)?;
+    id("user", &user)?;
     let mut s = caller.session(&state).await?;
     let membership = Membership::insert(NewMembership {
         org_id: org,
@@ -69,6 +81,8 @@ pub async fn remove(
     caller: Caller,
     Path((org, user)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
+    id("org", &org)?;
+    id("user", &user)?;
     let mut s = caller.session(&state).await?;
     let removed = Membership::delete()
         .filter(

@@ -16,6 +16,8 @@ mod members;
 mod orgs;
 mod tasks;
 
+pub use members::MAX_ID_CHARS;
+
 pub use service_kit::{ApiError, AppState, Caller, Config, connect, serve};
 
 use axum::Router;

@@ -2,11 +2,11 @@
 
 use super::{ApiError, AppState, Caller};
 use crate::{Membership, Organization, Project, Task};
-use axum::Json;
 use axum::extract::State;
 use pgrls::Model;
 use pgrls::query::count;
 use serde::Serialize;
+use service_kit::Json;
 use std::collections::HashMap;
 
 /// One of my organizations, as `GET /orgs` lists it.

@@ -2,11 +2,11 @@
 
 use super::{ApiError, AppState, Caller};
 use crate::{Project, Task};
-use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use pgrls::{Model, QueryError};
 use serde::{Deserialize, Serialize};
+use service_kit::{Json, Path, Query};
 
 /// The most tasks a page holds; `limit` defaults to 50.
 pub const MAX_PAGE: i64 = 200;

@@ -3,11 +3,28 @@
 
 use super::{ApiError, AppState, Caller};
 use crate::{NewTodo, Todo};
-use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use pgrls::Model;
 use serde::Deserialize;
+use service_kit::{Json, Path};
+
+/// The longest task, in characters: longer is refused (422 `too_long`), as is a NUL
+/// (422 `invalid_text`), before anything reaches the database.
+pub const MAX_TASK_CHARS: usize = 1_000;
+
+/// A task as given, trimmed: not empty, no NUL, at most [`MAX_TASK_CHARS`].
+fn task(given: &str) -> Result<&str, ApiError> {
+    let task = given.trim();
+    if task.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "empty_task",
+            "the task is empty",
+        ));
+    }
+    service_kit::text::checked("task", task, MAX_TASK_CHARS)
+}
 
 pub async fn list(
     State(state): State<AppState>,
@@ -34,14 +51,7 @@ pub async fn create(
     caller: Caller,
     Json(body): Json<CreateTodo>,
 ) -> Result<(StatusCode, Json<Todo>), ApiError> {
-    let task = body.task.trim();
-    if task.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "empty_task",
-            "the task is empty",
-        ));
-    }
+    let task = task(&body.task)?;
     let mut s = caller.session(&state).await?;
     let todo = Todo::insert(NewTodo {
         user_id: None,
@@ -72,15 +82,8 @@ pub async fn update(
     if let Some(done) = body.is_complete {
         update = update.set(Todo::is_complete, done);
     }
-    if let Some(task) = body.task.as_deref().map(str::trim) {
-        if task.is_empty() {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "empty_task",
-                "the task is empty",
-            ));
-        }
-        update = update.set(Todo::task, task);
+    if let Some(given) = body.task.as_deref() {
+        update = update.set(Todo::task, task(given)?);
     }
     if body.is_complete.is_none() && body.task.is_none() {
         return Err(ApiError::new(

@@ -3,6 +3,7 @@
 
 mod handlers;
 
+pub use handlers::MAX_TASK_CHARS;
 pub use service_kit::{ApiError, AppState, Caller, Config, connect, serve};
 
 use axum::Router;
