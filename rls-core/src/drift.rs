@@ -8,7 +8,12 @@ use crate::sql::{self, quote};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
+/// The target of the events `verify` emits ([`tracing`]): the schema's migration applied to
+/// the scratch database (debug), the comparison's outcome (info). No URL, no password.
+const TRACING_TARGET: &str = "pgrls::migrations";
+
 pub async fn compare(url: &str, expected: &SchemaDef) -> Result<Vec<String>, String> {
+    let started = std::time::Instant::now();
     let options: PgConnectOptions = url.parse().map_err(|e| format!("--database-url: {e}"))?;
     let mut live = PgConnection::connect_with(&options)
         .await
@@ -81,6 +86,13 @@ pub async fn compare(url: &str, expected: &SchemaDef) -> Result<Vec<String>, Str
             _ => {}
         }
     }
+    tracing::info!(
+        target: TRACING_TARGET,
+        tables = expected.tables.len(),
+        differences = differences.len(),
+        elapsed_secs = started.elapsed().as_secs_f64(),
+        "verify: the live database compared with the schema's migrations"
+    );
     Ok(differences)
 }
 
@@ -138,10 +150,18 @@ async fn build_expected(
         let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
         format!("the schema has errors: {}", list.join("; "))
     })?;
-    sqlx::raw_sql(AssertSqlSafe(migration))
+    let started = std::time::Instant::now();
+    let applied = sqlx::raw_sql(AssertSqlSafe(migration))
         .execute(&mut conn)
-        .await
-        .map_err(|e| format!("the schema's migration fails on this server: {e}"))?;
+        .await;
+    tracing::debug!(
+        target: TRACING_TARGET,
+        database = options.get_database(),
+        ok = applied.is_ok(),
+        elapsed_secs = started.elapsed().as_secs_f64(),
+        "verify: the schema's migration applied to the scratch database"
+    );
+    applied.map_err(|e| format!("the schema's migration fails on this server: {e}"))?;
     let result = async {
         Ok::<_, sqlx::Error>((
             introspect::tables(&mut conn, schemas).await?,
