@@ -490,3 +490,90 @@ async fn eight_clients_claim_each_of_1000_tasks_once() {
     assert_eq!(unassigned, 0);
     eprintln!("claims per client: {per_client:?}");
 }
+
+/// Refusals in the service's JSON shape, axum's own included, and ids PostgreSQL cannot
+/// store or longer than `MAX_ID_CHARS` refused before they reach the database.
+#[tokio::test]
+async fn refusals_are_json_and_bad_ids_never_reach_the_database() {
+    let f = start().await;
+    let ann = user("ann");
+    let project = f.acme[0];
+    for (method, path, status, expected) in [
+        (
+            "GET",
+            "/projects/abc/tasks".to_string(),
+            400,
+            "invalid_path",
+        ),
+        (
+            "GET",
+            "/projects/9223372036854775808/tasks".into(),
+            400,
+            "invalid_path",
+        ),
+        (
+            "GET",
+            format!("/projects/{project}/tasks?limit=x"),
+            400,
+            "invalid_query",
+        ),
+        (
+            "GET",
+            format!("/projects/{project}/tasks?after=9223372036854775808"),
+            400,
+            "invalid_query",
+        ),
+        ("GET", "/nowhere".into(), 404, "route_not_found"),
+        ("POST", "/dashboard".into(), 405, "method_not_allowed"),
+        ("GET", "/tasks/claim".into(), 405, "method_not_allowed"),
+        ("GET", "/orgs/ac%00me/members".into(), 422, "invalid_text"),
+        (
+            "DELETE",
+            "/orgs/acme/members/b%00en".into(),
+            422,
+            "invalid_text",
+        ),
+    ] {
+        let (got, body) = f.call(Some(&ann), method, &path).await;
+        assert_eq!(
+            (got, kind(&body)),
+            (status, expected),
+            "{method} {path}: {body}"
+        );
+        assert!(body["message"].is_string(), "{method} {path}: {body}");
+    }
+    let long = "o".repeat(orgs_example::app::MAX_ID_CHARS + 1);
+    let (status, body) = f
+        .call(Some(&ann), "GET", &format!("/orgs/{long}/members"))
+        .await;
+    assert_eq!((status, kind(&body)), (422, "too_long"), "{body}");
+    let (status, body) = f
+        .put_role(Some(&ann), &format!("/orgs/acme/members/{long}"), "member")
+        .await;
+    assert_eq!((status, kind(&body)), (422, "too_long"), "{body}");
+    let (status, body) = f
+        .put_role(Some(&ann), "/orgs/acme/members/f%00ay", "member")
+        .await;
+    assert_eq!((status, kind(&body)), (422, "invalid_text"), "{body}");
+    // A role that does not exist, a body that is not JSON.
+    let (status, body) = f
+        .put_role(Some(&ann), "/orgs/acme/members/fay", "owner")
+        .await;
+    assert_eq!((status, kind(&body)), (422, "invalid_body"), "{body}");
+    let (status, body) = f
+        .service
+        .call(
+            Some(&ann),
+            "PUT",
+            "/orgs/acme/members/fay",
+            Some(json!("not an object")),
+        )
+        .await;
+    assert_eq!((status, kind(&body)), (422, "invalid_body"), "{body}");
+    // Nothing was written: acme still has its three members.
+    let members: i64 = sqlx::query_scalar("select count(*) from memberships where org_id = 'acme'")
+        .fetch_one(f.db.owner())
+        .await
+        .unwrap();
+    assert_eq!(members, 3);
+}
