@@ -366,3 +366,116 @@ async fn a_write_refused_by_a_read_only_server_is_transient() {
     assert!(matches!(error, QueryError::ReadOnly(_)), "{error:?}");
     assert!(!error.is_transient());
 }
+
+/// The events a subscriber of the test's own sees on this thread, from rls-core's targets:
+/// target, level, message and fields as text.
+#[derive(Clone, Default)]
+struct Events(std::sync::Arc<std::sync::Mutex<Vec<(String, tracing::Level, String)>>>);
+
+impl Events {
+    fn take(&self) -> Vec<(String, tracing::Level, String)> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+struct Fields(String);
+
+impl tracing::field::Visit for Fields {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        use std::fmt::Write;
+        write!(self.0, "{}={value:?} ", field.name()).unwrap();
+    }
+}
+
+impl tracing::Subscriber for Events {
+    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
+        metadata.target().starts_with("pgrls")
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut fields = Fields(String::new());
+        event.record(&mut fields);
+        let metadata = event.metadata();
+        self.0
+            .lock()
+            .unwrap()
+            .push((metadata.target().to_owned(), *metadata.level(), fields.0));
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// rls-core's events: a retried opening (warn, with the error), and each session's end
+/// (debug: role, read-only, primary, passed, how it ended, how long), never the claims or
+/// the user id.
+#[tokio::test]
+async fn sessions_and_retried_openings_are_traced_without_identity() {
+    const SECRET: &str = "user_secret_4711";
+    let db = TestDatabase::new(&todos_example::SCHEMA).await;
+    let (_pool, app) = full_pool(&db, 2).await;
+    terminate_login_backends(&db).await;
+    let events = Events::default();
+    let _subscribed = tracing::subscriber::set_default(events.clone());
+    let claims = SessionClaims::from_value(serde_json::json!({
+        "sub": SECRET,
+        "email": format!("{SECRET}@example.com"),
+    }))
+    .unwrap();
+
+    let mut s = app.as_user(&claims).await.unwrap();
+    Todo::insert(new_todo("t")).execute(&mut s).await.unwrap();
+    s.commit().await.unwrap();
+    let seen = events.take();
+    for (target, level, fields) in &seen {
+        eprintln!("{level} {target}: {fields}");
+        assert!(!fields.contains(SECRET), "{fields}");
+    }
+    let [(target, level, retried), (_, ended_level, ended)] = &seen[..] else {
+        panic!("one retried opening, one end: {seen:?}")
+    };
+    assert_eq!(
+        (target.as_str(), *level),
+        ("pgrls::session", tracing::Level::WARN)
+    );
+    assert!(
+        retried.contains("57P01") || retried.contains("terminating"),
+        "{retried}"
+    );
+    assert!(retried.contains("tried=1"), "{retried}");
+    assert_eq!(*ended_level, tracing::Level::DEBUG);
+    for field in [
+        "message=session ended",
+        "role=\"authenticated\"",
+        "read_only=false",
+        "on=\"primary\"",
+        "passed=false",
+        "ended=\"commit\"",
+        "elapsed_secs=",
+    ] {
+        assert!(ended.contains(field), "{field} in {ended}");
+    }
+
+    let ended = |seen: Vec<(String, tracing::Level, String)>| {
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        seen[0].2.clone()
+    };
+    app.as_user_read_only(&claims).await.unwrap().finish();
+    let finished = ended(events.take());
+    assert!(finished.contains("ended=\"finish\""), "{finished}");
+    assert!(finished.contains("read_only=true"), "{finished}");
+    drop(app.anonymous().await.unwrap());
+    let dropped = ended(events.take());
+    assert!(dropped.contains("ended=\"dropped\""), "{dropped}");
+    assert!(dropped.contains("role=\"anonymous\""), "{dropped}");
+    app.as_user(&claims)
+        .await
+        .unwrap()
+        .rollback()
+        .await
+        .unwrap();
+    assert!(ended(events.take()).contains("ended=\"rollback\""));
+}
