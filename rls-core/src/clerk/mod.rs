@@ -63,6 +63,8 @@ mod claims;
 mod error;
 mod fetch;
 mod jwks;
+#[cfg(test)]
+mod tests;
 mod token;
 
 pub use claims::{ClerkClaims, Organization, Verified};
