@@ -55,6 +55,17 @@ pub struct PoolStats {
 /// is not a [`Conn`], so a builder given the pool does not compile. (A connection taken out of
 /// the pool by hand is a `Conn` and runs as the login role, with no identity: tests and
 /// tools use that on purpose.)
+///
+/// When the database fails for a moment: a session whose opening fails on a connection whose
+/// backend is gone (PostgreSQL restarted, the backend was terminated) opens on another
+/// connection by itself, so the requests after a restart see no error; nothing is retried
+/// once a session is open. What fails is told apart by [`QueryError::is_transient`].
+///
+/// What it does is seen through [`tracing`] events, target `pgrls::session`: each session's
+/// end (debug: its role, `read_only`, `on` the primary or the replica, whether its connection
+/// was `passed`, how it `ended`: commit, rollback, finish, dropped or failed, and
+/// `elapsed_secs`), each opening retried on another connection (warn, with the error).
+/// Never the claims, the user id or a token. Its pool's figures: [`Database::pool_stats`].
 #[derive(Clone, Debug)]
 pub struct Database {
     pool: PgPool,
