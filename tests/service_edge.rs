@@ -381,3 +381,100 @@ async fn more_requests_in_flight_than_the_limit_get_503_with_retry_after() {
     );
     assert_eq!(after.status, 200, "{}", after.body);
 }
+
+/// `serve` as the binaries run it, stopped by its shutdown future while a request is in
+/// flight: it stops accepting, the request finishes and is answered, then `serve` returns.
+#[tokio::test]
+async fn shutdown_lets_the_request_in_flight_finish_then_returns() {
+    use pgrls::clerk::{HttpFetcher, Verifier, VerifierConfig};
+    let migrations =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/todos/migrations");
+    let migrator = sqlx::migrate::Migrator::new(migrations).await.unwrap();
+    let db = TestDatabase::migrated(&migrator, &todos_example::SCHEMA).await;
+    let database = pgrls::Database::new(db.login_pool(2).await).await.unwrap();
+    // No caller here has a token: the verifier is never asked.
+    let verifier = Verifier::new(
+        VerifierConfig::new("http://127.0.0.1:9/jwks.json", "http://127.0.0.1:9"),
+        HttpFetcher::new(),
+    );
+    let app = todos_example::app::router(
+        service_kit::AppState {
+            db: database,
+            verifier,
+        },
+        &["http://localhost:3000".into()],
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(service_kit::serve(
+        listener,
+        app,
+        // One in flight: a second request refused tells that the first is being handled.
+        Limits {
+            max_in_flight: 1,
+            ..Limits::default()
+        },
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    assert_eq!(
+        send(addr, &request("GET", "/health", &[], b""))
+            .await
+            .status,
+        200
+    );
+
+    // A request in flight: half its body sent.
+    let body = br#"{"task":"in flight"}"#;
+    let whole = request(
+        "POST",
+        "/todos",
+        &[("Content-Type", "application/json")],
+        body,
+    );
+    let (first, rest) = whole.split_at(whole.len() - 5);
+    let mut in_flight = TcpStream::connect(addr).await.unwrap();
+    in_flight.write_all(first).await.unwrap();
+    let started = Instant::now();
+    while send(addr, &request("GET", "/health", &[], b""))
+        .await
+        .status
+        != 503
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "never in flight"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.send(()).unwrap();
+    // Stopped accepting (the listener is closed once the accept loop has seen the signal).
+    let started = Instant::now();
+    loop {
+        match TcpStream::connect(addr).await {
+            Err(_) => break,
+            Ok(_) if started.elapsed() > Duration::from_secs(10) => {
+                panic!("still accepting 10 s after the signal")
+            }
+            Ok(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+    println!("stopped accepting {:?} after the signal", started.elapsed());
+    assert!(
+        !server.is_finished(),
+        "serve returned with a request in flight"
+    );
+    in_flight.write_all(rest).await.unwrap();
+    let mut response = Vec::new();
+    in_flight.read_to_end(&mut response).await.unwrap();
+    let reply = parse("POST /todos (in flight at shutdown)", &response);
+    // Anonymous: the policies refuse the insert, but the request was handled to its end.
+    assert_refusal("the request in flight", &reply, 401, "sign_in_required");
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("serve returns once its connections have ended")
+        .unwrap()
+        .unwrap();
+}
