@@ -287,6 +287,19 @@ async fn a_client_that_stalls_in_its_header_is_disconnected_after_the_header_tim
         !String::from_utf8_lossy(&received).starts_with("HTTP/1.1 200"),
         "{received:?}"
     );
+    // The same timer closes a kept-alive connection left idle after its answer.
+    let (elapsed, received) = stall_after(
+        s.addr,
+        b"GET /health HTTP/1.1\r\nHost: test\r\n\r\n",
+        Duration::from_secs(30),
+    )
+    .await;
+    println!("kept alive, idle after one answer: closed after {elapsed:?}");
+    assert_eq!(parse("GET /health (kept alive)", &received).status, 200);
+    assert!(
+        elapsed >= Duration::from_millis(500) && elapsed < Duration::from_secs(10),
+        "{elapsed:?}"
+    );
     // The service still answers.
     assert_eq!(s.call(None, "GET", "/health", None).await.0, 200);
 }

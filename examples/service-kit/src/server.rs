@@ -30,7 +30,8 @@ use tower_http::timeout::RequestBodyDeadlineLayer;
 pub struct Limits {
     /// `HEADER_READ_TIMEOUT` (seconds, default 5): a connection whose request line and
     /// headers have not all arrived this long after it started reading them is closed
-    /// (without an answer: hyper's `header_read_timeout`).
+    /// (without an answer: hyper's `header_read_timeout`); so is a kept-alive connection
+    /// idle this long after its last answer.
     pub header_read_timeout: Duration,
     /// `BODY_READ_TIMEOUT` (seconds, default 10): a request body not wholly received this
     /// long after its headers is refused with 408 `body_timeout` (a deadline for the whole
