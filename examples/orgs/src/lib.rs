@@ -174,4 +174,6 @@ pub const SCHEMA: pgrls::Schema = pgrls::Schema::new(&[
     Membership::TABLE,
     Project::TABLE,
     Task::TABLE,
+    // The answers to requests sent with an `Idempotency-Key` (`service_kit::idempotency`).
+    service_kit::idempotency::IdempotencyKey::TABLE,
 ]);

@@ -67,7 +67,12 @@ impl FromRequestParts<AppState> for Caller {
                 tracing::info!(kind = e.kind(), error = %e, "token refused");
                 let status =
                     StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::UNAUTHORIZED);
-                Err(ApiError::new(status, e.kind(), e.to_string()))
+                let mut error = ApiError::new(status, e.kind(), e.to_string());
+                if status == StatusCode::SERVICE_UNAVAILABLE {
+                    // The keys cannot be fetched yet: the verifier retries within a second.
+                    error.retry_after = Some(1);
+                }
+                Err(error)
             }
         }
     }

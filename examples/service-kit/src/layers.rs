@@ -1,18 +1,27 @@
-//! What every service's router has besides its own routes: `/health`, CORS for the front
-//! ends, a trace of each request, and JSON refusals for unknown routes and methods.
+//! What every service's router has besides its own routes: `/health`, `/ready` and
+//! `/metrics` ([`probes`](crate::probes)), CORS for the front ends, a request id and one log
+//! line per request, and JSON refusals for unknown routes and methods.
 
-use super::{ApiError, AppState, method_not_allowed, route_not_found};
+use super::probes;
+use super::{AppState, method_not_allowed, route_not_found};
 use axum::Router;
-use axum::extract::State;
-use axum::http::{HeaderValue, Method, header};
+use axum::http::{HeaderName, HeaderValue, Method, Request, header};
 use axum::routing::get;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
-/// `routes` with `GET /health`, CORS for `allowed_origins` (the front ends of Clerk's `azp`:
-/// `Authorization` and `Content-Type` headers, GET, POST, PUT, PATCH and DELETE), a trace
-/// of each request, and 404 `route_not_found` / 405 `method_not_allowed` in the JSON shape
-/// of [`ApiError`], given the state.
+/// The request id's header: taken from the request when a proxy set one, else made here, and
+/// sent back with the response.
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// `routes` with `GET /health`, `/ready` and `/metrics`, CORS for `allowed_origins` (the
+/// front ends of Clerk's `azp`: `Authorization`, `Content-Type` and `Idempotency-Key`
+/// headers, GET, POST, PUT, PATCH and DELETE), an `x-request-id` on each request and its
+/// response, one log line per request (method, route, status, latency, request id; never the
+/// token), requests counted for `/metrics`, and 404 `route_not_found` / 405
+/// `method_not_allowed` in the JSON shape of [`ApiError`](crate::ApiError), given the state.
 pub fn with_common_layers(
     routes: Router<AppState>,
     state: AppState,
@@ -31,24 +40,39 @@ pub fn with_common_layers(
             Method::PATCH,
             Method::DELETE,
         ])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]);
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("idempotency-key"),
+        ]);
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|request: &Request<_>| {
+            let id = request
+                .headers()
+                .get(&REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            tracing::info_span!(
+                "request",
+                method = %request.method(),
+                path = %request.uri().path(),
+                request_id = %id,
+            )
+        })
+        .on_response(DefaultOnResponse::new().level(Level::INFO));
     routes
-        .route("/health", get(health))
+        .route("/health", get(probes::health))
+        .route("/ready", get(probes::ready))
+        .route("/metrics", get(probes::render))
         .fallback(route_not_found)
         // After every route: it applies to the routes the router has.
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(probes::track))
         .layer(cors)
-        .layer(TraceLayer::new_for_http())
+        // Outermost last: the id is set before the trace's span reads it, and copied to the
+        // response after.
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(trace)
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
-}
-
-/// `GET /health`: the database answers.
-async fn health(State(state): State<AppState>) -> Result<&'static str, ApiError> {
-    // A simple query: no prepared statement left on a server connection that a transaction
-    // pooler hands to other clients.
-    sqlx::raw_sql("select 1")
-        .execute(state.db.pool())
-        .await
-        .map_err(pgrls::QueryError::from)?;
-    Ok("ok")
 }

@@ -9,6 +9,7 @@
 //!   extractors [`Json`], [`Path`] and [`Query`], which refuse in that shape too, and
 //!   [`text::checked`] for text PostgreSQL cannot store or that is too long;
 //! - [`serve`]: HTTP/1.1 with [`Limits`] (header and body timeouts, requests in flight);
+//! - [`probes`]: `/health`, `/ready` and `/metrics`; [`idempotency`]: `Idempotency-Key`;
 //! - [`run`]: a service's `main`: migrations, the pools, the verifier, serving until a signal;
 //! - [`dev_issuer`]: Clerk-shaped tokens signed with a local key, and its JWKS, to try a
 //!   service without a Clerk account (never trusted unless a service is pointed at it);
@@ -22,8 +23,10 @@ mod connect;
 pub mod dev_issuer;
 mod error;
 mod extract;
+pub mod idempotency;
 mod layers;
 mod local;
+pub mod probes;
 mod run;
 mod server;
 pub mod text;

@@ -25,7 +25,10 @@ pub struct Todo {
 }
 
 /// The tables `gen-migrations` writes, in any order (they are emitted in foreign-key order).
-pub const SCHEMA: pgrls::Schema = pgrls::Schema::new(&[Todo::TABLE]);
+/// `idempotency_keys` holds the answers to requests sent with an `Idempotency-Key`
+/// (`service_kit::idempotency`).
+pub const SCHEMA: pgrls::Schema =
+    pgrls::Schema::new(&[Todo::TABLE, service_kit::idempotency::IdempotencyKey::TABLE]);
 
 /// How many of the signed-in user's todos are done and open.
 #[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,8 +4,10 @@ use super::{ApiError, AppState, Caller};
 use crate::{Membership, NewMembership, OrgRole};
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use pgrls::{Model, QueryError};
 use serde::Deserialize;
+use service_kit::idempotency::{Claim, Idempotency};
 use service_kit::{Json, Path};
 
 /// The longest organization or user id, in characters (Clerk's are about 30): a longer one,
@@ -52,12 +54,18 @@ pub struct RoleBody {
 pub async fn put(
     State(state): State<AppState>,
     caller: Caller,
+    idempotency: Idempotency,
     Path((org, user)): Path<(String, String)>,
     Json(body): Json<RoleBody>,
-) -> Result<Json<Membership>, ApiError> {
+) -> Result<Response, ApiError> {
     id("org", &org)?;
     id("user", &user)?;
     let mut s = caller.session(&state).await?;
+    let request = format!("PUT /orgs/{org}/members/{user} {:?}", body.role);
+    let claimed = match idempotency.claim(&mut s, &request).await? {
+        Claim::Replay(first) => return Ok(first),
+        Claim::Go(claimed) => claimed,
+    };
     let membership = Membership::insert(NewMembership {
         org_id: org,
         user_id: user,
@@ -70,8 +78,9 @@ pub async fn put(
     .await?
     .pop()
     .ok_or(QueryError::NotFound)?;
+    claimed.keep(&mut s, StatusCode::OK, &membership).await?;
     s.commit().await?;
-    Ok(Json(membership))
+    Ok(Json(membership).into_response())
 }
 
 /// `DELETE /orgs/{org}/members/{user}`: an admin removes another member, or a member or viewer

@@ -4,8 +4,10 @@ use super::{ApiError, AppState, Caller};
 use crate::{Project, Task};
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use pgrls::{Model, QueryError};
 use serde::{Deserialize, Serialize};
+use service_kit::idempotency::{Claim, Idempotency};
 use service_kit::{Json, Path, Query};
 
 /// The most tasks a page holds; `limit` defaults to 50.
@@ -85,7 +87,11 @@ pub async fn page(
 /// clients at once each get another task: `FOR UPDATE SKIP LOCKED` passes over the rows other
 /// sessions hold. The lock needs the UPDATE policy, so viewers take nothing. 404 when no task
 /// is left.
-pub async fn claim(State(state): State<AppState>, caller: Caller) -> Result<Json<Task>, ApiError> {
+pub async fn claim(
+    State(state): State<AppState>,
+    caller: Caller,
+    idempotency: Idempotency,
+) -> Result<Response, ApiError> {
     let Some(me) = caller.user_id() else {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -95,6 +101,11 @@ pub async fn claim(State(state): State<AppState>, caller: Caller) -> Result<Json
     };
     let me = me.to_string();
     let mut s = caller.session(&state).await?;
+    // A retried claim (same key) gets the task the first one took, not a second task.
+    let claimed = match idempotency.claim(&mut s, "POST /tasks/claim").await? {
+        Claim::Replay(first) => return Ok(first),
+        Claim::Go(claimed) => claimed,
+    };
     let next = Task::select()
         .filter(Task::done.eq(false).and(Task::assignee.is_null()))
         .order_by(Task::id.asc())
@@ -118,6 +129,7 @@ pub async fn claim(State(state): State<AppState>, caller: Caller) -> Result<Json
         .await?
         .pop()
         .ok_or(QueryError::NotFound)?;
+    claimed.keep(&mut s, StatusCode::OK, &task).await?;
     s.commit().await?;
-    Ok(Json(task))
+    Ok(Json(task).into_response())
 }

@@ -5,8 +5,10 @@ use super::{ApiError, AppState, Caller};
 use crate::{NewTodo, Todo};
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use pgrls::Model;
 use serde::Deserialize;
+use service_kit::idempotency::{Claim, Idempotency};
 use service_kit::{Json, Path};
 
 /// The longest task, in characters: longer is refused (422 `too_long`), as is a NUL
@@ -46,13 +48,21 @@ pub struct CreateTodo {
     pub task: String,
 }
 
+/// `POST /todos`. With an `Idempotency-Key`, a retry gets the first answer instead of a second
+/// todo (see `service_kit::idempotency`).
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
+    idempotency: Idempotency,
     Json(body): Json<CreateTodo>,
-) -> Result<(StatusCode, Json<Todo>), ApiError> {
+) -> Result<Response, ApiError> {
     let task = task(&body.task)?;
     let mut s = caller.session(&state).await?;
+    let request = format!("POST /todos {}", serde_json::json!({ "task": task }));
+    let claimed = match idempotency.claim(&mut s, &request).await? {
+        Claim::Replay(first) => return Ok(first),
+        Claim::Go(claimed) => claimed,
+    };
     let todo = Todo::insert(NewTodo {
         user_id: None,
         task: task.to_string(),
@@ -61,8 +71,9 @@ pub async fn create(
     })
     .returning_one(&mut s)
     .await?;
+    claimed.keep(&mut s, StatusCode::CREATED, &todo).await?;
     s.commit().await?;
-    Ok((StatusCode::CREATED, Json(todo)))
+    Ok((StatusCode::CREATED, Json(todo)).into_response())
 }
 
 /// The body of `PATCH /todos/{id}`: toggle, rename, or both.
