@@ -3,6 +3,9 @@
 use super::Limits;
 use std::net::SocketAddr;
 
+/// `DATABASE_ACQUIRE_TIMEOUT`'s default.
+pub const DEFAULT_ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The service's settings, from the environment.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -33,6 +36,11 @@ pub struct Config {
     /// `REPLICA_DATABASE_URL`: a streaming replica (a Neon read replica), as the same login
     /// role, for the requests that only read. Unset: everything goes to `DATABASE_URL`.
     pub replica_database_url: Option<String>,
+    /// `DATABASE_ACQUIRE_TIMEOUT` (seconds, default 2): how long a request waits for a
+    /// connection of a pool that has none free (all in use, or the database unreachable)
+    /// before it is answered 503 with `Retry-After`. Well under a client's own timeout, so
+    /// that the client hears "retry" rather than nothing; sqlx's own default is 30 s.
+    pub acquire_timeout: std::time::Duration,
     /// `HEADER_READ_TIMEOUT` (seconds, default 5), `BODY_READ_TIMEOUT` (seconds, default 10)
     /// and `MAX_IN_FLIGHT` (default 512): how long a client may take to send a request's
     /// header and its body, and how many requests are handled at once before more are
@@ -100,7 +108,44 @@ impl Config {
             allowed_origins,
             bind: bind.parse().map_err(|e| format!("BIND={bind}: {e}"))?,
             pool_size,
+            acquire_timeout: crate::server::seconds_setting(
+                &get,
+                "DATABASE_ACQUIRE_TIMEOUT",
+                DEFAULT_ACQUIRE_TIMEOUT,
+            )?,
             limits: Limits::from_lookup(&get)?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(extra: &[(&str, &str)]) -> Result<Config, String> {
+        let mut vars = vec![
+            ("DATABASE_URL", "postgres://app@localhost/app"),
+            ("CLERK_FRONTEND_API", "https://clerk.example.com"),
+            ("ALLOWED_ORIGINS", "https://app.example.com"),
+        ];
+        vars.extend_from_slice(extra);
+        Config::from_lookup(|key| {
+            vars.iter()
+                .rev()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    #[test]
+    fn the_acquire_timeout_defaults_to_two_seconds_and_is_settable() {
+        assert_eq!(
+            config(&[]).unwrap().acquire_timeout,
+            DEFAULT_ACQUIRE_TIMEOUT
+        );
+        let set = config(&[("DATABASE_ACQUIRE_TIMEOUT", "0.5")]).unwrap();
+        assert_eq!(set.acquire_timeout, std::time::Duration::from_millis(500));
+        let bad = config(&[("DATABASE_ACQUIRE_TIMEOUT", "soon")]).unwrap_err();
+        assert!(bad.contains("DATABASE_ACQUIRE_TIMEOUT=soon"), "{bad}");
     }
 }

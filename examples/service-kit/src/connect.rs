@@ -28,6 +28,9 @@ async fn pool(config: &Config, url: &str) -> Result<PgPool, QueryError> {
         // request. A broken connection fails the request that uses it instead, and the pool
         // replaces it.
         .test_before_acquire(false)
+        // A request that cannot get a connection in time is answered 503 (PoolTimedOut is
+        // transient), not left waiting sqlx's 30 s.
+        .acquire_timeout(config.acquire_timeout)
         .connect(url)
         .await?)
 }

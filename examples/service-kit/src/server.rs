@@ -58,15 +58,7 @@ impl Limits {
     /// `MAX_IN_FLIGHT` through `get`; unset or empty: the defaults.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Limits, String> {
         let default = Limits::default();
-        let seconds = |key: &str, default: Duration| match get(key).filter(|v| !v.is_empty()) {
-            None => Ok(default),
-            Some(v) => v
-                .parse::<f64>()
-                .ok()
-                .filter(|s| *s > 0.0)
-                .and_then(|s| Duration::try_from_secs_f64(s).ok())
-                .ok_or(format!("{key}={v}: expected a positive number of seconds")),
-        };
+        let seconds = |key: &str, default: Duration| seconds_setting(&get, key, default);
         let max_in_flight = match get("MAX_IN_FLIGHT").filter(|v| !v.is_empty()) {
             None => default.max_in_flight,
             Some(v) => match v.parse::<usize>() {
@@ -79,6 +71,24 @@ impl Limits {
             body_read_timeout: seconds("BODY_READ_TIMEOUT", default.body_read_timeout)?,
             max_in_flight,
         })
+    }
+}
+
+/// The setting `key` read through `get`: a positive number of seconds, decimals allowed;
+/// unset or empty: `default`.
+pub(crate) fn seconds_setting(
+    get: &impl Fn(&str) -> Option<String>,
+    key: &str,
+    default: Duration,
+) -> Result<Duration, String> {
+    match get(key).filter(|v| !v.is_empty()) {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<f64>()
+            .ok()
+            .filter(|s| *s > 0.0)
+            .and_then(|s| Duration::try_from_secs_f64(s).ok())
+            .ok_or(format!("{key}={v}: expected a positive number of seconds")),
     }
 }
 
