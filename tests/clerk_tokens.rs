@@ -434,6 +434,36 @@ async fn missing_empty_and_mistyped_sub() {
     }
 }
 
+/// PostgreSQL's jsonb cannot hold U+0000: a token whose claims hold one could open no session
+/// whose policies read the claims, so it is refused here (401, `malformed_payload`), not
+/// turned into a database error (500) later.
+#[tokio::test]
+async fn a_nul_in_a_claim_is_refused() {
+    let s = setup().await;
+    let now = s.clock.now();
+    for payload in [
+        with(claims(now), "sub", json!("user\u{0}2abc")),
+        with(
+            claims(now),
+            "o",
+            json!({ "id": "org\u{0}1", "rol": "admin" }),
+        ),
+        with(claims(now), "x\u{0}y", json!(1)),
+    ] {
+        let error = s.error(&s.token(&payload)).await;
+        assert!(malformed(Part::Payload)(&error), "{error:?}");
+        assert_eq!(
+            (error.kind(), error.http_status()),
+            ("malformed_payload", 401)
+        );
+    }
+    let refused = pgrls::SessionClaims::from_value(json!({ "sub": "a\u{0}b" }));
+    assert!(
+        matches!(refused, Err(pgrls::QueryError::Claims(_))),
+        "{refused:?}"
+    );
+}
+
 #[tokio::test]
 async fn pending_session() {
     let s = setup().await;

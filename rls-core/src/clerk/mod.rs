@@ -400,6 +400,13 @@ impl Verifier {
             })?;
         let claims = ClerkClaims::from_map(&raw)?;
         self.check(&claims)?;
+        if raw.values().any(crate::session::holds_nul) || raw.keys().any(|k| k.contains('\0')) {
+            // A session could not carry it: PostgreSQL's jsonb refuses U+0000.
+            return Err(VerifyError::Malformed {
+                part: Part::Payload,
+                reason: "a claim holds U+0000, which PostgreSQL cannot store",
+            });
+        }
         let leeway = i128::try_from(config.leeway.as_millis()).unwrap_or(i128::MAX / 4);
         let expires = i128::from(claims.exp) * 1000 + leeway;
         let verified = Verified::new(claims, raw, unverified.kid);

@@ -22,6 +22,16 @@ impl PartialEq for SessionClaims {
     }
 }
 
+/// Whether a string in `value`, or a name of an object's member, holds U+0000.
+pub(crate) fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        _ => false,
+    }
+}
+
 impl SessionClaims {
     fn from_map(map: Map<String, Value>) -> SessionClaims {
         SessionClaims(Arc::new(Inner {
@@ -37,8 +47,15 @@ impl SessionClaims {
         SessionClaims::from_map(map)
     }
 
-    /// The payload of a token that the caller has verified.
+    /// The payload of a token that the caller has verified. A claim (or a claim's name)
+    /// holding U+0000 is refused: PostgreSQL's `jsonb` cannot hold it, so every policy that
+    /// reads the claims (`auth.user_id()`) would fail the session's statements.
     pub fn from_value(value: Value) -> Result<SessionClaims, QueryError> {
+        if holds_nul(&value) {
+            return Err(QueryError::Claims(
+                "a claim holds U+0000, which PostgreSQL's jsonb cannot store".into(),
+            ));
+        }
         match value {
             Value::Object(map) => match map.get("sub") {
                 Some(Value::String(s)) if !s.is_empty() => Ok(SessionClaims::from_map(map)),

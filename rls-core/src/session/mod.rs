@@ -13,6 +13,7 @@ mod raw;
 mod replica;
 
 pub use claims::SessionClaims;
+pub(crate) use claims::holds_nul;
 #[cfg(feature = "pg-session-jwt")]
 pub use jwt::{SessionKey, next_jti};
 pub use login_role::LoginRoleProblem;
