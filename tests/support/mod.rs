@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod pgbouncer;
+pub mod proxy;
 pub mod replica;
 pub mod service;
 pub mod tokens;

@@ -16,6 +16,9 @@ pub struct LocalService {
     pub addr: SocketAddr,
     /// The only issuer the service trusts.
     pub issuer: Arc<DevIssuer>,
+    /// Where the issuer's JWKS is served, and the task serving it.
+    issuer_addr: SocketAddr,
+    issuer_task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl LocalService {
@@ -41,7 +44,8 @@ impl LocalService {
             "http://{}",
             jwks.local_addr()?
         )));
-        tokio::spawn(issuer.clone().serve(jwks));
+        let issuer_addr = jwks.local_addr()?;
+        let issuer_task = tokio::spawn(issuer.clone().serve(jwks));
         let mut config = VerifierConfig::new(issuer.jwks_url(), issuer.issuer());
         config.authorized_parties = vec![DEFAULT_AZP.into()];
         let verifier = Verifier::new(config, HttpFetcher::new());
@@ -49,7 +53,37 @@ impl LocalService {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         tokio::spawn(serve(listener, app, limits, std::future::pending()));
-        Ok(LocalService { addr, issuer })
+        Ok(LocalService {
+            addr,
+            issuer,
+            issuer_addr,
+            issuer_task,
+        })
+    }
+
+    /// Stops serving the issuer's JWKS: connections to it are refused until
+    /// [`LocalService::restart_issuer`]. Tokens it mints still verify with the keys the
+    /// service has cached.
+    pub async fn stop_issuer(&mut self) {
+        self.issuer_task.abort();
+        let _ = (&mut self.issuer_task).await;
+    }
+
+    /// Serves the JWKS again on the same address after [`LocalService::stop_issuer`].
+    pub async fn restart_issuer(&mut self) -> std::io::Result<()> {
+        let mut tries = 0;
+        let listener = loop {
+            match tokio::net::TcpListener::bind(self.issuer_addr).await {
+                Ok(listener) => break listener,
+                Err(_) if tries < 50 => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        self.issuer_task = tokio::spawn(self.issuer.clone().serve(listener));
+        Ok(())
     }
 
     /// One request as `who` (a token minted for it), or anonymous (`None`): the status and the

@@ -10,21 +10,30 @@ use std::fs;
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use super::cluster::{Guardian, find_program, free_port, path_str, server_address};
+use super::cluster::{Guardian, find_program, free_port, path_str, server_address, wait_for_tcp};
 
 const NO_PGBOUNCER: &str = "this test needs pgbouncer (on PATH or in /usr/sbin): run \
      `scripts/test`, which installs it (as root, or prints the commands), or on Debian/Ubuntu: \
      sudo apt-get install pgbouncer";
 
-/// Starts pgbouncer with `$1/pgbouncer.ini`, then waits for stdin to close, stops it and
-/// removes the directory. SIGTERM is pgbouncer 1.18's immediate shutdown; SIGINT would wait
+/// Starts pgbouncer with `$1/pgbouncer.ini`, then serves `stop N` / `start N` lines from stdin
+/// (writing `ok` to `$1/<command>-N.status`), and when stdin closes stops it and removes the
+/// directory. SIGTERM is pgbouncer 1.18's immediate shutdown; SIGINT would wait
 /// for every client's transaction to end, and a test may leave one open.
 const SCRIPT: &str = r#"
 trap '' HUP INT
 dir=$1 pgbouncer=$2
-"$pgbouncer" "$dir/pgbouncer.ini" >>"$dir/pgbouncer.log" 2>&1 </dev/null &
-pid=$!
-while read -r _; do :; done
+start() {
+  "$pgbouncer" "$dir/pgbouncer.ini" >>"$dir/pgbouncer.log" 2>&1 </dev/null &
+  pid=$!
+}
+start
+while read -r cmd n; do
+  case $cmd in
+    stop) kill -TERM "$pid" 2>/dev/null; wait "$pid"; echo ok >"$dir/stop-$n.status" ;;
+    start) start; echo ok >"$dir/start-$n.status" ;;
+  esac
+done
 kill -TERM "$pid" 2>/dev/null
 wait "$pid"
 rm -rf "$dir"
@@ -35,6 +44,7 @@ rm -rf "$dir"
 pub struct PgBouncer {
     port: u16,
     guardian: Guardian,
+    commands: u32,
 }
 
 impl PgBouncer {
@@ -93,7 +103,11 @@ impl PgBouncer {
             )?;
             match wait_until_listening(&guardian, port) {
                 Ok(()) => {
-                    return Ok(PgBouncer { port, guardian });
+                    return Ok(PgBouncer {
+                        port,
+                        guardian,
+                        commands: 0,
+                    });
                 }
                 Err(e) => {
                     last_error = e;
@@ -106,6 +120,40 @@ impl PgBouncer {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Stops pgbouncer (SIGTERM, its immediate shutdown: every client and server connection
+    /// closed); connections to its port are refused until [`PgBouncer::restart`].
+    pub fn stop(&mut self) {
+        self.command("stop");
+    }
+
+    /// Starts it again on the same port after [`PgBouncer::stop`], with the same
+    /// configuration, and waits until it accepts connections.
+    pub fn restart(&mut self) {
+        self.command("start");
+        wait_for_tcp(self.port).unwrap_or_else(|e| {
+            panic!(
+                "pgbouncer did not restart: {e}\n{}",
+                self.guardian.log_tail()
+            )
+        });
+    }
+
+    fn command(&mut self, command: &str) {
+        self.commands += 1;
+        let n = self.commands;
+        let done = self
+            .guardian
+            .send(&format!("{command} {n}\n"))
+            .and_then(|()| {
+                self.guardian.wait_status(
+                    &format!("{command}-{n}.status"),
+                    &format!("{command} pgbouncer"),
+                    Duration::from_secs(30),
+                )
+            });
+        done.unwrap_or_else(|e| panic!("{e}"));
     }
 }
 

@@ -13,7 +13,7 @@ use super::cluster::{Guardian, admin_url, free_port, path_str, server_bindir, wa
 /// `primary_conninfo` and `standby.signal`) through a replication slot of its own: without
 /// one, the primary may recycle the WAL segment the standby starts streaming from (other
 /// tests write meanwhile) and the standby never catches up. Then serves `start N` / `stop N` lines from
-/// stdin, writing `ok`/`failed` to `$1/<command>-N.status`; when stdin closes, stops the
+/// stdin (and `promote N`), writing `ok`/`failed` to `$1/<command>-N.status`; when stdin closes, stops the
 /// server and removes the directory.
 const SCRIPT: &str = r#"
 trap '' HUP INT
@@ -40,6 +40,13 @@ while read -r cmd n; do
         echo ok >"$dir/stop-$n.status"
       else
         echo failed >"$dir/stop-$n.status"
+      fi
+      ;;
+    promote)
+      if "$bindir/pg_ctl" promote -w -t 60 -D "$data" >>"$log" 2>&1 </dev/null; then
+        echo ok >"$dir/promote-$n.status"
+      else
+        echo failed >"$dir/promote-$n.status"
       fi
       ;;
   esac
@@ -111,6 +118,15 @@ impl Replica {
     pub fn restart(&mut self) {
         self.try_command("start").unwrap_or_else(|e| panic!("{e}"));
         wait_for_tcp(self.port).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// Promotes the replica (`pg_ctl promote`): a primary of its own from then on, accepting
+    /// writes and streaming from nothing, with everything the shared cluster held when it was
+    /// copied. [`Replica::stop`] and [`Replica::restart`] then restart a primary that no
+    /// other test uses (`tests/faults.rs`); the shared cluster is never restarted.
+    pub fn promote(&mut self) {
+        self.try_command("promote")
+            .unwrap_or_else(|e| panic!("{e}"));
     }
 
     fn try_command(&mut self, command: &str) -> Result<(), String> {
