@@ -32,6 +32,7 @@ HERE=$PWD/benches/side-by-side
 if [ -n "${PEER:-}" ]; then PEER=$(cd "$PEER" && pwd); fi
 
 source "$HERE/pg.sh"
+source "$HERE/orgs-common.sh"
 
 PORT=${PORT:-55480}; ROUNDS=${ROUNDS:-3}; DUR=${DUR:-15s}; CONNS=${CONNS:-"16 64"}
 NTOKENS=${TOKENS:-1000}; NODE_POOL=${NODE_POOL:-16}
@@ -48,12 +49,7 @@ PIDS=""
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 echo "start: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores,$(uptime | sed 's/.*,  *load/ load/')"
 
-if [ -n "${PEER:-}" ]; then
-  cargo build -q --release -p orgs-example --bin orgs-server
-else
-  cargo build -q --release -p orgs-example --bin orgs-server -p service-kit --bin dev-issuer
-fi
-BIN_DIR=${CARGO_TARGET_DIR:-$PWD/target}/release
+orgs_build
 
 # Tokens, and where the Rust service finds the key.
 if [ -n "${PEER:-}" ]; then
@@ -63,43 +59,15 @@ if [ -n "${PEER:-}" ]; then
      && node gen-tokens-orgs.mjs "$NTOKENS" . $ISS $AZP >/dev/null)
   JWKS=http://127.0.0.1:$JWKS_PORT/.well-known/jwks.json
   (cd "$W/jwks" && exec python3 -m http.server $JWKS_PORT --bind 127.0.0.1 >/dev/null 2>&1) & PIDS="$PIDS $!"
+  orgs_wait_jwks
 else
-  ISS=http://127.0.0.1:$ISSUER_PORT; AZP=http://localhost:3000   # the dev issuer's name and azp
-  JWKS=$ISS/.well-known/jwks.json
-  BIND=127.0.0.1:$ISSUER_PORT "$BIN_DIR/dev-issuer" >"$W/issuer.log" 2>&1 & PIDS="$PIDS $!"
-fi
-for i in $(seq 50); do curl -sf -o /dev/null "$JWKS" && break; sleep 0.2; done
-if [ -z "${PEER:-}" ]; then
-  # The seed's membership rule: user_i's first organization is ((i-1) % 1000)+1, where it is an
-  # admin for i <= 1000, a viewer when i % 10 = 0, else a member.
-  python3 - "$ISS" "$NTOKENS" >"$W/tokens.txt" <<'EOF'
-import random, sys, urllib.request
-iss, n = sys.argv[1], int(sys.argv[2])
-for _ in range(n):
-    i = random.randint(1, 10000)
-    q = f"sub=user_{i}"
-    if random.random() < 0.7:
-        org = (i - 1) % 1000 + 1
-        role = "admin" if i <= 1000 else "viewer" if i % 10 == 0 else "member"
-        q += f"&org=org_{org}&role={role}"
-    print(urllib.request.urlopen(f"{iss}/token?{q}", timeout=10).read().decode().strip())
-EOF
+  orgs_dev_issuer $ISSUER_PORT
+  orgs_dev_tokens "$NTOKENS" >"$W/tokens.txt"   # by the seed's membership rule (orgs-common.sh)
 fi
 echo "$(wc -l <"$W/tokens.txt") tokens, issuer $ISS"
 
-# The database: the example's migrations as the superuser, the login role `app` (NOINHERIT,
-# member of authenticated and anonymous, owning nothing), the seed.
-pg_start "$PORT"
-psqlp "$PORT" -c "create database orgsbench" -c "create role app login nosuperuser nobypassrls noinherit" >/dev/null
-for f in $(ls examples/orgs/migrations/*.sql | sort); do psqlp "$PORT" -d orgsbench -1 -f "$f" >/dev/null; done
-psqlp "$PORT" -c "grant authenticated, anonymous to app" >/dev/null
-echo "seeding..."; psqlp "$PORT" -d orgsbench -f "$HERE/orgs-seed.sql" >/dev/null
-# Now rather than by autovacuum during a measurement (the seed only analyzes).
-psqlp "$PORT" -d orgsbench -c "vacuum analyze" >/dev/null
-psqlp "$PORT" -d orgsbench -Atc "select format('%s organizations, %s memberships, %s projects, %s tasks (%s open)',
-  (select count(*) from organizations), (select count(*) from memberships), (select count(*) from projects),
-  (select count(*) from tasks), (select count(*) from tasks where not done))"
-DB_URL=postgres://app@127.0.0.1:$PORT/orgsbench
+# The database: migrations, the login role `app`, the seed (orgs-common.sh).
+orgs_db
 
 declare -A NAME SVC
 if [ -n "${PEER:-}" ]; then
@@ -107,9 +75,8 @@ if [ -n "${PEER:-}" ]; then
      exec node server.mjs >"$W/node.log" 2>&1) & NODE=$!; PIDS="$PIDS $NODE"
   NAME[$NODE_PORT]=node-drizzle; SVC[$NODE_PORT]=$NODE
 fi
-env ${RUST_POOL:+DATABASE_POOL_SIZE=$RUST_POOL} DATABASE_URL=$DB_URL CLERK_FRONTEND_API=$ISS ALLOWED_ORIGINS=$AZP \
-  JWKS_URL=$JWKS BIND=127.0.0.1:$RUST_PORT RUST_LOG=warn "$BIN_DIR/orgs-server" >"$W/rust.log" 2>&1 & RUST=$!
-PIDS="$PIDS $RUST"; NAME[$RUST_PORT]=rls-orgs; SVC[$RUST_PORT]=$RUST
+orgs_server $RUST_PORT
+NAME[$RUST_PORT]=rls-orgs; SVC[$RUST_PORT]=$RUST
 PORTS="$RUST_PORT"; [ -n "${PEER:-}" ] && PORTS="$NODE_PORT $RUST_PORT"
 echo "pools: rls-orgs ${RUST_POOL:-default (2 x cores)}$([ -n "${PEER:-}" ] && echo ", node-drizzle $NODE_POOL") connections"
 
