@@ -13,6 +13,7 @@ mod raw;
 mod replica;
 
 pub use claims::SessionClaims;
+#[cfg(feature = "clerk")]
 pub(crate) use claims::holds_nul;
 #[cfg(feature = "pg-session-jwt")]
 pub use jwt::{SessionKey, next_jti};

@@ -27,8 +27,10 @@ use super::Session;
 use super::opening::RoleLiteral;
 use crate::query::QueryError;
 use crate::session::SessionClaims;
+#[cfg(feature = "runtime-tokio")]
 use sqlx::postgres::PgTransactionManager;
 use sqlx::{AssertSqlSafe, Connection, PgConnection, Row};
+#[cfg(feature = "runtime-tokio")]
 use sqlx_core::transaction::TransactionManager;
 use std::ops::{Deref, DerefMut};
 
