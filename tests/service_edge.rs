@@ -359,11 +359,11 @@ async fn more_requests_in_flight_than_the_limit_get_503_with_retry_after() {
         stream.write_all(&bytes).await.unwrap();
         held.push(stream);
     }
-    let health = request("GET", "/health", &[], b"");
+    let ready = request("GET", "/ready", &[], b"");
     // Until the service has read both held requests, a third may still get in.
     let started = Instant::now();
     let refused = loop {
-        let reply = send(s.addr, &health).await;
+        let reply = send(s.addr, &ready).await;
         if reply.status != 200 || started.elapsed() > Duration::from_secs(20) {
             break reply;
         }
@@ -376,12 +376,17 @@ async fn more_requests_in_flight_than_the_limit_get_503_with_retry_after() {
     );
     assert_refusal("a third request in flight", &refused, 503, "overloaded");
     assert_eq!(refused.header("retry-after"), Some("1"), "{}", refused.head);
+    // Liveness and metrics are not shed: the service is busy, not dead.
+    for path in ["/health", "/metrics"] {
+        let reply = send(s.addr, &request("GET", path, &[], b"")).await;
+        assert_eq!(reply.status, 200, "{path} while overloaded: {}", reply.head);
+    }
 
     // The held requests end: room again.
     drop(held);
     let started = Instant::now();
     let after = loop {
-        let reply = send(s.addr, &health).await;
+        let reply = send(s.addr, &ready).await;
         if reply.status == 200 || started.elapsed() > Duration::from_secs(20) {
             break reply;
         }
@@ -451,7 +456,8 @@ async fn shutdown_lets_the_request_in_flight_finish_then_returns() {
     let mut in_flight = TcpStream::connect(addr).await.unwrap();
     in_flight.write_all(first).await.unwrap();
     let started = Instant::now();
-    while send(addr, &request("GET", "/health", &[], b""))
+    // (Any route but the probes the limit leaves alone: 404 until the limit refuses it.)
+    while send(addr, &request("GET", "/nowhere", &[], b""))
         .await
         .status
         != 503

@@ -40,6 +40,7 @@ pub struct Limits {
     /// `MAX_IN_FLIGHT` (default 512): requests being handled at once; one more is answered
     /// at once with 503 `overloaded` and `Retry-After: 1`, before any work (no token checked,
     /// no session). Set it above what the pool serves in the time clients accept to wait.
+    /// `/health` and `/metrics` are never refused (nor counted): a busy service is not dead.
     pub max_in_flight: usize,
 }
 
@@ -199,6 +200,11 @@ async fn limit_in_flight(
     request: Request,
     next: Next,
 ) -> Response {
+    // Liveness and metrics cost nothing and must answer under overload: a liveness probe
+    // shed here would have the orchestrator restart a service that is only busy.
+    if matches!(request.uri().path(), "/health" | "/metrics") {
+        return next.run(request).await;
+    }
     let slot = Slot(in_flight.now.clone());
     if in_flight.now.fetch_add(1, Ordering::AcqRel) >= in_flight.max {
         drop(slot);
