@@ -54,7 +54,7 @@ pub use rls_core::model;
 /// assert!(sql.contains(r#"CREATE TABLE "public"."todos""#));
 ///
 /// // From the last snapshot: what the next migration holds (here nothing, it is up to date).
-/// let committed = include_str!("../examples/todos/migrations/snapshots/0002_session_roles.json");
+/// let committed = include_str!("../examples/todos/migrations/snapshots/0003_idempotency_keys.json");
 /// let previous = Snapshot::from_json(committed).expect("a snapshot");
 /// let plan = diff(&previous.into(), &todos_example::SCHEMA.into(), Default::default())
 ///     .expect("a valid change");

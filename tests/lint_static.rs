@@ -148,7 +148,7 @@ fn the_command() {
     let (code, out, err) = cli(&todos_example::SCHEMA, &["lint"]);
     assert_eq!(
         (code, out.as_str(), err.as_str()),
-        (0, "no findings in 1 table, 4 policies\n", "")
+        (0, "no findings in 2 tables, 8 policies\n", "")
     );
 
     let (code, out, _) = cli(&SCHEMA, &["lint"]);
