@@ -8,14 +8,13 @@
 //! skipped (a plain UPDATE skips it). `DO NOTHING` checks only the INSERT path.
 
 use super::access::{Returning, UpsertSelect, UpsertUpdate, require};
-use super::read::{arguments, row_list};
+use super::read::row_list;
 use super::value::{Bind, SqlValue};
-use super::write::Insert;
+use super::write::{Insert, execute_built, returning_built};
 use super::{Conn, Filter, Model, QueryError, filter};
 use crate::model::{Command, List, Str, TableDef};
 use crate::sql::quote;
 use crate::{Col, Table};
-use sqlx::AssertSqlSafe;
 use std::borrow::Cow;
 use std::marker::PhantomData;
 
@@ -252,15 +251,7 @@ impl<T: Model> Upsert<T> {
 
     /// Runs it and returns the number of rows inserted or updated.
     pub async fn execute(self, conn: &mut impl Conn) -> Result<u64, QueryError> {
-        let Some((sql, binds)) = self.build(false)? else {
-            return Ok(0);
-        };
-        let done = sqlx::query_with(AssertSqlSafe(sql), arguments(binds)?)
-            .persistent(conn.named_statements())
-            .execute(conn.connection())
-            .await
-            .map_err(|e| QueryError::statement(e, conn.read_write_session()))?;
-        Ok(done.rows_affected())
+        execute_built(conn, self.build(false)?).await
     }
 
     /// Runs it and returns the rows inserted or updated (not those `DO NOTHING` left, nor
@@ -270,14 +261,7 @@ impl<T: Model> Upsert<T> {
     where
         T::SelectPolicy: Returning<T>,
     {
-        let Some((sql, binds)) = self.build(true)? else {
-            return Ok(Vec::new());
-        };
-        sqlx::query_as_with(AssertSqlSafe(sql), arguments(binds)?)
-            .persistent(conn.named_statements())
-            .fetch_all(conn.connection())
-            .await
-            .map_err(|e| QueryError::statement(e, conn.read_write_session()))
+        returning_built(conn, self.build(true)?).await
     }
 
     pub(crate) fn build(self, returning: bool) -> Result<Option<Built>, QueryError> {

@@ -15,6 +15,38 @@ pub(crate) type Built = (String, Vec<Box<dyn Bind>>);
 /// What needs the SELECT policies, for [`QueryError::NoPolicy`].
 pub(crate) const RETURNING: &str = "RETURNING";
 
+/// Runs a built write and returns the number of rows it wrote; `None` (nothing to write)
+/// is 0 without a round trip.
+pub(crate) async fn execute_built(
+    conn: &mut impl Conn,
+    built: Option<Built>,
+) -> Result<u64, QueryError> {
+    let Some((sql, binds)) = built else {
+        return Ok(0);
+    };
+    let done = sqlx::query_with(AssertSqlSafe(sql), arguments(binds)?)
+        .persistent(conn.named_statements())
+        .execute(conn.connection())
+        .await
+        .map_err(|e| QueryError::statement(e, conn.read_write_session()))?;
+    Ok(done.rows_affected())
+}
+
+/// Runs a built write with `RETURNING` and decodes the rows; `None` is no row.
+pub(crate) async fn returning_built<T: Model>(
+    conn: &mut impl Conn,
+    built: Option<Built>,
+) -> Result<Vec<T>, QueryError> {
+    let Some((sql, binds)) = built else {
+        return Ok(Vec::new());
+    };
+    sqlx::query_as_with(AssertSqlSafe(sql), arguments(binds)?)
+        .persistent(conn.named_statements())
+        .fetch_all(conn.connection())
+        .await
+        .map_err(|e| QueryError::statement(e, conn.read_write_session()))
+}
+
 /// The values of one row to insert; implemented by the insert struct the derive generates
 /// (`NewTodo` for `Todo`).
 pub trait NewRow<T>: Send + 'static {
@@ -58,15 +90,7 @@ impl<T: Model> Insert<T> {
 
     /// Inserts and returns the number of rows.
     pub async fn execute(self, conn: &mut impl Conn) -> Result<u64, QueryError> {
-        let Some((sql, binds)) = self.build(false)? else {
-            return Ok(0);
-        };
-        let done = sqlx::query_with(AssertSqlSafe(sql), arguments(binds)?)
-            .persistent(conn.named_statements())
-            .execute(conn.connection())
-            .await
-            .map_err(|e| QueryError::statement(e, conn.read_write_session()))?;
-        Ok(done.rows_affected())
+        execute_built(conn, self.build(false)?).await
     }
 
     /// Inserts and returns the rows as stored (ids and defaults filled in). `RETURNING` reads
@@ -75,14 +99,7 @@ impl<T: Model> Insert<T> {
     where
         T::SelectPolicy: Returning<T>,
     {
-        let Some((sql, binds)) = self.build(true)? else {
-            return Ok(Vec::new());
-        };
-        sqlx::query_as_with(AssertSqlSafe(sql), arguments(binds)?)
-            .persistent(conn.named_statements())
-            .fetch_all(conn.connection())
-            .await
-            .map_err(|e| QueryError::statement(e, conn.read_write_session()))
+        returning_built(conn, self.build(true)?).await
     }
 
     /// `ON CONFLICT (key)`: what to do with a row whose key is taken, `do_nothing()` or
@@ -183,13 +200,7 @@ impl<T: Model> Update<T> {
 
     /// Updates and returns the number of rows changed.
     pub async fn execute(self, conn: &mut impl Conn) -> Result<u64, QueryError> {
-        let (sql, binds) = self.build(false)?;
-        let done = sqlx::query_with(AssertSqlSafe(sql), arguments(binds)?)
-            .persistent(conn.named_statements())
-            .execute(conn.connection())
-            .await
-            .map_err(|e| QueryError::statement(e, conn.read_write_session()))?;
-        Ok(done.rows_affected())
+        execute_built(conn, Some(self.build(false)?)).await
     }
 
     /// Updates and returns the changed rows (a SELECT policy needed, as for
@@ -198,12 +209,7 @@ impl<T: Model> Update<T> {
     where
         T::SelectPolicy: Returning<T>,
     {
-        let (sql, binds) = self.build(true)?;
-        sqlx::query_as_with(AssertSqlSafe(sql), arguments(binds)?)
-            .persistent(conn.named_statements())
-            .fetch_all(conn.connection())
-            .await
-            .map_err(|e| QueryError::statement(e, conn.read_write_session()))
+        returning_built(conn, Some(self.build(true)?)).await
     }
 
     pub(crate) fn build(self, returning: bool) -> Result<Built, QueryError> {
@@ -254,13 +260,7 @@ impl<T: Model> Delete<T> {
 
     /// Deletes and returns the number of rows deleted.
     pub async fn execute(self, conn: &mut impl Conn) -> Result<u64, QueryError> {
-        let (sql, binds) = self.build(false)?;
-        let done = sqlx::query_with(AssertSqlSafe(sql), arguments(binds)?)
-            .persistent(conn.named_statements())
-            .execute(conn.connection())
-            .await
-            .map_err(|e| QueryError::statement(e, conn.read_write_session()))?;
-        Ok(done.rows_affected())
+        execute_built(conn, Some(self.build(false)?)).await
     }
 
     /// Deletes and returns the deleted rows (a SELECT policy needed, as for
@@ -269,12 +269,7 @@ impl<T: Model> Delete<T> {
     where
         T::SelectPolicy: Returning<T>,
     {
-        let (sql, binds) = self.build(true)?;
-        sqlx::query_as_with(AssertSqlSafe(sql), arguments(binds)?)
-            .persistent(conn.named_statements())
-            .fetch_all(conn.connection())
-            .await
-            .map_err(|e| QueryError::statement(e, conn.read_write_session()))
+        returning_built(conn, Some(self.build(true)?)).await
     }
 
     pub(crate) fn build(self, returning: bool) -> Result<Built, QueryError> {
