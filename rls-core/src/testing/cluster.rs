@@ -39,6 +39,33 @@ pub fn admin_url() -> String {
     with_database(&cluster().base_url, "postgres")
 }
 
+/// What the throwaway cluster's server said last (its log's last lines) and how much room
+/// is left on its disk: appended to the harness's failures, since a server that crashed or
+/// ran out of disk shows only as a closed connection to the client. Empty with
+/// `DATABASE_URL`.
+pub(super) fn server_state() -> String {
+    let Some(log) = CLUSTER
+        .get()
+        .and_then(|c| c.as_ref().ok())
+        .and_then(|c| c.log.as_ref())
+    else {
+        return String::new();
+    };
+    let text = fs::read_to_string(log).unwrap_or_else(|e| format!("(unreadable: {e})"));
+    let lines: Vec<&str> = text.lines().collect();
+    let tail = lines[lines.len().saturating_sub(30)..].join("\n");
+    let disk = Command::new("df")
+        .arg("-h")
+        .arg(log.parent().unwrap_or(log))
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_else(|e| format!("(df: {e})"));
+    format!(
+        "\n--- {} (last 30 lines) ---\n{tail}\n--- end of log ---\n{disk}",
+        log.display()
+    )
+}
+
 /// URL of database `name` on the cluster.
 pub(super) fn database_url(name: &str) -> String {
     with_database(&cluster().base_url, name)
@@ -75,6 +102,8 @@ struct Cluster {
     /// open for as long as the test process lives, so it is kept here forever
     /// (statics are never dropped).
     _guardian: Option<Mutex<Child>>,
+    /// For a throwaway cluster: its server log, quoted when a statement of the harness fails.
+    log: Option<PathBuf>,
 }
 
 /// Start-up errors are remembered, so that every test fails with the same
@@ -96,6 +125,7 @@ fn start_cluster() -> Result<Cluster, String> {
         return Ok(Cluster {
             base_url: url.trim().to_string(),
             _guardian: None,
+            log: None,
         });
     }
     let bins = find_binaries().ok_or_else(|| NO_POSTGRES.to_string())?;
@@ -284,6 +314,7 @@ fn start_throwaway(bins: &PgBins) -> Result<Cluster, String> {
             base_url: format!("postgres://{PG_USER}@127.0.0.1:{port}/postgres?sslmode=disable"),
             // Kept open forever: see GUARDIAN_SCRIPT.
             _guardian: Some(Mutex::new(guardian.child)),
+            log: Some(guardian.dir.join(guardian.log)),
         }),
         Err(e) => {
             // The guardian stops whatever it started and removes the directory; wait so
@@ -614,7 +645,11 @@ pub(super) async fn connect_admin(url: &str) -> PgConnection {
             Err(e) if is_transient(&e) && Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(100));
             }
-            Err(e) => panic!("could not connect to PostgreSQL at {}: {e}", redact(url)),
+            Err(e) => panic!(
+                "could not connect to PostgreSQL at {}: {e}{}",
+                redact(url),
+                server_state()
+            ),
         }
     }
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Connection, PgPool};
 
-use super::cluster::{admin_url, connect_admin, database_url, redact};
+use super::cluster::{admin_url, connect_admin, database_url, redact, server_state};
 use super::probe::Probe;
 use crate::model::{RoleKind, SchemaDef};
 use crate::{Database, Schema};
@@ -95,8 +95,9 @@ impl TestDatabase {
                 .await
                 .unwrap_or_else(|e| {
                     panic!(
-                        "{statement} failed on {}: {e} (the user needs the CREATEDB privilege)",
-                        redact(&admin)
+                        "{statement} failed on {}: {e} (the user needs the CREATEDB privilege){}",
+                        redact(&admin),
+                        server_state()
                     )
                 });
         }
