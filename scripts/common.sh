@@ -1,8 +1,13 @@
 # shellcheck shell=bash
-# Sourced by scripts/test and scripts/install-pg-session-jwt; not run by itself.
+# Sourced by scripts/test, scripts/test-citus, scripts/install-pg-session-jwt and
+# scripts/install-citus; not run by itself.
 
 # The version of Neon's pg_session_jwt pinned in third_party/ (see third_party/README.md).
 PSJ_VERSION=0.5.0
+
+# The version of Citus pinned in third_party/ (citus-$CITUS_VERSION.tar.gz, see
+# third_party/README.md); rls-core/src/testing/citus.rs wants its minor version, 13.2.
+CITUS_VERSION=13.2.2
 
 # Prints the folder of the PostgreSQL server binaries that the tests start their throwaway
 # cluster from, found the way rls-core/src/testing/cluster.rs (find_binaries) finds them, so
@@ -50,6 +55,13 @@ pg_config_of() {
 pg_has_session_jwt() {
   [ -f "$("$1" --pkglibdir)/pg_session_jwt.so" ] &&
     [ -f "$("$1" --sharedir)/extension/pg_session_jwt--$PSJ_VERSION.sql" ]
+}
+
+# Whether the PostgreSQL of pg_config $1 has Citus ${CITUS_VERSION%.*} installed: the check
+# of rls-core/src/testing/citus.rs (citus.so, and citus.control's default_version 13.2-N).
+pg_has_citus() {
+  [ -f "$("$1" --pkglibdir)/citus.so" ] &&
+    grep -q "^default_version = '${CITUS_VERSION%.*}-" "$("$1" --sharedir)/extension/citus.control" 2>/dev/null
 }
 
 # Prints "N s" / "N min N s" for a duration of $1 seconds.
