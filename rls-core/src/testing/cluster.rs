@@ -302,20 +302,33 @@ impl Guardian {
 }
 
 fn start_throwaway(bins: &PgBins) -> Result<Cluster, String> {
+    let (guardian, port) = spawn_server("rls-pg-guardian", bins, "")?;
+    Ok(Cluster {
+        base_url: server_url(port),
+        log: Some(guardian.dir.join(guardian.log)),
+        // Kept open forever: see GUARDIAN_SCRIPT.
+        _guardian: Some(Mutex::new(guardian.child)),
+    })
+}
+
+/// Another throwaway server like the shared cluster's, with `conf` appended to its
+/// `postgresql.conf`, for harnesses of several servers (the Citus cluster): its port, and the
+/// guardian that stops it and removes its directory when it is dropped or the process exits.
+pub(super) fn start_server(name: &str, conf: &str) -> Result<(Guardian, u16), String> {
+    let bins = find_binaries().ok_or_else(|| NO_POSTGRES.to_string())?;
+    spawn_server(name, &bins, conf)
+}
+
+fn spawn_server(name: &str, bins: &PgBins, conf: &str) -> Result<(Guardian, u16), String> {
     let mut guardian = Guardian::spawn(
-        "rls-pg-guardian",
+        name,
         GUARDIAN_SCRIPT,
         &[path_str(&bins.initdb), path_str(&bins.pg_ctl)],
         "server.log",
         |_| Ok(()),
     )?;
-    match guardian.bring_up() {
-        Ok(port) => Ok(Cluster {
-            base_url: format!("postgres://{PG_USER}@127.0.0.1:{port}/postgres?sslmode=disable"),
-            // Kept open forever: see GUARDIAN_SCRIPT.
-            _guardian: Some(Mutex::new(guardian.child)),
-            log: Some(guardian.dir.join(guardian.log)),
-        }),
+    match guardian.bring_up(conf) {
+        Ok(port) => Ok((guardian, port)),
         Err(e) => {
             // The guardian stops whatever it started and removes the directory; wait so
             // that nothing is left behind.
@@ -325,24 +338,31 @@ fn start_throwaway(bins: &PgBins) -> Result<Cluster, String> {
     }
 }
 
+/// URL of the `postgres` database of a throwaway server on `port`, as its superuser.
+pub(super) fn server_url(port: u16) -> String {
+    format!("postgres://{PG_USER}@127.0.0.1:{port}/postgres?sslmode=disable")
+}
+
 impl Guardian {
-    /// Initializes the cluster and starts the server; returns its port.
-    fn bring_up(&mut self) -> Result<u16, String> {
+    /// Initializes the cluster and starts the server, with `conf` appended to the harness's
+    /// settings (later lines win); returns its port.
+    fn bring_up(&mut self, conf: &str) -> Result<u16, String> {
         self.wait_status("init.status", "initdb", Duration::from_secs(120))?;
         let socket_dir = path_str(&self.dir).replace('\'', "''");
         OpenOptions::new()
             .append(true)
             .open(self.dir.join("data/postgresql.conf"))
-            .and_then(|mut conf| {
+            .and_then(|mut file| {
                 writeln!(
-                    conf,
+                    file,
                     "\n# Added by the pgrls test harness.\n\
                      listen_addresses = '127.0.0.1'\n\
                      unix_socket_directories = '{socket_dir}'\n\
                      max_connections = 200\n\
                      fsync = off\n\
                      synchronous_commit = off\n\
-                     full_page_writes = off"
+                     full_page_writes = off\n\
+                     {conf}"
                 )
             })
             .map_err(|e| self.failure(&format!("could not write postgresql.conf: {e}")))?;

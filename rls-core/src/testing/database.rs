@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{AssertSqlSafe, Connection, PgPool};
+use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool};
 
 use super::cluster::{admin_url, connect_admin, database_url, redact, server_state};
 use super::probe::Probe;
@@ -34,6 +34,10 @@ pub struct TestDatabase {
     /// The schema it was made with: its roles are the login role's session roles.
     schema: Option<SchemaDef>,
     app: Option<Database>,
+    /// The maintenance database of each server the database is on, where the login role is
+    /// made: the shared cluster, or the Citus cluster's coordinator and workers (roles belong
+    /// to a server). The first one holds the lock of role changes.
+    servers: Vec<String>,
 }
 
 impl TestDatabase {
@@ -63,25 +67,15 @@ impl TestDatabase {
     /// files, as production runs them (`TestDatabase::migrated(&sqlx::migrate!(), &SCHEMA)`).
     /// `schema` names the session roles the login role is given.
     pub async fn migrated(migrator: &sqlx::migrate::Migrator, schema: &Schema) -> TestDatabase {
-        let mut db = TestDatabase::empty().await;
-        migrator
-            .run(&db.owner)
-            .await
-            .unwrap_or_else(|e| panic!("running the migrations on {}: {e}", db.name));
-        db.schema = Some(SchemaDef::from(schema));
-        db.app = Some(db.login(POOL_SIZE).await);
-        db
+        let db = TestDatabase::empty().await;
+        db.run_migrations(migrator).await;
+        db.logged_in(schema).await
     }
 
     /// A new, empty database (`rls_test_<pid>_<n>`), for tests that build their tables
     /// themselves; [`TestDatabase::login_pool`] gives the login role once the roles exist.
     pub async fn empty() -> TestDatabase {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let name = format!(
-            "rls_test_{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
+        let name = TestDatabase::next_name();
         let admin = admin_url();
         let mut conn = connect_admin(&admin).await;
         // A database of that name can only be left over from an earlier run whose process
@@ -102,7 +96,22 @@ impl TestDatabase {
                 });
         }
         let _ = conn.close().await;
-        let url = database_url(&name);
+        TestDatabase::open(name.clone(), database_url(&name), vec![admin]).await
+    }
+
+    /// A name for a new database, `rls_test_<pid>_<n>`, unique in the process.
+    pub(super) fn next_name() -> String {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        format!(
+            "rls_test_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+
+    /// The database `name` at `url`, created on `servers` (their maintenance databases):
+    /// connects its owner's pool.
+    pub(super) async fn open(name: String, url: String, servers: Vec<String>) -> TestDatabase {
         let owner = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
             .connect(&url)
@@ -114,7 +123,23 @@ impl TestDatabase {
             owner,
             schema: None,
             app: None,
+            servers,
         }
+    }
+
+    /// Applies `migrator`'s migrations as the owner.
+    pub(super) async fn run_migrations(&self, migrator: &sqlx::migrate::Migrator) {
+        migrator
+            .run(&self.owner)
+            .await
+            .unwrap_or_else(|e| panic!("running the migrations on {}: {e}", self.name));
+    }
+
+    /// The database, made with `schema`, with its application [`Database`].
+    pub(super) async fn logged_in(mut self, schema: &Schema) -> TestDatabase {
+        self.schema = Some(SchemaDef::from(schema));
+        self.app = Some(self.login(POOL_SIZE).await);
+        self
     }
 
     /// The database's name (`rls_test_<pid>_<n>`).
@@ -167,7 +192,7 @@ impl TestDatabase {
                 .filter(|r| r.kind != RoleKind::Keyword);
             roles.extend(named.map(|r| r.name.into_owned()));
         }
-        grant_session_roles(&roles).await;
+        grant_session_roles(&self.servers, &roles).await;
         let options: PgConnectOptions = self.url.parse().expect("test database URL");
         options.username(LOGIN_ROLE).password(LOGIN_PASSWORD)
     }
@@ -208,14 +233,41 @@ impl TestDatabase {
     }
 }
 
-/// Creates the login role if needed and makes it a member of those of `roles` that exist.
-async fn grant_session_roles(roles: &[String]) {
-    let mut admin = connect_admin(&admin_url()).await;
+/// Takes the lock of role changes on the server of maintenance database `admin` (an advisory
+/// lock of that database; [`release_role_lock`] releases it): whoever changes roles there,
+/// the harness or Citus on its behalf, holds it.
+pub(super) async fn role_lock(admin: &str) -> PgConnection {
+    let mut conn = connect_admin(admin).await;
     sqlx::query("select pg_advisory_lock($1)")
         .bind(ROLE_LOCK)
-        .execute(&mut admin)
+        .execute(&mut conn)
         .await
         .expect("advisory lock");
+    conn
+}
+
+pub(super) async fn release_role_lock(mut conn: PgConnection) {
+    sqlx::query("select pg_advisory_unlock($1)")
+        .bind(ROLE_LOCK)
+        .execute(&mut conn)
+        .await
+        .expect("advisory unlock");
+    let _ = conn.close().await;
+}
+
+/// On each of `servers` (maintenance database URLs; the lock is the first one's): creates the
+/// login role if needed and makes it a member of those of `roles` that exist there.
+async fn grant_session_roles(servers: &[String], roles: &[String]) {
+    let lock = role_lock(&servers[0]).await;
+    for server in servers {
+        let mut admin = connect_admin(server).await;
+        grant_on_server(&mut admin, roles).await;
+        let _ = admin.close().await;
+    }
+    release_role_lock(lock).await;
+}
+
+async fn grant_on_server(admin: &mut PgConnection, roles: &[String]) {
     let setup = async {
         sqlx::raw_sql(AssertSqlSafe(format!(
             "DO $$ BEGIN
@@ -224,7 +276,7 @@ async fn grant_session_roles(roles: &[String]) {
                 END IF;
             END $$"
         )))
-        .execute(&mut admin)
+        .execute(&mut *admin)
         .await?;
         sqlx::query(
             "select format('GRANT %I TO %I', rolname, $2) from pg_roles \
@@ -232,7 +284,7 @@ async fn grant_session_roles(roles: &[String]) {
         )
         .bind(roles)
         .bind(LOGIN_ROLE)
-        .fetch_all(&mut admin)
+        .fetch_all(&mut *admin)
         .await
         .map(|rows| {
             rows.into_iter()
@@ -245,14 +297,8 @@ async fn grant_session_roles(roles: &[String]) {
     });
     for grant in grants {
         sqlx::query(AssertSqlSafe(grant.clone()))
-            .execute(&mut admin)
+            .execute(&mut *admin)
             .await
             .unwrap_or_else(|e| panic!("{grant}: {e}"));
     }
-    sqlx::query("select pg_advisory_unlock($1)")
-        .bind(ROLE_LOCK)
-        .execute(&mut admin)
-        .await
-        .expect("advisory unlock");
-    let _ = admin.close().await;
 }

@@ -21,6 +21,7 @@
 //! process exits. When neither is there, every test fails saying what to install: none is
 //! skipped. Each [`TestDatabase`] is a database of its own, so tests run in parallel.
 
+mod citus;
 mod cluster;
 mod database;
 mod expect;
@@ -32,6 +33,7 @@ mod probe;
 pub mod replica;
 mod who;
 
+pub use citus::CitusCluster;
 pub use cluster::admin_url;
 #[doc(hidden)]
 pub use database::LOGIN_PASSWORD;
