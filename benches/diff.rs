@@ -119,6 +119,7 @@ fn table(i: usize, changed: bool) -> TableDef {
         policy_indexes: true,
         disable_rls: false,
         existing: false,
+        distribution: None,
         lookups: Default::default(),
         renamed_from: None,
         allowed_lints: B(&[]),

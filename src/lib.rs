@@ -6,7 +6,7 @@
 // The public API, item by item: everything else in rls-core is an implementation detail.
 
 // Tables: the derives, and what they build.
-pub use rls_core::{Auth, Col, ColumnType, LookupFn, Role, Schema, Table, TableDef};
+pub use rls_core::{Auth, Col, ColumnType, LookupFn, Role, Schema, Table, TableDef, Target};
 pub use rls_macros::{PgEnum, Table};
 
 // Queries and sessions.
@@ -62,7 +62,7 @@ pub use rls_core::model;
 /// ```
 pub mod migrations {
     pub use rls_core::check::{SchemaError, check};
-    pub use rls_core::cli::{main, run};
+    pub use rls_core::cli::{main, main_in, run};
     pub use rls_core::diff::{Change, DiffError, Options, Phase, Plan, Split, Step, diff, initial};
     pub use rls_core::migration::migration;
     pub use rls_core::model::SchemaDef;
@@ -102,11 +102,22 @@ pub use rls_core::sqlx;
 /// ```
 ///
 /// Migrations go to the `migrations/` folder of the crate that holds the bin (where
-/// `sqlx::migrate!()` looks), unless `--dir` says otherwise; `--help` lists the options.
+/// `sqlx::migrate!()` looks), unless `--dir` says otherwise; `--help` lists the options. A
+/// crate with a second schema (for Citus, say) names that schema's folder:
+/// `pgrls::gen_migrations!(orgs_example::citus::SCHEMA, dir = "migrations-citus")`, read back
+/// with `sqlx::migrate!("migrations-citus")`.
 #[macro_export]
 macro_rules! gen_migrations {
     ($schema:expr) => {
         $crate::migrations::main(&$schema, env!("CARGO_PKG_NAME"), env!("CARGO_MANIFEST_DIR"))
+    };
+    ($schema:expr, dir = $dir:literal) => {
+        $crate::migrations::main_in(
+            &$schema,
+            env!("CARGO_PKG_NAME"),
+            env!("CARGO_MANIFEST_DIR"),
+            $dir,
+        )
     };
 }
 
@@ -172,6 +183,7 @@ pub mod __private {
         policy_indexes: false,
         disable_rls: false,
         existing: false,
+        distribution: None,
         lookups: B(&[]),
         renamed_from: None,
         allowed_lints: B(&[]),

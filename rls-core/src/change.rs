@@ -6,6 +6,22 @@ use crate::model::{
     Auth, Check, ColumnDef, DefaultExpr, EnumType, Expr, ForeignKey, Identity, Index, Lookup,
     Policy, Privilege, Role, RoleOptions, SqlType, TableDef,
 };
+
+/// Where Citus puts a table's rows, with the co-located table resolved to its schema and name
+/// (what [`Change::Distribute`] renders).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Placement {
+    /// `create_distributed_table(table, column, colocate_with => ...)`.
+    Distributed {
+        /// The distribution column's SQL name.
+        column: String,
+        /// The table whose shards it shares; `None`: Citus's default group.
+        colocate_with: Option<QualifiedName>,
+    },
+    /// `create_reference_table(table)`.
+    Reference,
+}
 use serde::{Deserialize, Serialize};
 
 /// A table's (or type's, or index's) schema and name.
@@ -60,6 +76,12 @@ pub enum Change {
         role: Role,
         /// The options it had: only those that differ are written.
         previous: RoleOptions,
+    },
+    /// `ALTER ROLE ... LOGIN`: on Citus, a session role, which the coordinator logs in as to
+    /// the workers (Citus opens their connections as the session's current role).
+    AllowLogin {
+        /// The session role.
+        role: Role,
     },
     /// USAGE on schema `auth`, which holds `auth.user_id()`.
     GrantAuthUsage {
@@ -303,6 +325,16 @@ pub enum Change {
         index: QualifiedName,
     },
 
+    /// On Citus, a new table (or one on the coordinator until now) distributed or made a
+    /// reference table: `create_distributed_table` / `create_reference_table`, which move its
+    /// rows, if any, to the shards.
+    Distribute {
+        /// The table's schema and name.
+        table: QualifiedName,
+        /// Where its rows go.
+        placement: Placement,
+    },
+
     /// `ALTER TABLE ... ENABLE ROW LEVEL SECURITY`.
     EnableRls {
         /// The table's schema and name.
@@ -421,7 +453,7 @@ impl Change {
         match self {
             SetUpAuth { .. } => ("auth provider", "set up"),
             CreateRole { .. } => ("role", "created"),
-            AlterRole { .. } => ("role", "altered"),
+            AlterRole { .. } | AllowLogin { .. } => ("role", "altered"),
             GrantAuthUsage { .. } | GrantSchemaUsage { .. } | Grant { .. } => ("grant", ""),
             Revoke { .. } => ("revoke", ""),
             CreateSchema { .. } => ("schema", "created"),
@@ -429,6 +461,7 @@ impl Change {
             AddEnumValue { .. } | RenameEnum { .. } => ("enum type", "altered"),
             DropEnum { .. } => ("enum type", "dropped"),
             CreateTable { .. } => ("table", "created"),
+            Distribute { .. } => ("table", "distributed"),
             RenameTable { .. } => ("table", "renamed"),
             DropTable { .. } => ("table", "dropped"),
             AddColumn { .. } => ("column", "added"),
@@ -485,7 +518,8 @@ pub(crate) fn plural(n: usize, noun: &str) -> String {
 pub enum Phase {
     /// [`Change::SetUpAuth`].
     Auth,
-    /// [`Change::CreateRole`], [`Change::AlterRole`], [`Change::GrantAuthUsage`].
+    /// [`Change::CreateRole`], [`Change::AlterRole`], [`Change::AllowLogin`],
+    /// [`Change::GrantAuthUsage`].
     Roles,
     /// [`Change::CreateSchema`].
     Schemas,
@@ -511,7 +545,8 @@ pub enum Phase {
     DropConstraints,
     /// [`Change::DropColumn`].
     DropColumns,
-    /// [`Change::CreateTable`], and the new tables' indexes.
+    /// [`Change::CreateTable`], the new tables' indexes, and [`Change::Distribute`] after
+    /// each.
     CreateTables,
     /// Columns added and altered.
     Columns,

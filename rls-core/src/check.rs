@@ -9,6 +9,8 @@ use crate::model::{
 };
 use std::fmt;
 
+mod citus;
+
 /// A fault in the schema, with the table it was found in and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SchemaError {
@@ -147,12 +149,13 @@ pub fn check_tables(tables: &[&TableDef]) -> Result<(), Vec<SchemaError>> {
 /// the provider's user id is text (`auth.user_id()`: Neon and the portable functions).
 /// PostgreSQL would refuse the policy when the migration runs (`text = uuid`); here it is
 /// refused with the fix. On Supabase such a comparison reads `auth.uid()` (the model is
-/// lowered onto it: `model/provider.rs`). For a lowered schema.
+/// lowered onto it: `model/provider.rs`). And, on Citus, what Citus cannot run
+/// (`check/citus.rs`). For a lowered schema.
 pub fn check_provider(schema: &SchemaDef) -> Vec<SchemaError> {
+    let mut errors = citus::check(schema);
     if schema.auth == Auth::Supabase {
-        return Vec::new();
+        return errors;
     }
-    let mut errors = Vec::new();
     for t in &schema.tables {
         let mut exprs = t
             .policy_clauses()
@@ -487,6 +490,7 @@ mod tests {
             policy_indexes: true,
             disable_rls: false,
             existing: false,
+            distribution: None,
             lookups: Default::default(),
             renamed_from: None,
             allowed_lints: B(&[]),

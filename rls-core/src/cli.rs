@@ -57,6 +57,27 @@ pub fn main(schema: &Schema, crate_name: &str, manifest_dir: &str) -> ExitCode {
     ExitCode::from(code)
 }
 
+/// [`main`] for a schema whose migrations live in `folder` of the crate instead of
+/// `migrations/` (`gen_migrations!(SCHEMA, dir = "migrations-citus")`): a crate with two
+/// schemas, such as one for a single server and one for Citus. A `--dir` given on the
+/// command line still wins.
+pub fn main_in(schema: &Schema, crate_name: &str, manifest_dir: &str, folder: &str) -> ExitCode {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let commands = ["check", "verify", "lint", "generate"];
+    let at = usize::from(args.first().is_some_and(|a| commands.contains(&a.as_str())));
+    let dir = Path::new(manifest_dir).join(folder).display().to_string();
+    args.splice(at..at, ["--dir".to_string(), dir]);
+    let code = run(
+        schema,
+        crate_name,
+        Path::new(manifest_dir),
+        &args,
+        &mut std::io::stdout(),
+        &mut std::io::stderr(),
+    );
+    ExitCode::from(code)
+}
+
 /// The generator, with its arguments and outputs passed in (for tests). Returns the exit
 /// code: 0 done, 1 refused or differences found, 2 bad usage.
 pub fn run(

@@ -32,7 +32,7 @@ pub mod testing;
 
 pub use check::SchemaError;
 pub use col::{Col, LookupFn};
-pub use model::{Auth, ColumnType, Role, Schema, TableDef};
+pub use model::{Auth, ColumnType, Role, Schema, TableDef, Target};
 pub use query::{Conn, Filter, Model, Order, QueryError};
 pub use session::{Database, Lsn, PoolStats, Session, SessionClaims};
 /// The sqlx this crate is built on, for decoding and for the pool.

@@ -39,6 +39,7 @@ pub fn check(t: &TableDef, tables: &[&TableDef], err: &mut impl FnMut(String)) {
                 op,
                 ExprOp::Claim(_)
                     | ExprOp::JwtClaim(_)
+                    | ExprOp::ClaimCall(_)
                     | ExprOp::OtherColumn(_)
                     | ExprOp::InSelect(_)
                     | ExprOp::InLookup(_)
@@ -165,7 +166,12 @@ pub fn check_lookups(t: &TableDef, tables: &[&TableDef], err: &mut impl FnMut(St
 
 fn filter_faults(node: &Node<'_>, t: &TableDef, caller: &mut bool, bad: &mut Vec<String>) {
     match node {
-        Node::AuthUserId | Node::AuthUid | Node::Claim(_) | Node::JwtClaim(_) => *caller = true,
+        Node::AuthUserId
+        | Node::AuthUid
+        | Node::Claim(_)
+        | Node::JwtClaim(_)
+        | Node::AuthUserIdCall
+        | Node::ClaimCall(_) => *caller = true,
         Node::Column(c) if t.column(c).is_none() => {
             bad.push(format!("the filter names column \"{c}\", which the table does not have"))
         }

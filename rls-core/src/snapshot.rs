@@ -1,7 +1,7 @@
 //! The model as committed JSON next to the migrations: what the next migration is diffed
 //! against, so no database is needed to generate it.
 
-use crate::model::{Auth, Role, SchemaDef, TableDef};
+use crate::model::{Auth, Role, SchemaDef, TableDef, Target};
 use serde::{Deserialize, Serialize};
 
 /// Bumped when the format changes incompatibly. Format 2: grants come from permissive
@@ -23,6 +23,10 @@ pub struct Snapshot {
     /// The session roles (see [`crate::Schema::session_roles`]).
     #[serde(default)]
     pub session_roles: Vec<Role>,
+    /// Where the schema runs; left out when it is [`Target::Postgres`], so snapshots of
+    /// single-server schemas read as before.
+    #[serde(default, skip_serializing_if = "Target::is_postgres")]
+    pub target: Target,
     /// The tables, as the [`SchemaDef`] holds them (lowered onto the auth provider).
     pub tables: Vec<TableDef>,
 }
@@ -34,6 +38,7 @@ impl Snapshot {
             format: FORMAT,
             auth,
             session_roles,
+            target: Target::Postgres,
             tables,
         }
     }
@@ -79,6 +84,7 @@ impl From<Snapshot> for SchemaDef {
         SchemaDef {
             auth: snapshot.auth,
             session_roles: snapshot.session_roles,
+            target: snapshot.target,
             tables: snapshot.tables,
             restrictive_grants: snapshot.format == FORMAT_RESTRICTIVE_GRANTS,
         }
@@ -87,7 +93,10 @@ impl From<Snapshot> for SchemaDef {
 
 impl From<SchemaDef> for Snapshot {
     fn from(schema: SchemaDef) -> Snapshot {
-        Snapshot::new(schema.auth, schema.session_roles, schema.tables)
+        Snapshot {
+            target: schema.target,
+            ..Snapshot::new(schema.auth, schema.session_roles, schema.tables)
+        }
     }
 }
 

@@ -30,7 +30,8 @@ use proc_macro::TokenStream;
         check,
         primary_key,
         allow_lint,
-        lookup
+        lookup,
+        foreign_key
     )
 )]
 pub fn derive_table(input: TokenStream) -> TokenStream {

@@ -68,6 +68,7 @@ fn table(name: &str, columns: Vec<ColumnDef>, primary_key: &[&str]) -> TableDef 
         policy_indexes: true,
         disable_rls: false,
         existing: false,
+        distribution: None,
         lookups: Default::default(),
         renamed_from: None,
         allowed_lints: Cow::Owned(Vec::new()),

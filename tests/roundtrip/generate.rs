@@ -774,6 +774,7 @@ impl Gen {
             policy_indexes: true,
             disable_rls: false,
             existing: false,
+            distribution: None,
             lookups: Default::default(),
             renamed_from: None,
             allowed_lints: Cow::Owned(Vec::new()),

@@ -31,6 +31,7 @@
 //! caller, and these policies decide what it sees and changes.
 
 pub mod app;
+pub mod citus;
 
 use pgrls::{PgEnum, Table};
 use serde::{Deserialize, Serialize};

@@ -26,7 +26,8 @@ pub const MAX_KEY_LEN: usize = 255;
 
 /// A key a user sent, with the answer stored for it.
 #[derive(Table, Debug, Clone, PartialEq)]
-#[table(name = "idempotency_keys")]
+// On Citus, each user's keys on one shard; a schema for one server ignores it.
+#[table(name = "idempotency_keys", distribute_by = user_id)]
 #[primary_key(user_id, key)]
 #[crud_policy(role = authenticated, read = auth_uid(user_id), modify = auth_uid(user_id))]
 pub struct IdempotencyKey {

@@ -11,6 +11,7 @@ use crate::model::{ForeignKey, Role, SchemaDef, TableDef, distinct, names, order
 pub fn initial(schema: &SchemaDef) -> Result<Plan, Vec<SchemaError>> {
     let mut schema = schema.clone();
     crate::model::provider::lower(&mut schema);
+    crate::model::lower_for_target(&mut schema);
     let schema = &schema;
     let tables = schema.table_refs();
     check_tables(&tables)?;
@@ -25,6 +26,7 @@ pub fn initial(schema: &SchemaDef) -> Result<Plan, Vec<SchemaError>> {
     for r in super::sorted_roles(&roles) {
         plan.push(Phase::Roles, Change::CreateRole { role: r });
     }
+    super::citus::allow_login(&mut plan, None, schema);
     let auth_usage = std::iter::once(&Role::CURRENT_USER)
         .chain(roles.iter().filter(|r| !r.is_current_user()))
         .filter(|_| schema.auth.grants_auth_usage());
@@ -71,6 +73,9 @@ pub fn initial(schema: &SchemaDef) -> Result<Plan, Vec<SchemaError>> {
                 },
             );
         }
+        // Before the tables that reference it are created: Citus keeps a foreign key only
+        // to a table that is already distributed or a reference table.
+        super::citus::distribute(&mut plan, t, &schema.tables);
     }
     for &(i, k) in order.deferred.iter().chain(&late_keys) {
         let (t, key) = (tables[i], &tables[i].foreign_keys[k]);

@@ -2,6 +2,7 @@
 //! list of [`Change`]s in an order that never opens a table to the wrong people or loses
 //! data unasked. [`crate::sql::render_change`] writes their SQL.
 
+mod citus;
 mod enums;
 mod initial;
 pub(crate) mod lookups;
@@ -90,6 +91,7 @@ pub fn diff(old: &SchemaDef, new: &SchemaDef, options: Options) -> Result<Plan, 
     next.auth = old.auth;
     // The database's provider decides what the model becomes (see `model/provider.rs`).
     crate::model::provider::lower(&mut next);
+    crate::model::lower_for_target(&mut next);
     // After this migration the grants are what the current rules derive.
     next.restrictive_grants = false;
     let notes = keep_rls_on(&old.tables, &mut next.tables);
@@ -101,6 +103,7 @@ pub fn diff(old: &SchemaDef, new: &SchemaDef, options: Options) -> Result<Plan, 
     let mut plan = Plan::new(SchemaDef::empty(next.auth));
     plan.notes = notes;
     roles(&mut plan, &old.roles(), &next.roles(), next.auth);
+    citus::allow_login(&mut plan, Some(old), &next);
     let old_schemas = old.schemas();
     for s in next.schemas() {
         if s != "public" && !old_schemas.contains(&s) {
@@ -112,6 +115,7 @@ pub fn diff(old: &SchemaDef, new: &SchemaDef, options: Options) -> Result<Plan, 
     let renames = renames::Renames::new(old_tables, new_tables);
     let mapped: Vec<TableDef> = old_tables.iter().map(|t| renames.apply(t)).collect();
     let retyped_enums = enums::diff(&mut plan, &old.enums(), &next.enums());
+    citus::placements(&mut plan, &mapped, new_tables)?;
 
     // Renames come first, tables before their columns.
     for (o, m) in old_tables.iter().zip(&mapped) {
@@ -208,7 +212,7 @@ pub fn diff(old: &SchemaDef, new: &SchemaDef, options: Options) -> Result<Plan, 
             format!("drops table {}.{} and all its rows", o.schema, o.name),
         );
     }
-    tables::create(&mut plan, &created);
+    tables::create(&mut plan, &created, new_tables);
     grant_usage(&mut plan, &mapped, new_tables);
 
     if !plan.destructive.is_empty() && !options.allow_destructive {

@@ -6,8 +6,9 @@ use crate::model::{
 };
 use crate::model::{legacy_table_grants, order, same_clause, table_grants};
 
-/// New tables, in foreign-key order, with everything they carry.
-pub fn create(plan: &mut Plan, tables: &[&TableDef]) {
+/// New tables, in foreign-key order, with everything they carry; `all` the new model's
+/// tables (what a co-location names).
+pub fn create(plan: &mut Plan, tables: &[&TableDef], all: &[TableDef]) {
     let order = order::order(tables);
     for &i in &order.tables {
         let t = tables[i];
@@ -37,6 +38,8 @@ pub fn create(plan: &mut Plan, tables: &[&TableDef]) {
                 },
             );
         }
+        // Before its foreign keys are added (Citus checks them against the placement).
+        super::citus::distribute(plan, t, all);
         for key in t.foreign_keys.iter() {
             plan.push(
                 Phase::AddForeignKeys,

@@ -66,6 +66,15 @@ pub enum ExprOp {
     /// `(select auth.jwt() ->> 'org_id')`. What [`ExprOp::Claim`] becomes on Supabase, and
     /// [`ExprOp::AuthUserId`] (as the `sub` claim) where it is not compared with a uuid.
     JwtClaim(Claim),
+    /// The verified user's id, `auth.user_id()` called where it stands: what
+    /// [`ExprOp::AuthUserId`] becomes in the policies of a table Citus distributes or
+    /// replicates, since Citus refuses any sub-select in those (see `model/distribution.rs`).
+    /// STABLE, so an index on the compared column is still used.
+    AuthUserIdCall,
+    /// A claim of the verified token read where it stands, `(auth.session() ->> 'org_id')`:
+    /// what [`ExprOp::Claim`] becomes in the policies of a table Citus distributes or
+    /// replicates.
+    ClaimCall(Claim),
 }
 
 /// A `#[lookup]` of a table, by the table and the function's name.

@@ -9,6 +9,7 @@
 //! `&'static` constant (no code runs at start-up) while snapshots and tests can still build
 //! owned values.
 
+mod distribution;
 mod expr;
 mod grants;
 mod indexes;
@@ -25,6 +26,8 @@ mod table;
 pub(crate) mod tree;
 mod types;
 
+pub(crate) use distribution::lower as lower_for_target;
+pub use distribution::{Distribution, Target};
 pub use expr::{Claim, CmpOp, ColumnRef, Expr, ExprOp, Literal, LookupRef};
 pub(crate) use grants::{legacy_table_grants, table_grants};
 pub(crate) use indexes::{index_sub_select_reads, indexes};
@@ -37,6 +40,7 @@ pub use rls_rules::{Command, FkAction, Identity, PolicyKind, Privilege};
 pub use schema::{Auth, Schema, SchemaDef};
 pub use table::{
     AllowedLint, Check, ColumnDef, DefaultExpr, ForeignKey, Index, Lookup, TableDef, Unique,
+    borrowed_list, borrowed_str,
 };
 pub use types::{ArrayElement, ColumnType, EnumType, SqlType, TypeName};
 

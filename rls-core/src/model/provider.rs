@@ -237,6 +237,7 @@ pub(crate) mod tests {
             policy_indexes: true,
             disable_rls: false,
             existing: false,
+            distribution: None,
             lookups: B(&[]),
             renamed_from: None,
             allowed_lints: B(&[]),
@@ -332,6 +333,7 @@ pub(crate) mod tests {
         SchemaDef {
             auth: Auth::Supabase,
             session_roles: vec![Role::AUTHENTICATED, Role::ANONYMOUS],
+            target: Default::default(),
             tables: vec![notes, clerk_notes, members],
             restrictive_grants: false,
         }

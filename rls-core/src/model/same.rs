@@ -47,10 +47,14 @@ impl Tables<'_> {
             (Column(_) | OtherColumn(_), Column(_) | OtherColumn(_)) => {
                 column(x, self.a) == column(y, self.b)
             }
-            (AuthUserId, AuthUserId) | (AuthUid, AuthUid) => true,
+            (AuthUserId, AuthUserId) | (AuthUid, AuthUid) | (AuthUserIdCall, AuthUserIdCall) => {
+                true
+            }
             (Literal(l), Literal(m)) => l == m,
             (Raw(s), Raw(t)) => s == t,
-            (Claim(c), Claim(d)) | (JwtClaim(c), JwtClaim(d)) => c == d,
+            (Claim(c), Claim(d)) | (JwtClaim(c), JwtClaim(d)) | (ClaimCall(c), ClaimCall(d)) => {
+                c == d
+            }
             (Cmp(o, l, r), Cmp(p, m, s)) => o == p && self.same(l, m) && self.same(r, s),
             (And(..), And(..)) | (Or(..), Or(..)) => {
                 let (mut xs, mut ys) = (Vec::new(), Vec::new());

@@ -1,4 +1,4 @@
-use super::{EnumType, Role, TableDef, inventory};
+use super::{EnumType, Role, TableDef, Target, inventory};
 use serde::{Deserialize, Serialize};
 
 /// The tables a migration covers, listed once by the application:
@@ -23,6 +23,8 @@ pub struct Schema {
     /// them (an anonymous session on a schema without anonymous policies then gets
     /// "permission denied", not "role does not exist").
     pub session_roles: &'static [Role],
+    /// Where the schema runs (see [`Schema::target()`]; default [`Target::Postgres`]).
+    pub target: Target,
 }
 
 const DEFAULT_SESSION_ROLES: &[Role] = &[Role::AUTHENTICATED, Role::ANONYMOUS];
@@ -35,12 +37,27 @@ impl Schema {
             tables,
             auth: Auth::Postgres,
             session_roles: DEFAULT_SESSION_ROLES,
+            target: Target::Postgres,
         }
     }
 
     /// Which provider of the user's identity the migration sets up (or, for Supabase, finds).
     pub const fn auth(self, auth: Auth) -> Schema {
         Schema { auth, ..self }
+    }
+
+    /// Where the schema runs (default [`Target::Postgres`]). On [`Target::Citus`] the
+    /// migrations distribute the tables marked `#[table(distribute_by = ...)]`, replicate
+    /// those marked `#[table(reference)]`, write their policies in the forms Citus accepts
+    /// and let the session roles log in (Citus opens the workers' connections as the
+    /// session's role):
+    ///
+    /// ```ignore
+    /// pub const CITUS: pgrls::Schema = pgrls::Schema::new(&[Org::TABLE, Project::TABLE])
+    ///     .target(pgrls::Target::Citus);
+    /// ```
+    pub const fn target(self, target: Target) -> Schema {
+        Schema { target, ..self }
     }
 
     /// The roles sessions switch to (default `authenticated` and `anonymous`).
@@ -61,6 +78,9 @@ pub struct SchemaDef {
     pub auth: Auth,
     /// The roles sessions switch to (see [`Schema::session_roles`]).
     pub session_roles: Vec<Role>,
+    /// Where the schema runs; left out of snapshots when it is [`Target::Postgres`].
+    #[serde(default, skip_serializing_if = "Target::is_postgres")]
+    pub target: Target,
     /// The tables; made from a [`Schema`], lowered onto its auth provider.
     pub tables: Vec<TableDef>,
     /// The database was migrated by a version of pgrls that granted privileges for restrictive
@@ -75,6 +95,7 @@ impl SchemaDef {
         SchemaDef {
             auth,
             session_roles: Vec::new(),
+            target: Target::Postgres,
             tables: Vec::new(),
             restrictive_grants: false,
         }
@@ -128,10 +149,12 @@ impl From<&Schema> for SchemaDef {
         let mut def = SchemaDef {
             auth: schema.auth,
             session_roles: schema.session_roles.to_vec(),
+            target: schema.target,
             tables,
             restrictive_grants: false,
         };
         super::provider::lower(&mut def);
+        super::lower_for_target(&mut def);
         super::index_sub_select_reads(&mut def.tables);
         def
     }

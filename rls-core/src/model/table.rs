@@ -53,6 +53,14 @@ pub struct TableDef {
     /// create, alter or drop it. Its fields declare the columns the policies read.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub existing: bool,
+    /// Where Citus keeps the table's rows (`#[table(distribute_by = org_id)]`,
+    /// `#[table(reference)]`). `None`: on the coordinator alone, or not on Citus at all (a
+    /// schema whose target is not [`Target::Citus`] drops it when lowered, see
+    /// `model/distribution.rs`).
+    ///
+    /// [`Target::Citus`]: super::Target::Citus
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<super::Distribution>,
     /// `#[lookup]`s: functions that read this table without its policies, for other tables'
     /// (and its own) policies to call. Left out of snapshots when there are none.
     #[serde(default, skip_serializing_if = "<[Lookup]>::is_empty")]
@@ -184,6 +192,20 @@ impl TableDef {
     pub fn allows(&self, lint: rls_rules::lint::Lint) -> bool {
         self.allowed_lints.iter().any(|a| a.lint == lint)
     }
+}
+
+/// Another table's string, borrowed for as long as its `TABLE` constant: how the derive
+/// copies the name and key of the table a `#[foreign_key]` references while the crate
+/// compiles.
+#[doc(hidden)]
+pub const fn borrowed_str(s: &'static Str) -> &'static str {
+    text(s)
+}
+
+/// Another table's list, borrowed (see [`borrowed_str`]).
+#[doc(hidden)]
+pub const fn borrowed_list<T: Clone>(list: &'static List<T>) -> &'static [T] {
+    slice(list)
 }
 
 /// A list's items, in a `const fn`: the derive builds lists borrowed, snapshots owned.
@@ -373,6 +395,7 @@ mod tests {
             policy_indexes: true,
             disable_rls: false,
             existing: false,
+            distribution: None,
             lookups: B(&[]),
             renamed_from: None,
             allowed_lints: B(&[]),
@@ -508,6 +531,7 @@ mod tests {
             policy_indexes: true,
             disable_rls: true,
             existing: false,
+            distribution: None,
             lookups: B(&[]),
             renamed_from: None,
             allowed_lints: B(&[]),

@@ -20,6 +20,8 @@ pub enum Node<'a> {
     In(Box<Node<'a>>, Vec<Node<'a>>),
     Claim(&'a Claim),
     JwtClaim(&'a Claim),
+    AuthUserIdCall,
+    ClaimCall(&'a Claim),
     OtherColumn(&'a ColumnRef),
     /// The tested operand, the selected column, the filter.
     InSelect(Box<Node<'a>>, &'a ColumnRef, Box<Node<'a>>),
@@ -57,6 +59,8 @@ pub fn tree(expr: &Expr) -> Result<Node<'_>, MalformedExpr> {
             ExprOp::IsNotNull => Node::IsNull(pop(&mut stack)?, false),
             ExprOp::Claim(claim) => Node::Claim(claim),
             ExprOp::JwtClaim(claim) => Node::JwtClaim(claim),
+            ExprOp::AuthUserIdCall => Node::AuthUserIdCall,
+            ExprOp::ClaimCall(claim) => Node::ClaimCall(claim),
             ExprOp::OtherColumn(c) => Node::OtherColumn(c),
             ExprOp::InSelect(c) => {
                 let filter = pop(&mut stack)?;
@@ -89,7 +93,12 @@ fn pop<'a>(stack: &mut Vec<Node<'a>>) -> Result<Box<Node<'a>>, MalformedExpr> {
 fn is_caller(node: &Node<'_>) -> bool {
     matches!(
         node,
-        Node::AuthUserId | Node::AuthUid | Node::Claim(_) | Node::JwtClaim(_)
+        Node::AuthUserId
+            | Node::AuthUid
+            | Node::Claim(_)
+            | Node::JwtClaim(_)
+            | Node::AuthUserIdCall
+            | Node::ClaimCall(_)
     )
 }
 

@@ -63,6 +63,15 @@ fn write(out: &mut String, node: &Node<'_>, table: &str) {
             out.push_str(&claim_text("auth.jwt()", claim));
             out.push(')');
         }
+        // Where Citus refuses sub-selects (policies of its distributed and reference
+        // tables): called directly. STABLE functions, so PostgreSQL still evaluates them once
+        // for an index scan's key, but once per row in a filter.
+        Node::AuthUserIdCall => out.push_str("auth.user_id()"),
+        Node::ClaimCall(claim) => {
+            out.push('(');
+            out.push_str(&claim_text("auth.session()", claim));
+            out.push(')');
+        }
         Node::OtherColumn(c) => other_column(out, c),
         // `= ANY (ARRAY(SELECT ...))` rather than `IN (SELECT ...)`: PostgreSQL runs the
         // ARRAY sub-select once per statement (an InitPlan) and then searches the policy's

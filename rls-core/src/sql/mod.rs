@@ -3,6 +3,7 @@
 //! `plan.rs` for a whole plan). It only renders: it asks the model, never `check` or `diff`;
 //! the first migration is assembled above it, in [`crate::migration`].
 
+mod citus;
 pub mod expr;
 pub(crate) mod grants;
 pub(crate) mod lookup;

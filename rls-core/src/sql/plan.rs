@@ -107,6 +107,7 @@ fn heading(previous: Option<&Change>, change: &Change) -> String {
         CreateRole { .. } if !same_kind => {
             "\n-- Roles the policies name, created NOLOGIN when missing.\n".into()
         }
+        AllowLogin { .. } if !same_kind => "\n-- Citus: the coordinator logs in to the workers as the session's role. No password: pg_hba.conf\n-- decides from where (the coordinator only).\n".into(),
         GrantAuthUsage { .. } if !same_kind => "\n-- Policies call auth.user_id(): its schema must be usable by the roles they apply to.\n".into(),
         GrantSchemaUsage { .. } if !same_kind => {
             "\n-- Schemas the granted tables live in.\n".into()

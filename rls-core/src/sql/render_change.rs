@@ -1,7 +1,7 @@
 //! [`render_change`]: the SQL of one [`Change`], written by the statement writers of
 //! `table`, `policy`, `grants` and `preamble`; and the layout of a list of them.
 
-use super::{grants, lookup, policy, preamble, table};
+use super::{citus, grants, lookup, policy, preamble, table};
 use crate::change::{Change, Step};
 
 /// The change's statement, ending in a newline.
@@ -11,6 +11,7 @@ pub fn render_change(change: &Change) -> String {
         SetUpAuth { auth } => preamble::auth_provider(*auth),
         CreateRole { role } => preamble::create_role(role),
         AlterRole { role, previous } => preamble::alter_role(role, previous),
+        AllowLogin { role } => citus::allow_login(role),
         GrantAuthUsage { role } => preamble::auth_usage(role),
         CreateSchema { schema } => preamble::create_schema(schema),
 
@@ -27,6 +28,10 @@ pub fn render_change(change: &Change) -> String {
             table: t,
             later_foreign_keys,
         } => table::create(t, later_foreign_keys),
+        Distribute {
+            table: t,
+            placement,
+        } => citus::distribute(t, placement),
         RenameTable { table: t, to } => table::rename(t, to),
         DropTable { table: t } => table::drop(t),
 

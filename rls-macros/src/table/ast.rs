@@ -21,6 +21,12 @@ pub struct Table {
     pub policy_indexes: bool,
     /// Where `existing` was written, if it was: a table the schema does not create.
     pub existing: Option<Span>,
+    /// `#[table(distribute_by = field)]`: Citus shards the table by that field's column.
+    pub distribute_by: Option<Ident>,
+    /// `#[table(colocate_with = "table")]`: the distributed table whose shards it shares.
+    pub colocate_with: Option<syn::LitStr>,
+    /// Where `reference` was written, if it was: Citus copies the table to every node.
+    pub reference: Option<Span>,
     /// `#[table(crate = "...")]`: where the expansion finds the pgrls crate, if not at `::pgrls`.
     pub krate: Option<syn::Path>,
     pub fields: Vec<Field>,
@@ -39,6 +45,17 @@ pub struct Table {
     /// `#[allow_lint]`s, one per lint named.
     pub allowed_lints: Vec<AllowedLint>,
     pub lookups: Vec<Lookup>,
+    /// `#[foreign_key(a, b, references = Target)]`s.
+    pub composite_keys: Vec<CompositeKey>,
+}
+
+/// A `#[foreign_key]`: the referencing columns' SQL names, to the target's primary key.
+pub struct CompositeKey {
+    pub columns: Vec<String>,
+    /// The target struct (`Project`).
+    pub target: syn::Path,
+    pub on_delete: FkAction,
+    pub on_update: FkAction,
 }
 
 /// A `#[lookup]`: the function's name (also its Rust constant's), the selected column's

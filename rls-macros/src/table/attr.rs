@@ -3,7 +3,7 @@
 //! and the rest of the struct is still read, so that one build shows them all.
 
 use super::ast::{Check, Field, Index, Table};
-use super::{allow_lint, column, lookup, policy};
+use super::{allow_lint, column, foreign_key, lookup, policy};
 use crate::args::{self, Arg, Attr};
 use crate::crate_path;
 use crate::errors::Errors;
@@ -23,6 +23,9 @@ const TABLE_KEYS: &[&str] = &[
     "policy_indexes",
     "renamed_from",
     "existing",
+    "distribute_by",
+    "colocate_with",
+    "reference",
     "crate",
 ];
 const INDEX_KEYS: &[&str] = &["columns", "unique", "name"];
@@ -41,6 +44,9 @@ pub fn parse(input: &DeriveInput, errors: &mut Errors) -> Table {
         renamed_from: None,
         policy_indexes: true,
         existing: None,
+        distribute_by: None,
+        colocate_with: None,
+        reference: None,
         krate: None,
         fields: Vec::new(),
         primary_key: Vec::new(),
@@ -53,6 +59,7 @@ pub fn parse(input: &DeriveInput, errors: &mut Errors) -> Table {
         grants: Vec::new(),
         allowed_lints: Vec::new(),
         lookups: Vec::new(),
+        composite_keys: Vec::new(),
     };
     if table.generic {
         errors.at(&input.generics, "#[derive(Table)] needs a struct without generic parameters: a table has one fixed set of column types");
@@ -110,6 +117,7 @@ pub fn parse(input: &DeriveInput, errors: &mut Errors) -> Table {
             }
             "check" => check(&mut table, attr, &columns, errors),
             "lookup" => lookup::parse(&mut table, attr, &columns, errors),
+            "foreign_key" => foreign_key::parse(&mut table, attr, &columns, errors),
             _ => {}
         }
     }
@@ -154,6 +162,9 @@ struct TableArgs {
     policy_indexes: Attr<bool>,
     existing: Attr<Span>,
     existing_error: bool,
+    distribute_by: Attr<syn::Ident>,
+    colocate_with: Attr<syn::LitStr>,
+    reference: Attr<Span>,
     krate: Attr<syn::Path>,
 }
 
@@ -170,6 +181,9 @@ impl TableArgs {
             policy_indexes: Attr::none(T, "policy_indexes"),
             existing: Attr::none(T, "existing"),
             existing_error: false,
+            distribute_by: Attr::none(T, "distribute_by"),
+            colocate_with: Attr::none(T, "colocate_with"),
+            reference: Attr::none(T, "reference"),
             krate: Attr::none(T, "crate"),
         }
     }
@@ -189,6 +203,18 @@ impl TableArgs {
                 ("enable_rls", Arg::Bare(_)) => self.enable_rls.flag(errors, key(&arg)),
                 ("disable_rls", Arg::Bare(_)) => self.disable_rls.flag(errors, key(&arg)),
                 ("existing", Arg::Bare(_)) => self.existing.flag(errors, key(&arg)),
+                ("reference", Arg::Bare(_)) => self.reference.flag(errors, key(&arg)),
+                ("distribute_by", Arg::Pair(k, v)) => {
+                    let value = args::ident_of(v).cloned();
+                    if value.is_none() {
+                        errors.at(v, "`distribute_by` takes the field Citus shards the table by: `distribute_by = org_id`");
+                    }
+                    self.distribute_by.set(errors, k, value);
+                }
+                ("colocate_with", Arg::Pair(k, v)) => {
+                    let value = args::string(errors, k, v);
+                    self.colocate_with.set(errors, k, value);
+                }
                 ("renamed_from", Arg::Pair(k, v)) => {
                     let value = args::string(errors, k, v).map(|s| s.value());
                     self.renamed_from.set(errors, k, value);
@@ -223,6 +249,9 @@ impl TableArgs {
         table.renamed_from = self.renamed_from.get();
         table.policy_indexes = self.policy_indexes.get().unwrap_or(true);
         table.existing = self.existing.get();
+        table.distribute_by = self.distribute_by.get();
+        table.colocate_with = self.colocate_with.get();
+        table.reference = self.reference.get();
         table.krate = self.krate.get();
         table.primary_key_attr_errors |= self.existing_error;
     }

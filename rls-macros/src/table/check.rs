@@ -11,6 +11,7 @@ pub fn check(table: &Table, errors: &mut Errors) {
     }
     primary_key(table, errors);
     existing(table, errors);
+    placement(table, errors);
     disable_rls(table, errors);
     policy_clauses(table, errors);
     duplicate_policy_names(table, errors);
@@ -101,6 +102,56 @@ fn existing(table: &Table, errors: &mut Errors) {
     }
     if table.renamed_from.is_some() {
         errors.span(span, fault("renamed_from"));
+    }
+}
+
+/// `distribute_by`, `colocate_with` and `reference` (Citus): one placement, on a field the
+/// struct has, never NULL, part of every key (`rls_core::check` checks the same on
+/// snapshots, and what needs the other tables).
+fn placement(table: &Table, errors: &mut Errors) {
+    if let (Some(span), Some(by)) = (table.reference, &table.distribute_by) {
+        errors.span(span, format!("a table is either a reference table (copied to every node) or distributed by a column: drop `reference` or `distribute_by = {by}`"));
+    }
+    if let (Some(with), None) = (&table.colocate_with, &table.distribute_by) {
+        errors.at(
+            with,
+            "`colocate_with` is for a distributed table: add `distribute_by = <field>`, or drop it",
+        );
+    }
+    if let Some(existing) = table.existing
+        && (table.reference.is_some() || table.distribute_by.is_some())
+    {
+        errors.span(existing, "an `existing` table is not created by the migrations, so they cannot distribute it either: drop `distribute_by` / `reference`, and place it where it is created");
+    }
+    let Some(by) = &table.distribute_by else {
+        return;
+    };
+    let Some(field) = table.fields.iter().find(|f| f.ident == *by) else {
+        let names: Vec<String> = table.fields.iter().map(|f| f.ident.to_string()).collect();
+        let hint = crate::similar::hint(&by.to_string(), names.iter().map(String::as_str));
+        errors.at(
+            by,
+            format!("`distribute_by` names no field of `{}`{hint}", table.ident),
+        );
+        return;
+    };
+    if crate::helpers::is_option(&field.ty) {
+        errors.at(&field.ty, format!("`{by}` distributes the table, so it can never be NULL (Citus refuses a row without a distribution value): make it not an Option"));
+    }
+    let keys = std::iter::once(&table.primary_key)
+        .filter(|k| !k.is_empty())
+        .chain(&table.uniques)
+        .chain(
+            table
+                .indexes
+                .iter()
+                .filter(|i| i.unique)
+                .map(|i| &i.columns),
+        );
+    for key in keys {
+        if !key.contains(&field.sql) {
+            errors.at(by, format!("the key ({}) does not include the distribution column `{by}`: Citus enforces a primary key or unique constraint only within one shard; write it as ({}, {})", key.join(", "), field.sql, key.join(", ")));
+        }
     }
 }
 

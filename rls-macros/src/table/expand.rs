@@ -3,7 +3,7 @@
 //! the policies permit (`SelectPolicy`, `UpdatePolicy`) is asked of that constant while the
 //! crate compiles (`TableDef::permits`), never worked out here: the rule lives in rls-core.
 
-use super::ast::{Clause, Field, Policy, Table};
+use super::ast::{Clause, CompositeKey, Field, Policy, Table};
 use crate::errors::Errors;
 use crate::helpers::{is_option, strip_option};
 use proc_macro2::{Span, TokenStream};
@@ -39,7 +39,11 @@ pub fn table(t: &Table, errors: Errors) -> TokenStream {
         .uniques
         .iter()
         .map(|cols| quote!(Unique { columns: B(&[#(B(#cols)),*]) }));
-    let foreign_keys = t.fields.iter().filter_map(foreign_key);
+    let foreign_keys = t
+        .fields
+        .iter()
+        .filter_map(foreign_key)
+        .chain(t.composite_keys.iter().map(composite_key));
     let checks = t.checks.iter().map(|c| {
         let (name, ops) = (option_str(c.name.as_deref()), &c.ops);
         quote!(Check { name: #name, expr: Expr::new(&[#(#ops),*]) })
@@ -59,6 +63,7 @@ pub fn table(t: &Table, errors: Errors) -> TokenStream {
     let disable_rls = t.disable_rls.is_some();
     let existing = t.existing.is_some();
     let renamed_from = option_str(t.renamed_from.as_deref());
+    let distribution = distribution(t);
     let allowed_lints = t.allowed_lints.iter().map(|a| {
         let (lint, reason) = (variant(&format!("{:?}", a.lint)), &a.reason);
         quote!(AllowedLint { lint: Lint::#lint, reason: B(#reason) })
@@ -95,6 +100,7 @@ pub fn table(t: &Table, errors: Errors) -> TokenStream {
                     policy_indexes: #policy_indexes,
                     disable_rls: #disable_rls,
                     existing: #existing,
+                    distribution: #distribution,
                     renamed_from: #renamed_from,
                     allowed_lints: B(&[#(#allowed_lints),*]),
                     lookups: B(&[#(#lookups),*]),
@@ -240,6 +246,25 @@ fn variant(name: &str) -> syn::Ident {
     syn::Ident::new(name, Span::call_site())
 }
 
+/// The table's placement on Citus; `None` when unplaced or misnamed (reported by `check`).
+fn distribution(t: &Table) -> TokenStream {
+    if t.reference.is_some() {
+        return quote!(Some(Distribution::Reference));
+    }
+    let field = t
+        .distribute_by
+        .as_ref()
+        .and_then(|by| t.fields.iter().find(|f| f.ident == *by));
+    match field {
+        Some(f) => {
+            let column = &f.sql;
+            let with = option_str(t.colocate_with.as_ref().map(|l| l.value()).as_deref());
+            quote!(Some(Distribution::Distributed { column: B(#column), colocate_with: #with }))
+        }
+        None => quote!(None),
+    }
+}
+
 fn option_str(s: Option<&str>) -> TokenStream {
     match s {
         Some(s) => quote!(Some(B(#s))),
@@ -365,6 +390,26 @@ fn foreign_key(f: &Field) -> Option<TokenStream> {
             on_update: FkAction::#on_update,
         }
     })
+}
+
+/// The target's schema, name and primary key are read from its `TABLE` constant while the
+/// crate compiles.
+fn composite_key(k: &CompositeKey) -> TokenStream {
+    let (columns, target) = (&k.columns, &k.target);
+    let (on_delete, on_update) = (
+        variant(k.on_delete.variant()),
+        variant(k.on_update.variant()),
+    );
+    quote! {
+        ForeignKey {
+            columns: B(&[#(B(#columns)),*]),
+            target_schema: B(borrowed_str(&<#target as ::pgrls::Table>::TABLE.schema)),
+            target_table: B(borrowed_str(&<#target as ::pgrls::Table>::TABLE.name)),
+            target_columns: B(borrowed_list(&<#target as ::pgrls::Table>::TABLE.primary_key)),
+            on_delete: FkAction::#on_delete,
+            on_update: FkAction::#on_update,
+        }
+    }
 }
 
 fn policy(p: &Policy) -> TokenStream {

@@ -9,6 +9,7 @@ mod attr;
 mod check;
 mod column;
 mod expand;
+mod foreign_key;
 mod lookup;
 mod policy;
 

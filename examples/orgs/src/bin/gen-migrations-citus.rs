@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    pgrls::gen_migrations!(orgs_example::citus::SCHEMA, dir = "migrations-citus")
+}
