@@ -184,7 +184,7 @@ fn require_citus() -> Result<(), String> {
         .unwrap_or_else(|| "?".to_owned());
     let missing = match pg_config_of(&bindir) {
         None => format!(
-            "no pg_config for the server binaries in {} to find PostgreSQL's library folder",
+            "no pg_config for the server binaries in {}, to find PostgreSQL's library folder",
             bindir.display()
         ),
         Some(pg_config) => {
@@ -207,7 +207,7 @@ fn require_citus() -> Result<(), String> {
     };
     Err(format!(
         "Citus {CITUS_MINOR} is not installed for PostgreSQL {major}: run scripts/test-citus \
-         (it builds it from third_party/ as root: scripts/install-citus) ({missing})"
+         (it builds it from third_party/ as root: scripts/install-citus)\n(found {missing})"
     ))
 }
 
