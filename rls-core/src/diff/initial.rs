@@ -45,10 +45,14 @@ pub fn initial(schema: &SchemaDef) -> Result<Plan, Vec<SchemaError>> {
     let mut late_keys = Vec::new();
     for &i in order.tables.iter().filter(|&&i| !tables[i].existing) {
         let t = tables[i];
+        // On Citus a placed table gets its keys once every table is placed: Citus turns a
+        // table created with a key to a reference table into a table of its own kind, which
+        // cannot then be distributed if it has an identity column.
         let later: Vec<usize> = (0..t.foreign_keys.len())
             .filter(|&k| {
                 order.deferred.contains(&(i, k))
                     || !keyed_by_constraint(&tables, &t.foreign_keys[k])
+                    || t.on_workers()
             })
             .collect();
         for &k in &later {

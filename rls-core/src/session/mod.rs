@@ -3,6 +3,7 @@
 //! transaction-locally, so nothing of it survives the unit of work: not after COMMIT, not
 //! after ROLLBACK, an error, a panic or a future dropped half way.
 
+mod citus;
 mod claims;
 mod handoff;
 #[cfg(feature = "pg-session-jwt")]
@@ -105,6 +106,9 @@ impl Database {
     /// checking that this role cannot bypass the policies (it must not be a superuser, have
     /// BYPASSRLS, own tables that have row-level security without FORCE, or hold grants of
     /// its own on them). Fails with [`QueryError::LoginRole`] listing every problem found.
+    /// On a Citus coordinator it also needs `citus.propagate_set_commands = 'local'`, which
+    /// copies the session's `SET LOCAL` role and claims to the workers (else
+    /// [`QueryError::Setup`] says how to set it).
     pub async fn new(pool: PgPool) -> Result<Database, QueryError> {
         // A simple query, like the check (see there).
         let standby = sqlx::raw_sql("select pg_is_in_recovery()::text")
@@ -121,6 +125,7 @@ impl Database {
         if !problems.is_empty() {
             return Err(QueryError::LoginRole(problems));
         }
+        citus::check(&pool).await?;
         Ok(Database::new_unchecked(pool))
     }
 

@@ -4,7 +4,7 @@
 use super::quote;
 use super::table::qualified;
 use crate::change::{Placement, QualifiedName};
-use crate::model::Role;
+use crate::model::{Role, Target};
 
 /// `SELECT create_distributed_table(...)` or `SELECT create_reference_table(...)`. The table
 /// and the co-located table are passed as text that Citus parses as a (quoted, qualified)
@@ -33,4 +33,17 @@ pub fn distribute(table: &QualifiedName, placement: &Placement) -> String {
 /// role keeps no password: pg_hba.conf decides where it may log in from.
 pub fn allow_login(role: &Role) -> String {
     format!("ALTER ROLE {} LOGIN;", quote::ident(&role.name))
+}
+
+/// A statement as a migration for `target` runs it. On Citus an `ALTER TABLE` goes in a `DO`
+/// block: Citus sends the shards the text of the query it was given, which for a migration
+/// run as one multi-statement string (as sqlx's migrator runs it) is the whole file ("cannot
+/// insert multiple commands into a prepared statement" on the workers). Inside a `DO` block
+/// the statement's text is its own.
+pub fn for_target(target: Target, sql: String) -> String {
+    if target != Target::Citus || !sql.starts_with("ALTER TABLE") {
+        return sql;
+    }
+    let body = format!("BEGIN\n    {}\nEND\n", sql.trim_end());
+    format!("DO {};\n", quote::dollar(&body))
 }

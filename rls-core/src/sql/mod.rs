@@ -27,7 +27,7 @@ pub mod names {
 /// printed as one text.
 pub const SECOND_FILE: &str = "\n-- ---- next migration file: run in a transaction of its own, after the one above commits ----\n\n";
 pub use plan::first_migration;
-pub use render_change::{render_change, render_steps};
+pub use render_change::{render_change, render_steps, render_steps_for};
 pub use table::{create_enum, sql_type, table_name};
 
 use crate::model::SchemaDef;

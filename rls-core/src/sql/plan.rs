@@ -1,7 +1,7 @@
 //! A plan as text: the SQL of its migration files, the JSON `--format json` prints, and the
 //! first migration's layout (a header, and a heading over each section).
 
-use super::{SECOND_FILE, render_change, render_steps, table, table_name};
+use super::{SECOND_FILE, citus, render_change, render_steps_for, table, table_name};
 use crate::change::{Change, Phase, Step};
 use crate::model::Auth;
 use crate::plan::Plan;
@@ -48,7 +48,7 @@ impl Plan {
     }
 
     fn render(&self) -> String {
-        render_steps(&self.notes, &self.steps)
+        render_steps_for(self.next.target, &self.notes, &self.steps)
     }
 
     /// The plan as pretty JSON: notes, what it destroys, and each change in order with its
@@ -68,7 +68,7 @@ impl Plan {
                     phase: s.phase,
                     destructive: s.destructive.as_deref(),
                     change: &s.change,
-                    sql: render_change(&s.change),
+                    sql: citus::for_target(self.next.target, render_change(&s.change)),
                 })
                 .collect(),
         };
@@ -91,7 +91,10 @@ pub fn first_migration(auth: Auth, plan: &Plan) -> String {
     let mut previous: Option<&Step> = None;
     for step in &plan.steps {
         out.push_str(&heading(previous.map(|p| &p.change), &step.change));
-        out.push_str(&render_change(&step.change));
+        out.push_str(&citus::for_target(
+            plan.next.target,
+            render_change(&step.change),
+        ));
         previous = Some(step);
     }
     out

@@ -3,6 +3,7 @@
 
 use super::{citus, grants, lookup, policy, preamble, table};
 use crate::change::{Change, Step};
+use crate::model::Target;
 
 /// The change's statement, ending in a newline.
 pub fn render_change(change: &Change) -> String {
@@ -150,6 +151,11 @@ pub fn render_change(change: &Change) -> String {
 /// An incremental migration's statements: the notes first, then each step, those that
 /// destroy data marked.
 pub fn render_steps(notes: &[String], steps: &[Step]) -> String {
+    render_steps_for(Target::Postgres, notes, steps)
+}
+
+/// [`render_steps`] for a schema on `target` (on Citus, see `citus::for_target`).
+pub fn render_steps_for(target: Target, notes: &[String], steps: &[Step]) -> String {
     let mut out = String::new();
     for note in notes {
         out.push_str(&format!("-- Note: {note}\n"));
@@ -161,7 +167,7 @@ pub fn render_steps(notes: &[String], steps: &[Step]) -> String {
         if let Some(what) = &step.destructive {
             out.push_str(&format!("-- DESTRUCTIVE (--allow-destructive): {what}\n"));
         }
-        out.push_str(&render_change(&step.change));
+        out.push_str(&citus::for_target(target, render_change(&step.change)));
     }
     out
 }
