@@ -27,14 +27,32 @@ fn projects_postgres() {
     );
 }
 
+/// The orgs example on Citus: placed tables, their policies without sub-selects, LOGIN for
+/// the session roles. `tests/citus/tests/orgs.rs` applies it to a Citus cluster.
+#[test]
+fn orgs_citus() {
+    insta::assert_snapshot!(migrations::migration(&orgs_example::citus::SCHEMA.into()).unwrap());
+}
+
 /// The examples' committed migrations and snapshots are up to date with their schemas.
 #[test]
 fn committed_example_migrations_are_current() {
     let examples = [
-        ("todos", "todos-example", todos_example::SCHEMA),
-        ("orgs", "orgs-example", orgs_example::SCHEMA),
+        (
+            "todos",
+            "todos-example",
+            todos_example::SCHEMA,
+            "migrations",
+        ),
+        ("orgs", "orgs-example", orgs_example::SCHEMA, "migrations"),
+        (
+            "orgs",
+            "orgs-example",
+            orgs_example::citus::SCHEMA,
+            "migrations-citus",
+        ),
     ];
-    for (dir, package, schema) in examples {
+    for (dir, package, schema, folder) in examples {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("examples")
             .join(dir);
@@ -43,7 +61,11 @@ fn committed_example_migrations_are_current() {
             &schema,
             package,
             &dir,
-            &["check".to_string()],
+            &[
+                "check".to_string(),
+                "--dir".to_string(),
+                dir.join(folder).display().to_string(),
+            ],
             &mut out,
             &mut err,
         );
