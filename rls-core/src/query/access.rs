@@ -179,6 +179,7 @@ mod tests {
         policy_indexes: false,
         disable_rls: true,
         existing: false,
+        distribution: None,
         lookups: B(&[]),
         renamed_from: None,
         allowed_lints: B(&[]),
