@@ -30,6 +30,11 @@ const TABLES: &str = concat!(
 order by nspname::text collate \"C\", relname::text collate \"C\""
 );
 
+/// Whether Citus is installed: its catalog of placed tables exists.
+const HAS_CITUS: &str = "select to_regclass('pg_catalog.pg_dist_partition') is not null";
+/// The tables Citus distributes or replicates.
+const PLACED: &str = "select logicalrelid::oid::int8 from pg_catalog.pg_dist_partition";
+
 const COLUMNS: &str = concat!(
     tables!(),
     "select a.attrelid::int8, a.attname::text, pg_catalog.format_type(a.atttypid, a.atttypmod)
@@ -155,8 +160,21 @@ pub async fn read(
                 indexes: Some(Vec::new()),
                 foreign_keys: Vec::new(),
                 allowed: Vec::new(),
+                on_workers: false,
             },
         );
+    }
+    // Citus's placed tables, where it is installed (its catalog is absent elsewhere).
+    let has_citus: bool = sqlx::query_scalar(HAS_CITUS).fetch_one(&mut *conn).await?;
+    let placed: Vec<i64> = if has_citus {
+        sqlx::query_scalar(PLACED).fetch_all(&mut *conn).await?
+    } else {
+        Vec::new()
+    };
+    for oid in placed {
+        if let Some(t) = tables.get_mut(&oid) {
+            t.on_workers = true;
+        }
     }
     let columns: Vec<(i64, String, String)> = sqlx::query_as(COLUMNS).fetch_all(&mut *conn).await?;
     for (oid, name, ty) in columns {

@@ -49,6 +49,9 @@ pub struct TableFacts {
     pub foreign_keys: Vec<ForeignKeyFacts>,
     /// `#[allow_lint]`s of the model's table of this name.
     pub allowed: Vec<AllowedLint>,
+    /// Citus distributes or replicates the table: its policies run in shard queries, where
+    /// Citus refuses sub-selects, so they call the functions directly on purpose.
+    pub on_workers: bool,
 }
 
 impl TableFacts {

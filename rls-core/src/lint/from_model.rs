@@ -124,6 +124,7 @@ fn table(t: &TableDef) -> TableFacts {
         schema: t.schema.to_string(),
         name: t.name.to_string(),
         rls: t.rls_enabled(),
+        on_workers: t.on_workers(),
         columns: t
             .columns
             .iter()

@@ -105,3 +105,19 @@ async fn database_new_refuses_a_cluster_that_does_not_propagate_set_local() {
         Ok(_) => panic!("Database::new accepted propagate_set_commands = 'none'"),
     }
 }
+
+/// `gen-migrations lint --database-url` on the cluster: the direct calls that Citus requires in
+/// the placed tables' policies are not reported (Citus's catalog says which are placed), and
+/// nothing else is found.
+#[tokio::test]
+async fn the_live_lint_finds_nothing_on_the_citus_schema() {
+    use sqlx::Connection;
+    let db = TestDatabase::citus_migrated(&MIGRATOR, &SCHEMA).await;
+    // As the application's login role, as `lint --database-url` runs against production.
+    let mut conn = sqlx::PgConnection::connect_with(&db.login_options().await)
+        .await
+        .unwrap();
+    let report = pgrls::lint::live(&mut conn, &SCHEMA.into()).await.unwrap();
+    let found: Vec<String> = report.findings.iter().map(|f| format!("{f:?}")).collect();
+    assert!(found.is_empty(), "{found:#?}");
+}
